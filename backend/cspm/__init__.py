@@ -1,0 +1,3 @@
+"""OffloadSecurity CSPM: self-hosted cloud security posture management."""
+
+__version__ = "0.1.0"

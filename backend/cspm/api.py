@@ -1,0 +1,75 @@
+"""register_all_routes: mounts every domain router; a broken module is reported and skipped.
+
+Each domain package has a ``routes.py`` exposing ``router``. Private modules are mounted
+behind the authentication dependency, so a route is authenticated unless its module is
+listed as public here (health) or the route itself is a public auth step (login).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from fastapi import Depends, FastAPI
+from fastapi.routing import APIRouter
+
+from cspm.core.integrity import SystemIntegrityMonitor
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RouteModule:
+    name: str
+    prefix: str
+    public: bool = False
+    """Public modules authenticate per route themselves (auth) or not at all (health)."""
+
+    @property
+    def import_path(self) -> str:
+        return f"cspm.{self.name}.routes"
+
+
+ROUTE_MODULES: tuple[RouteModule, ...] = (
+    RouteModule("health", "", public=True),
+    RouteModule("auth", "/api/auth", public=True),
+    RouteModule("teams", "/api/teams"),
+    RouteModule("audit", "/api/audit"),
+)
+
+AUTH_DEPENDENCY = "cspm.auth.dependencies:authenticated"
+
+
+def _authentication_dependency() -> object | None:
+    module_name, attribute = AUTH_DEPENDENCY.split(":")
+    try:
+        return getattr(importlib.import_module(module_name), attribute)
+    except Exception:  # noqa: BLE001 - reported below; private routes are then not mounted
+        logger.exception("authentication module failed to import")
+        return None
+
+
+def register_all_routes(app: FastAPI, monitor: SystemIntegrityMonitor,
+                        modules: Iterable[RouteModule] = ROUTE_MODULES) -> list[str]:
+    """Mount each module's router; returns the names mounted. Failures never stop start-up."""
+    authenticated = _authentication_dependency()
+    mounted: list[str] = []
+    for module in modules:
+        component = f"routes:{module.name}"
+        if not module.public and authenticated is None:
+            # Fail closed: without authentication a private module is not served at all.
+            monitor.down(component, "not mounted", "authentication unavailable; module not served")
+            continue
+        try:
+            router: APIRouter = importlib.import_module(module.import_path).router
+            dependencies = [] if module.public else [Depends(authenticated)]
+            app.include_router(router, prefix=module.prefix, dependencies=dependencies)
+        except Exception as exc:  # noqa: BLE001 - one broken module must not take the platform down
+            logger.exception("route module failed", extra={"route_module": module.name})
+            monitor.down(component, "failed", f"{module.name} routes unavailable: {type(exc).__name__}: {exc}")
+            continue
+        monitor.optimal(component, "mounted")
+        mounted.append(module.name)
+    return mounted

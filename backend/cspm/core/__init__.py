@@ -1,0 +1,1 @@
+"""What every domain module shares: settings, database, security, logging, metrics."""

@@ -1,0 +1,26 @@
+"""FastAPI dependencies that reach the per-process service container."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from fastapi import Request
+
+from cspm.core.container import ServiceContainer
+
+T = TypeVar("T")
+
+
+def get_container(request: Request) -> ServiceContainer:
+    return request.app.state.container
+
+
+def service(cls: type[T]) -> Callable[[Request], T]:
+    """Dependency that resolves `cls` from the container (built once, overridable in tests)."""
+
+    def _resolve(request: Request) -> T:
+        return request.app.state.container.resolve(cls)
+
+    _resolve.__name__ = f"resolve_{cls.__name__}"
+    return _resolve

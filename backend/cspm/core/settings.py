@@ -1,0 +1,181 @@
+"""Platform-wide settings, read from the environment and `.env`.
+
+Each domain keeps its own settings class next to its code (``auth/settings.py``,
+``scans/settings.py``); this module holds only what every part of the platform needs
+and the helper that turns a validation failure into one line naming the variable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal, TypeVar
+
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_FILE = os.environ.get("CSPM_ENV_FILE", ".env")
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+class ExecutorMode(StrEnum):
+    LOCAL = "local"
+    DOCKER = "docker"
+
+
+class EmbeddedEngine(StrEnum):
+    SQLITE = "sqlite"
+    MEMORY = "memory"
+
+
+class CSPMSettings(BaseSettings):
+    """Base for every settings class: same env file, unknown variables ignored."""
+
+    model_config = SettingsConfigDict(env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore")
+
+
+class CoreSettings(CSPMSettings):
+    environment: Literal["development", "test", "production"] = "development"
+    mongodb_uri: SecretStr | None = Field(
+        default=None, description="MongoDB URI; unset means embedded mode (in-process wire server)."
+    )
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    redis_key_prefix: str = "cspm:"
+    data_dir: Path = Path("data")
+    embedded_engine: EmbeddedEngine = EmbeddedEngine.SQLITE
+    jwt_secret: SecretStr | None = Field(default=None, min_length=32)
+    fernet_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated Fernet keys, newest first; older keys still decrypt (rotation).",
+    )
+    scanner_executor: ExecutorMode = ExecutorMode.LOCAL
+    retention_days: int = Field(default=180, ge=1, le=3650)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = True
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    trusted_proxy_tls: bool = Field(
+        default=False, description="Set when TLS terminates at a proxy: enables HSTS."
+    )
+    celery_always_in_process: bool = Field(
+        default=False, description="Run background tasks on the in-process worker even if Redis answers."
+    )
+
+    @field_validator("fernet_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("fernet_keys")
+    @classmethod
+    def _valid_fernet(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        for key in keys:
+            try:
+                Fernet(key.get_secret_value())
+            except ValueError as exc:
+                raise ValueError("each key must be 32 url-safe base64-encoded bytes") from exc
+        return keys
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        return self.mongodb_uri is None
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+
+class DatabaseNameSettings(CSPMSettings):
+    """Per-database name overrides (`DB_NAME`, `CLOUD_SECURITY_DB_NAME`, ...)."""
+
+    db_name: str | None = None
+    cloud_security_db_name: str | None = None
+    cloud_assets_db_name: str | None = None
+    orchestration_db_name: str | None = None
+    vulnerabilities_db_name: str | None = None
+    risk_management_db_name: str | None = None
+    assessments_db_name: str | None = None
+    container_registry_db_name: str | None = None
+    security_scans_db_name: str | None = None
+    threat_intelligence_db_name: str | None = None
+    ai_governance_db_name: str | None = None
+    integrations_db_name: str | None = None
+    knowledge_base_db_name: str | None = None
+    bia_db_name: str | None = None
+
+    def overrides(self) -> dict[str, str]:
+        """Environment variable name → database name, for the ones that are set."""
+        return {key.upper(): value for key, value in self.model_dump().items() if value}
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load(settings_class: type[S], **overrides: object) -> S:
+    """Instantiate a settings class; a validation failure becomes one line naming the variable."""
+    try:
+        return settings_class(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "?"
+        raise SettingsError(
+            f"invalid setting {field.upper()}: {first['msg']} ({len(exc.errors())} error(s))"
+        ) from None
+
+
+class LocalSecrets:
+    """Secrets generated once for development / embedded mode and kept in the data directory.
+
+    Production must set JWT_SECRET and FERNET_KEYS explicitly; embedded mode should run
+    with one command, so it creates them on first start (file mode 600) instead.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / "secrets.json"
+
+    def get_or_create(self) -> dict[str, str]:
+        if self.path.exists():
+            return json.loads(self.path.read_text())
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        values = {
+            "jwt_secret": secrets.token_urlsafe(48),
+            "fernet_key": Fernet.generate_key().decode(),
+        }
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(values, handle)
+        return values
+
+
+def resolve_core_settings(**overrides: object) -> CoreSettings:
+    """Load core settings and fill development-only secrets; production must set them."""
+    settings = load(CoreSettings, **overrides)
+    missing = [
+        name
+        for name, value in (("JWT_SECRET", settings.jwt_secret), ("FERNET_KEYS", settings.fernet_keys))
+        if not value
+    ]
+    if missing and settings.production:
+        raise SettingsError(f"missing setting {missing[0]}: required when ENVIRONMENT=production")
+    if missing:
+        generated = LocalSecrets(settings.data_dir).get_or_create()
+        if not settings.jwt_secret:
+            settings.jwt_secret = SecretStr(generated["jwt_secret"])
+        if not settings.fernet_keys:
+            settings.fernet_keys = [SecretStr(generated["fernet_key"])]
+    return settings

@@ -1,0 +1,85 @@
+"""Scanner tool binaries: where they are and which version answers.
+
+Used by the health status, the integrity monitor and the local executor. Binaries are
+looked up on PATH, then in the platform's own virtual environment (the trivy, syft and
+sslyze wheels install there), then in `TOOLS_DIR/<tool>/bin` (Prowler's own venv).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+VERSION_TIMEOUT_SECONDS = 20
+
+
+@dataclass(frozen=True)
+class ToolBinary:
+    name: str
+    executable: str
+    version_args: tuple[str, ...]
+    purpose: str
+
+
+TOOL_CATALOGUE: tuple[ToolBinary, ...] = (
+    ToolBinary("nmap", "nmap", ("--version",), "network service discovery"),
+    ToolBinary("trivy", "trivy", ("--version",), "container, filesystem and IaC scanning"),
+    ToolBinary("syft", "syft", ("version",), "SBOM generation"),
+    ToolBinary("grype", "grype", ("version",), "image vulnerability matching"),
+    ToolBinary("sslyze", "sslyze", ("--help",), "TLS configuration checks"),
+    ToolBinary("prowler", "prowler", ("--version",), "cloud posture (AWS, GCP, Azure)"),
+    ToolBinary("zap", "zap-baseline.py", ("-h",), "web application scanning"),
+    ToolBinary("nuclei", "nuclei", ("-version",), "template-based vulnerability scanning"),
+)
+
+_VERSION_PATTERN = re.compile(r"(\d+\.\d+(?:\.\d+)?)")
+
+
+def tools_dir() -> Path:
+    return Path(os.environ.get("TOOLS_DIR", ".tools")).resolve()
+
+
+def search_path() -> str:
+    extra = [str(Path(sys.executable).parent)]
+    if tools_dir().is_dir():
+        extra += [str(path / "bin") for path in sorted(tools_dir().iterdir()) if (path / "bin").is_dir()]
+    return os.pathsep.join([os.environ.get("PATH", ""), *extra])
+
+
+def locate(executable: str) -> str | None:
+    return shutil.which(executable, path=search_path())
+
+
+@dataclass(frozen=True)
+class ToolStatus:
+    name: str
+    found: bool
+    path: str | None
+    version: str | None
+    purpose: str
+    error: str | None = None
+
+
+async def probe(tool: ToolBinary) -> ToolStatus:
+    path = locate(tool.executable)
+    if path is None:
+        return ToolStatus(tool.name, False, None, None, tool.purpose, "not installed")
+    try:
+        process = await asyncio.create_subprocess_exec(
+            path, *tool.version_args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await asyncio.wait_for(process.communicate(), VERSION_TIMEOUT_SECONDS)
+    except (TimeoutError, OSError) as exc:
+        return ToolStatus(tool.name, False, path, None, tool.purpose, f"did not answer: {exc!r}")
+    text = output.decode(errors="replace")
+    match = _VERSION_PATTERN.search(text)
+    return ToolStatus(tool.name, True, path, match.group(1) if match else "unknown", tool.purpose)
+
+
+async def probe_all(catalogue: tuple[ToolBinary, ...] = TOOL_CATALOGUE) -> list[ToolStatus]:
+    return list(await asyncio.gather(*(probe(tool) for tool in catalogue)))

@@ -1,0 +1,1 @@
+"""Findings: the canonical model, ingestion, deduplication, lifecycle and the query API."""

@@ -1,0 +1,1 @@
+"""Liveness, readiness, component status and simple counters."""

@@ -1,0 +1,89 @@
+"""Health checks: pings with timeouts, component status from the integrity monitor, tool probes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import asdict
+from typing import Any, Self
+
+from cspm import __version__
+from cspm.core.container import ServiceContainer
+from cspm.core.integrity import ComponentState
+from cspm.core.tools import ToolStatus, probe_all
+
+PING_TIMEOUT_SECONDS = 3
+TOOL_CACHE_SECONDS = 300
+
+
+class HealthService:
+    def __init__(self, container: ServiceContainer) -> None:
+        self.container = container
+        self._tools: list[ToolStatus] | None = None
+        self._tools_checked = 0.0
+        self._started = time.time()
+
+    @classmethod
+    def build(cls, container: ServiceContainer) -> Self:
+        return cls(container)
+
+    async def _timed(self, check: Any) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            ok = await asyncio.wait_for(check(), PING_TIMEOUT_SECONDS)
+        except Exception as exc:  # noqa: BLE001 - any failure of a ping is "down", with its reason
+            return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        latency = round((time.perf_counter() - started) * 1000, 2)
+        return {"ok": bool(ok), "latency_ms": latency} if ok else {"ok": False, "error": "no answer"}
+
+    async def readiness(self) -> tuple[bool, dict[str, Any]]:
+        """MongoDB and the key-value store must answer; both are critical."""
+        mongodb = await self._timed(self._ping_mongo)
+        kv = self.container.kv
+        redis = await self._timed(kv.ping)
+        redis["backend"] = kv.backend
+        checks = {"mongodb": mongodb, "redis": redis}
+        return all(check["ok"] for check in checks.values()), checks
+
+    async def _ping_mongo(self) -> bool:
+        await self.container.database.ping()
+        return True
+
+    async def tools(self, refresh: bool = False) -> list[ToolStatus]:
+        if refresh or self._tools is None or time.monotonic() - self._tools_checked > TOOL_CACHE_SECONDS:
+            self._tools = await probe_all()
+            self._tools_checked = time.monotonic()
+            for tool in self._tools:
+                if tool.found:
+                    self.container.integrity.optimal(f"tool:{tool.name}", f"local {tool.version}")
+                else:
+                    self.container.integrity.degraded(
+                        f"tool:{tool.name}", "missing",
+                        f"{tool.purpose} unavailable with the local executor ({tool.error})")
+        return self._tools
+
+    async def status(self) -> dict[str, Any]:
+        ready, checks = await self.readiness()
+        tools = await self.tools()
+        monitor = self.container.integrity
+        return {
+            "status": monitor.overall.value if ready else ComponentState.DOWN.value,
+            "version": __version__,
+            "uptime_seconds": round(time.time() - self._started),
+            "checks": checks,
+            "components": [status.as_dict() for status in monitor.snapshot()],
+            "tools": [asdict(tool) for tool in tools],
+        }
+
+    async def counters(self) -> dict[str, Any]:
+        kv = self.container.kv
+        sessions = len(await kv.keys("session:*"))
+        self.container.metrics.active_sessions.set(sessions)
+        return {
+            "active_sessions": sessions,
+            "uptime_seconds": round(time.time() - self._started),
+            "degraded_components": [
+                status.component for status in self.container.integrity.snapshot()
+                if status.state is not ComponentState.OPTIMAL
+            ],
+        }

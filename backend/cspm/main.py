@@ -1,0 +1,74 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from cspm import __version__
+from cspm.api import ROUTE_MODULES, RouteModule, register_all_routes
+from cspm.core.container import ServiceContainer
+from cspm.core.errors import install_error_handlers
+from cspm.core.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
+from cspm.core.settings import CoreSettings, resolve_core_settings
+
+logger = logging.getLogger(__name__)
+
+JSON_BODY_LIMIT = 2 * 1024 * 1024
+REPORT_BODY_LIMIT = 512 * 1024 * 1024
+LARGE_BODY_PREFIXES = ("/api/findings/import", "/api/webhooks/")
+
+
+def create_app(
+    settings: CoreSettings | None = None,
+    *,
+    container: ServiceContainer | None = None,
+    modules: Iterable[RouteModule] = ROUTE_MODULES,
+    mongodb_uri: str | None = None,
+) -> FastAPI:
+    """Build the app. The container starts in the lifespan, so importing costs no I/O."""
+    settings = settings or (container.settings if container else resolve_core_settings())
+    container = container or ServiceContainer(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not container.started:
+            await container.start(mongodb_uri=mongodb_uri)
+        for hook in app.state.startup_hooks:
+            await hook(container)
+        try:
+            yield
+        finally:
+            await container.stop()
+
+    app = FastAPI(
+        title="OffloadSecurity CSPM",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.container = container
+    app.state.startup_hooks = []
+    install_error_handlers(app)
+    app.state.mounted_modules = register_all_routes(app, container.integrity, modules)
+
+    # Added last = runs first: context and metrics see every answer, including 413s.
+    app.add_middleware(BodySizeLimitMiddleware, default_limit=JSON_BODY_LIMIT,
+                       large_limit=REPORT_BODY_LIMIT, large_prefixes=LARGE_BODY_PREFIXES)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
+                           allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "X-Team-ID", "X-Request-ID"])
+    app.add_middleware(SecurityHeadersMiddleware, behind_tls_proxy=settings.trusted_proxy_tls)
+    app.add_middleware(RequestContextMiddleware, metrics=container.metrics)
+    return app

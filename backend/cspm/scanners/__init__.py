@@ -1,0 +1,1 @@
+"""One module per scanner tool behind one interface: accepted targets, invocation, parser."""

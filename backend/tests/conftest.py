@@ -1,0 +1,98 @@
+"""Shared fixtures: a real wire-protocol MongoDB (mongoeco, or MONGODB_URI), the machine's Redis.
+
+Every test gets its own database names and Redis key prefix, so tests never see each
+other's data and several test runs can share one Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
+
+from cspm.core.container import ServiceContainer
+from cspm.core.database.embedded import EmbeddedMongoServer
+from cspm.core.database.registry import ENV_VARIABLES
+from cspm.core.settings import CoreSettings, DatabaseNameSettings, EmbeddedEngine
+from cspm.main import create_app
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+if not SHARED.is_dir():  # CI clones the repo beside shared/, like the work tree
+    SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"shared/ folder with real scanner reports not found at {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def mongo_uri() -> Iterator[str]:
+    """A real MongoDB when MONGODB_URI is given (GitHub workflow), otherwise the mongoeco wire server."""
+    external = os.environ.get("MONGODB_URI")
+    if external:
+        yield external
+        return
+    server = EmbeddedMongoServer(EmbeddedEngine.MEMORY, Path("/tmp"))
+    uri = server.start()
+    yield uri
+    server.stop()
+
+
+def make_settings(tmp_path: Path, mongo_uri: str | None, **overrides: object) -> CoreSettings:
+    values: dict[str, object] = {
+        "environment": "test",
+        "mongodb_uri": SecretStr(mongo_uri) if mongo_uri else None,
+        "redis_url": SecretStr(TEST_REDIS_URL),
+        "redis_key_prefix": f"test-{uuid.uuid4().hex[:12]}:",
+        "data_dir": tmp_path / "data",
+        "jwt_secret": SecretStr("t" * 48),
+        "fernet_keys": [SecretStr(Fernet.generate_key().decode())],
+        "celery_always_in_process": True,
+        "log_json": True,
+    }
+    values.update(overrides)
+    return CoreSettings.model_construct(**values)  # type: ignore[arg-type]
+
+
+def unique_database_names() -> DatabaseNameSettings:
+    suffix = uuid.uuid4().hex[:10]
+    fields = {variable.lower(): f"t{suffix}_{variable.lower().removesuffix('_db_name')}"
+              for variable in ENV_VARIABLES.values()}
+    return DatabaseNameSettings.model_construct(**fields)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, mongo_uri: str) -> CoreSettings:
+    return make_settings(tmp_path, mongo_uri)
+
+
+@pytest.fixture
+async def container(settings: CoreSettings) -> AsyncIterator[ServiceContainer]:
+    container = ServiceContainer(settings, database_names=unique_database_names())
+    await container.start()
+    yield container
+    await container.stop()
+
+
+@pytest.fixture
+async def app(container: ServiceContainer):
+    application = create_app(container=container)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
