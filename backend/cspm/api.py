@@ -26,10 +26,12 @@ class RouteModule:
     prefix: str
     public: bool = False
     """Public modules authenticate per route themselves (auth) or not at all (health)."""
+    module: str | None = None
+    """Import path of the routes module when it is not ``cspm.<name>.routes`` (plugins, tests)."""
 
     @property
     def import_path(self) -> str:
-        return f"cspm.{self.name}.routes"
+        return self.module or f"cspm.{self.name}.routes"
 
 
 ROUTE_MODULES: tuple[RouteModule, ...] = (
@@ -37,7 +39,17 @@ ROUTE_MODULES: tuple[RouteModule, ...] = (
     RouteModule("auth", "/api/auth", public=True),
     RouteModule("teams", "/api/teams"),
     RouteModule("audit", "/api/audit"),
+    RouteModule("findings", "/api/findings"),
+    RouteModule("webhooks", "/api/webhooks", public=True),
 )
+
+# Repository-like modules declaring INDEXES beyond each route module's own repository.py.
+EXTRA_INDEX_MODULES: tuple[str, ...] = ("cspm.findings.vulnerabilities", "cspm.scans.repository")
+
+
+def index_modules() -> list[str]:
+    return [*(f"cspm.{module.name}.repository" for module in ROUTE_MODULES), *EXTRA_INDEX_MODULES]
+
 
 AUTH_DEPENDENCY = "cspm.auth.dependencies:authenticated"
 

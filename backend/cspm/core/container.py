@@ -14,10 +14,11 @@ from collections.abc import Callable
 from typing import Any, Protocol, Self, TypeVar
 
 from cspm.core.database.embedded import EmbeddedMongoServer
-from cspm.api import ROUTE_MODULES
+from cspm.api import index_modules
 from cspm.core.database.indexes import IndexManagementService, collect_domain_indexes
 from cspm.core.database.manager import CSPMDatabaseManager
 from cspm.core.database.registry import DatabaseRegistry
+from cspm.core.events import EventHub
 from cspm.core.integrity import SystemIntegrityMonitor
 from cspm.core.jobs import CeleryDispatcher, InProcessDispatcher, TaskDispatcher
 from cspm.core.kv import KeyValueStore, MemoryStore, connect_store
@@ -55,6 +56,7 @@ class ServiceContainer:
         self.metrics = metrics or Metrics()
         self.integrity = SystemIntegrityMonitor(self.metrics)
         self.security_log = SecurityLogger()
+        self.events = EventHub(self)
         self.embedded_server: EmbeddedMongoServer | None = None
         self._database: CSPMDatabaseManager | None = None
         self._kv: KeyValueStore | None = None
@@ -88,7 +90,7 @@ class ServiceContainer:
                                                  self.settings.redis_key_prefix)
         self._report_kv()
         self.indexes = IndexManagementService(self._database, self.settings.retention_days)
-        self.indexes.add(collect_domain_indexes(module.name for module in ROUTE_MODULES))
+        self.indexes.add(collect_domain_indexes(index_modules()))
         if ensure_indexes:
             await self.indexes.ensure_indexes()
         self.started = True

@@ -73,20 +73,19 @@ CORE_INDEXES: tuple[IndexSpec, ...] = (
 )
 
 
-def collect_domain_indexes(domains: Iterable[str]) -> list[IndexSpec]:
-    """The ``INDEXES`` declared by each domain's repository module, if it has one."""
+def collect_domain_indexes(module_names: Iterable[str]) -> list[IndexSpec]:
+    """The ``INDEXES`` declared by domain modules; a missing module is skipped, a broken one logged."""
     specs: list[IndexSpec] = []
-    for domain in domains:
-        module_name = f"cspm.{domain}.repository"
+    for module_name in module_names:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name in (module_name, f"cspm.{domain}"):
-                continue  # a domain without a repository of its own
-            logger.exception("index declarations failed to import", extra={"domain": domain})
+            if exc.name is not None and module_name.startswith(exc.name):
+                continue  # a domain without a repository module of its own
+            logger.exception("index declarations failed to import", extra={"index_module": module_name})
             continue
         except Exception:  # noqa: BLE001 - its routes are reported down too; start-up goes on
-            logger.exception("index declarations failed to import", extra={"domain": domain})
+            logger.exception("index declarations failed to import", extra={"index_module": module_name})
             continue
         specs.extend(getattr(module, "INDEXES", ()))
     return specs

@@ -1,0 +1,45 @@
+"""Domain events between modules, with the subscribers listed here explicitly.
+
+A publisher (findings ingest) does not import its subscribers (compliance engine): a
+broken subscriber is logged and reported by the integrity monitor, and the publisher's
+own work — already committed — stands. Subscribers are ``"module:Class.method"``; the
+class is built through the service container, the method awaited with the payload.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+FINDINGS_CHANGED = "findings.changed"
+"""Payload: team_id: str, dedup_keys: list[str] (new, updated, reopened, resolved or triaged)."""
+
+SUBSCRIBERS: Mapping[str, tuple[str, ...]] = {
+    FINDINGS_CHANGED: ("cspm.compliance.engine:AutonomousComplianceEngine.on_findings_changed",),
+}
+
+
+class EventHub:
+    def __init__(self, container: Any, subscribers: Mapping[str, tuple[str, ...]] = SUBSCRIBERS) -> None:
+        self.container = container
+        self.subscribers = subscribers
+
+    async def publish(self, topic: str, **payload: Any) -> list[str]:
+        """Deliver to every subscriber; returns the ones that failed (already logged)."""
+        failed: list[str] = []
+        for target in self.subscribers.get(topic, ()):
+            try:
+                module_name, qualified = target.split(":")
+                class_name, method = qualified.split(".")
+                cls = getattr(importlib.import_module(module_name), class_name)
+                await getattr(self.container.resolve(cls), method)(**payload)
+            except Exception as exc:  # noqa: BLE001 - the publisher's committed work must stand
+                logger.exception("event subscriber failed", extra={"topic": topic, "subscriber": target})
+                self.container.integrity.degraded(
+                    f"events:{target}", "failing", f"{topic} not delivered: {type(exc).__name__}: {exc}")
+                failed.append(target)
+        return failed

@@ -1,0 +1,252 @@
+"""Report ingestion: parse ► normalise ► deduplicate ► store ► resolve ► notify.
+
+The report is parsed completely into a spool file before anything is written, so a
+report that turns out to be truncated or of the wrong format stores nothing; the spool
+keeps memory flat however large the report is. Findings are then written in batches:
+one read and one unordered bulk write per batch, never a round trip per finding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+from cspm.core.errors import Unprocessable
+from cspm.findings.lifecycle import SuppressionMatcher, history_entry
+from cspm.findings.models import CheckResult, FindingStatus, Severity
+from cspm.findings.repository import FindingsRepository
+from cspm.findings.settings import FindingsSettings
+from cspm.findings.vulnerabilities import VulnerabilitySync, is_vulnerability
+from cspm.scanners.base import ReportFormatError, ReportParser
+from cspm.scans.models import RunState
+from cspm.scans.repository import ScanRunRepository
+
+logger = logging.getLogger(__name__)
+
+# Fields a re-scan may change; their hash tells "updated" from "unchanged".
+MUTABLE_FIELDS = (
+    "title", "description", "severity", "result", "category", "resource", "cve_ids", "cwe_ids", "package",
+    "cvss_score", "cvss_vector", "epss_score", "evidence", "remediation", "references", "compliance_tags",
+    "tool_severity",
+)
+
+
+@dataclass
+class IngestCounts:
+    new: int = 0
+    updated: int = 0
+    reopened: int = 0
+    resolved: int = 0
+    unchanged: int = 0
+    suppressed: int = 0
+    duplicates_in_report: int = 0
+    parsed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass
+class IngestRequest:
+    team_id: str
+    tool: str
+    run_id: str
+    actor: str
+    scope_key: str
+    complete: bool = True
+    """A complete scan of the scope: findings it no longer reports are resolved."""
+
+
+@dataclass
+class IngestResult:
+    run_id: str
+    counts: IngestCounts
+    changed_keys: list[str] = field(default_factory=list)
+
+
+def content_hash(finding: dict[str, Any]) -> str:
+    payload = json.dumps({key: finding.get(key) for key in MUTABLE_FIELDS}, sort_keys=True, default=str)
+    return hashlib.sha1(payload.encode(), usedforsecurity=False).hexdigest()
+
+
+def spool_report(parser: ReportParser, report: BinaryIO, spool: IO[str]) -> int:
+    """Parse the whole report into JSON lines; raises ReportFormatError before any write."""
+    count = 0
+    for finding in parser.parse(report):
+        spool.write(finding.model_dump_json())
+        spool.write("\n")
+        count += 1
+    spool.flush()
+    return count
+
+
+def read_batches(spool: IO[str], size: int) -> Iterator[list[dict[str, Any]]]:
+    spool.seek(0)
+    batch: list[dict[str, Any]] = []
+    for line in spool:
+        batch.append(json.loads(line))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class FindingsIngestService:
+    def __init__(self, findings: FindingsRepository, runs: ScanRunRepository, vulnerabilities: VulnerabilitySync,
+                 settings: FindingsSettings, metrics: Any, spool_dir: Path | None = None) -> None:
+        self.findings = findings
+        self.runs = runs
+        self.vulnerabilities = vulnerabilities
+        self.settings = settings
+        self.metrics = metrics
+        self.spool_dir = spool_dir
+
+    async def ingest(self, request: IngestRequest, parser: ReportParser, report: BinaryIO) -> IngestResult:
+        """Ingest one report for one team; the scan run record reflects the outcome."""
+        with tempfile.TemporaryFile("w+", encoding="utf-8", dir=self.spool_dir, suffix=".jsonl") as spool:
+            try:
+                parsed = await asyncio.to_thread(spool_report, parser, report, spool)
+            except ReportFormatError as exc:
+                await self.runs.finish(request.team_id, request.run_id, RunState.FAILED, error=str(exc))
+                raise Unprocessable(str(exc)) from exc
+            counts = IngestCounts(parsed=parsed)
+            changed: list[str] = []
+            matcher = SuppressionMatcher(await self.findings.rules_for(request.team_id))
+            for batch in read_batches(spool, self.settings.ingest_batch_size):
+                changed += await self._write_batch(request, batch, counts, matcher)
+        if request.complete:
+            changed += await self._resolve_absent(request, counts)
+        await self.runs.finish(request.team_id, request.run_id, RunState.SUCCEEDED, counts=counts.as_dict())
+        return IngestResult(request.run_id, counts, changed)
+
+    async def _write_batch(self, request: IngestRequest, batch: list[dict[str, Any]], counts: IngestCounts,
+                           matcher: SuppressionMatcher) -> list[str]:
+        now = datetime.now(UTC)
+        unique: dict[str, dict[str, Any]] = {}
+        for finding in batch:
+            if finding["dedup_key"] in unique:
+                counts.duplicates_in_report += 1
+            unique[finding["dedup_key"]] = finding
+        existing = await self.findings.existing_by_key(request.team_id, list(unique))
+        operations: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        keys: list[str] = []
+        transitions: list[tuple[str, FindingStatus | None, FindingStatus, str]] = []
+        changed: list[str] = []
+        statuses: dict[str, str] = {}
+        for key, finding in unique.items():
+            stored = existing.get(key)
+            digest = content_hash(finding)
+            severity = Severity(finding["severity"])
+            result = CheckResult(finding["result"])
+            update: dict[str, Any] = {
+                "$set": {
+                    **{name: finding.get(name) for name in MUTABLE_FIELDS},
+                    "identity": finding["identity"],
+                    "severity_rank": severity.rank,
+                    "content_hash": digest,
+                    "last_seen": now,
+                    "last_run_id": request.run_id,
+                    "scope_key": request.scope_key,
+                    "updated_at": now,
+                },
+                "$inc": {"times_seen": 1},
+            }
+            if stored is None:
+                status = self._initial_status(result, finding, matcher)
+                update["$setOnInsert"] = {
+                    "team_id": request.team_id, "dedup_key": key, "source_tool": finding["source_tool"],
+                    "rule_id": finding["rule_id"], "first_seen": now, "first_run_id": request.run_id,
+                    "status": status.value, "sla_due_at": self._sla_due(severity, now),
+                    "occurrence_synced": not is_vulnerability(finding),
+                }
+                statuses[key] = status.value
+                if status is FindingStatus.SUPPRESSED:
+                    counts.suppressed += 1
+            else:
+                previous = FindingStatus(stored["status"])
+                target = self._status_on_sighting(previous, result)
+                statuses[key] = target.value
+                if target is not previous:
+                    update["$set"]["status"] = target.value
+                    if target is FindingStatus.REOPENED:
+                        update["$set"]["sla_due_at"] = self._sla_due(severity, now)
+                        counts.reopened += 1
+                    else:
+                        update["$set"]["resolved_at"] = now
+                        counts.resolved += 1
+                    transitions.append((key, previous, target, f"reported {result.value} in run {request.run_id}"))
+                    changed.append(key)
+                elif stored.get("content_hash") != digest:
+                    counts.updated += 1
+                    changed.append(key)
+                else:
+                    counts.unchanged += 1
+            operations.append(({"team_id": request.team_id, "dedup_key": key}, update))
+            keys.append(key)
+        inserted = await self.findings.bulk_upsert(operations)
+        for index in inserted:
+            counts.new += 1
+            changed.append(keys[index])
+        lost_races = sum(1 for index, key in enumerate(keys) if key not in existing and index not in inserted)
+        counts.unchanged += lost_races
+        await self._record_transitions(request, transitions, now)
+        await self.vulnerabilities.sync_batch(request.team_id, list(unique.values()), now, statuses)
+        for finding in unique.values():
+            self.metrics.findings_ingested.labels(tool=finding["source_tool"], severity=finding["severity"]).inc()
+        return changed
+
+    @staticmethod
+    def _initial_status(result: CheckResult, finding: dict[str, Any], matcher: SuppressionMatcher) -> FindingStatus:
+        if result is not CheckResult.FAIL:
+            return FindingStatus.RESOLVED  # a passing check is evidence, never an active finding
+        if matcher.matches(finding):
+            return FindingStatus.SUPPRESSED
+        return FindingStatus.OPEN
+
+    @staticmethod
+    def _status_on_sighting(previous: FindingStatus, result: CheckResult) -> FindingStatus:
+        if result is CheckResult.FAIL and previous is FindingStatus.RESOLVED:
+            return FindingStatus.REOPENED
+        if result is CheckResult.PASS and previous.active:
+            return FindingStatus.RESOLVED
+        return previous  # triaged findings (false positive, accepted, suppressed) keep their status
+
+    def _sla_due(self, severity: Severity, now: datetime) -> datetime | None:
+        days = self.settings.sla_days(severity)
+        return now + timedelta(days=days) if days else None
+
+    async def _record_transitions(self, request: IngestRequest,
+                                  transitions: list[tuple[str, FindingStatus | None, FindingStatus, str]],
+                                  now: datetime) -> None:
+        if not transitions:
+            return
+        ids = await self.findings.existing_by_key(request.team_id, [key for key, *_ in transitions])
+        await self.findings.record_history(
+            history_entry(team_id=request.team_id, finding_id=ids[key]["_id"], actor=request.actor,
+                          from_status=previous, to_status=target, reason=reason, at=now)
+            for key, previous, target, reason in transitions if key in ids
+        )
+
+    async def _resolve_absent(self, request: IngestRequest, counts: IngestCounts) -> list[str]:
+        now = datetime.now(UTC)
+        absent = await self.findings.resolve_absent(
+            request.team_id, scope_key=request.scope_key, source_tool=request.tool, run_id=request.run_id, now=now)
+        counts.resolved += len(absent)
+        await self.findings.record_history(
+            history_entry(team_id=request.team_id, finding_id=document["_id"], actor=request.actor,
+                          from_status=FindingStatus(document["status"]), to_status=FindingStatus.RESOLVED,
+                          reason=f"not reported by complete scan {request.run_id}", at=now)
+            for document in absent
+        )
+        if absent:
+            await self.vulnerabilities.mark_status(request.team_id, [d["dedup_key"] for d in absent], "resolved")
+        return [document["dedup_key"] for document in absent]

@@ -1,0 +1,184 @@
+"""Data access for findings, their history, suppression rules and import runs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
+
+from cspm.core.database.indexes import IndexSpec
+from cspm.core.database.registry import Database
+from cspm.core.repository import TeamScopedRepository
+
+FINDINGS = "findings"
+HISTORY = "finding_history"
+SUPPRESSION_RULES = "suppression_rules"
+
+INDEXES: tuple[IndexSpec, ...] = (
+    IndexSpec(Database.SECURITY_SCANS, FINDINGS,
+              [("team_id", ASCENDING), ("result", ASCENDING), ("status", ASCENDING),
+               ("severity_rank", DESCENDING)], "idx_team_status_severity"),
+    IndexSpec(Database.SECURITY_SCANS, FINDINGS,
+              [("team_id", ASCENDING), ("scope_key", ASCENDING), ("source_tool", ASCENDING)], "idx_team_scope"),
+    IndexSpec(Database.SECURITY_SCANS, FINDINGS, [("team_id", ASCENDING), ("last_seen", DESCENDING)],
+              "idx_team_last_seen"),
+    IndexSpec(Database.SECURITY_SCANS, HISTORY, [("team_id", ASCENDING), ("finding_id", ASCENDING)],
+              "idx_history_finding"),
+    IndexSpec(Database.SECURITY_SCANS, SUPPRESSION_RULES, [("team_id", ASCENDING)], "idx_suppression_team"),
+)
+
+DUPLICATE_KEY = 11000
+
+
+class FindingsRepository(TeamScopedRepository):
+    def __init__(self, database: AsyncDatabase) -> None:
+        super().__init__(database[FINDINGS])
+        self.history = database[HISTORY]
+        self.rules = database[SUPPRESSION_RULES]
+
+    # --- ingest -----------------------------------------------------------------------
+    async def existing_by_key(self, team_id: str, dedup_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored state of these findings: one round trip per batch."""
+        cursor = self.collection.find(
+            self.scoped(team_id, {"dedup_key": {"$in": list(dedup_keys)}}),
+            {"dedup_key": 1, "status": 1, "content_hash": 1, "result": 1},
+        )
+        return {document["dedup_key"]: document async for document in cursor}
+
+    async def bulk_upsert(self, operations: list[tuple[dict[str, Any], dict[str, Any]]]) -> set[int]:
+        """Run the batch unordered; returns the indexes of the operations that inserted.
+
+        Two imports of the same report racing each other both try to insert a new
+        finding; the unique (team_id, dedup_key) index lets one win. The loser's
+        operations are retried as plain updates, so each finding exists exactly once.
+        """
+        if not operations:
+            return set()
+        requests = [UpdateOne(query, update, upsert=True) for query, update in operations]
+        try:
+            result = await self.collection.bulk_write(requests, ordered=False)
+            return set(result.upserted_ids)
+        except BulkWriteError as error:
+            details = error.details
+            inserted = {item["index"] for item in details.get("upserted", [])}
+            lost = [item["index"] for item in details.get("writeErrors", []) if item.get("code") == DUPLICATE_KEY]
+            other = [item for item in details.get("writeErrors", []) if item.get("code") != DUPLICATE_KEY]
+            if other:
+                raise
+            retry = [_without_upsert(operations[index]) for index in lost]
+            if retry:
+                await self.collection.bulk_write(retry, ordered=False)
+            return inserted
+
+    async def resolve_absent(self, team_id: str, *, scope_key: str, source_tool: str, run_id: str,
+                             now: datetime) -> list[dict[str, Any]]:
+        """Findings of this scope and tool that the run did not report: to be resolved."""
+        query = self.scoped(team_id, {
+            "scope_key": scope_key, "source_tool": source_tool, "result": "fail",
+            "status": {"$in": ["open", "reopened"]}, "last_run_id": {"$ne": run_id},
+        })
+        absent = await self.collection.find(query, {"_id": 1, "dedup_key": 1, "status": 1}).to_list()
+        if absent:
+            await self.collection.update_many(
+                self.scoped(team_id, {"_id": {"$in": [document["_id"] for document in absent]}}),
+                {"$set": {"status": "resolved", "resolved_at": now, "updated_at": now}},
+            )
+        return absent
+
+    # --- history ----------------------------------------------------------------------
+    async def record_history(self, entries: Iterable[Mapping[str, Any]]) -> None:
+        documents = [dict(entry) for entry in entries]
+        for document in documents:
+            if not document.get("team_id"):
+                raise ValueError("history entry without team")
+        if documents:
+            await self.history.insert_many(documents, ordered=False)
+
+    async def history_of(self, team_id: str, finding_id: ObjectId) -> list[dict[str, Any]]:
+        cursor = self.history.find(self.scoped(team_id, {"finding_id": finding_id}), {"_id": 0, "team_id": 0})
+        return await cursor.sort("at", ASCENDING).to_list()
+
+    # --- status changes ----------------------------------------------------------------
+    async def set_status(self, team_id: str, ids: Sequence[ObjectId], changes: Mapping[str, Any],
+                         *, unset: Sequence[str] = ()) -> int:
+        update: dict[str, Any] = {"$set": dict(changes)}
+        if unset:
+            update["$unset"] = {field: "" for field in unset}
+        result = await self.collection.update_many(self.scoped(team_id, {"_id": {"$in": list(ids)}}), update)
+        return result.modified_count
+
+    async def find_by_ids(self, team_id: str, ids: Sequence[ObjectId]) -> list[dict[str, Any]]:
+        return await self.find(team_id, {"_id": {"$in": list(ids)}},
+                               projection={"_id": 1, "status": 1, "dedup_key": 1})
+
+    async def expired_acceptances(self, now: datetime, limit: int = 1000) -> list[dict[str, Any]]:
+        """Across teams on purpose: the lifecycle job reopens every team's expired acceptances."""
+        cursor = self.collection.find(
+            {"status": "risk_accepted", "risk_acceptance.expires_at": {"$lte": now}},
+            {"_id": 1, "team_id": 1, "dedup_key": 1},
+        ).limit(limit)
+        return await cursor.to_list()
+
+    # --- suppression rules --------------------------------------------------------------
+    async def rules_for(self, team_id: str) -> list[dict[str, Any]]:
+        return await self.rules.find(self.scoped(team_id)).to_list()
+
+    async def add_rule(self, team_id: str, rule: Mapping[str, Any]) -> ObjectId:
+        result = await self.rules.insert_one({**rule, "team_id": team_id})
+        return result.inserted_id
+
+    async def delete_rule(self, team_id: str, rule_id: ObjectId) -> bool:
+        result = await self.rules.delete_one(self.scoped(team_id, {"_id": rule_id}))
+        return result.deleted_count == 1
+
+    async def match_rule(self, team_id: str, rule_filter: Mapping[str, Any]) -> list[dict[str, Any]]:
+        query = {**rule_filter, "status": {"$in": ["open", "reopened"]}, "result": "fail"}
+        return await self.find(team_id, query, projection={"_id": 1, "status": 1, "dedup_key": 1})
+
+    # --- queries ------------------------------------------------------------------------
+    async def page(self, team_id: str, query: Mapping[str, Any], sort: list[tuple[str, int]],
+                   limit: int, projection: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        return await self.find(team_id, query, sort=sort, limit=limit, projection=projection)
+
+    async def facets(self, team_id: str, query: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+        """Counts by severity, status and tool, the total and overdue, in one round trip."""
+        pipeline = [
+            {"$match": self.scoped(team_id, query)},
+            {"$facet": {
+                "severity": [{"$group": {"_id": "$severity", "n": {"$sum": 1}}}],
+                "status": [{"$group": {"_id": "$status", "n": {"$sum": 1}}}],
+                "tool": [{"$group": {"_id": "$source_tool", "n": {"$sum": 1}}}],
+                "total": [{"$count": "n"}],
+                "overdue": [
+                    {"$match": {"status": {"$in": ["open", "reopened"]}, "sla_due_at": {"$lt": now}}},
+                    {"$count": "n"},
+                ],
+            }},
+        ]
+        result = await (await self.collection.aggregate(pipeline)).to_list()
+        facet = result[0] if result else {}
+        return {
+            "total": (facet.get("total") or [{"n": 0}])[0]["n"],
+            "overdue": (facet.get("overdue") or [{"n": 0}])[0]["n"],
+            "by_severity": {item["_id"]: item["n"] for item in facet.get("severity", [])},
+            "by_status": {item["_id"]: item["n"] for item in facet.get("status", [])},
+            "by_tool": {item["_id"]: item["n"] for item in facet.get("tool", [])},
+        }
+
+
+def _without_upsert(operation: tuple[dict[str, Any], dict[str, Any]]) -> UpdateOne:
+    query, update = operation
+    return UpdateOne(query, {key: value for key, value in update.items() if key != "$setOnInsert"})
+
+
+def text_filter(text: str) -> dict[str, Any]:
+    """Case-insensitive substring match on the fields people search by (user text escaped)."""
+    pattern = {"$regex": re.escape(text.strip()), "$options": "i"}
+    return {"$or": [{"title": pattern}, {"rule_id": pattern}, {"resource.id": pattern},
+                    {"package.name": pattern}, {"cve_ids": pattern}]}

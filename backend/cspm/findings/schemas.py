@@ -1,0 +1,133 @@
+"""API schemas of the findings module."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cspm.findings.models import CheckResult, FindingCategory, FindingStatus, Severity
+
+SortField = Literal["severity", "last_seen", "first_seen", "title"]
+
+
+class FindingFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    severity: list[Severity] = Field(default_factory=list)
+    status: list[FindingStatus] = Field(default_factory=list)
+    tool: list[str] = Field(default_factory=list)
+    category: list[FindingCategory] = Field(default_factory=list)
+    result: CheckResult | None = CheckResult.FAIL
+    resource: str | None = Field(default=None, max_length=500, description="Substring of the resource id")
+    account: str | None = Field(default=None, max_length=200)
+    region: str | None = Field(default=None, max_length=100)
+    cve: str | None = Field(default=None, max_length=100)
+    q: str | None = Field(default=None, max_length=200, description="Text in title, rule, resource, package or CVE")
+    overdue: bool | None = None
+    scope_key: str | None = Field(default=None, max_length=500)
+    run_id: str | None = Field(default=None, max_length=64)
+    assignee: str | None = Field(default=None, max_length=200)
+
+
+class FindingSummary(BaseModel):
+    id: str
+    dedup_key: str
+    source_tool: str
+    rule_id: str
+    title: str
+    severity: Severity
+    status: FindingStatus
+    result: CheckResult
+    category: FindingCategory
+    resource: dict[str, Any]
+    cve_ids: list[str] = []
+    package: dict[str, Any] | None = None
+    first_seen: datetime
+    last_seen: datetime
+    times_seen: int
+    sla_due_at: datetime | None = None
+    overdue: bool = False
+    assignee: str | None = None
+
+
+class FindingPage(BaseModel):
+    items: list[FindingSummary]
+    next_cursor: str | None
+
+
+class FindingDetail(FindingSummary):
+    description: str | None = None
+    evidence: str | None = None
+    remediation: str | None = None
+    references: list[str] = []
+    cwe_ids: list[str] = []
+    cvss_score: float | None = None
+    cvss_vector: str | None = None
+    epss_score: float | None = None
+    compliance_tags: dict[str, list[str]] = {}
+    identity: dict[str, str] = {}
+    scope_key: str | None = None
+    last_run_id: str | None = None
+    risk_acceptance: dict[str, Any] | None = None
+    history: list[dict[str, Any]] = []
+
+
+class FindingCounts(BaseModel):
+    total: int
+    overdue: int
+    by_severity: dict[str, int]
+    by_status: dict[str, int]
+    by_tool: dict[str, int]
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: FindingStatus
+    reason: str = Field(min_length=3, max_length=2000)
+    risk_owner: str | None = Field(default=None, max_length=200)
+    expires_at: datetime | None = None
+
+
+class BulkStatusChange(StatusChange):
+    ids: list[str] = Field(min_length=1, max_length=1000)
+
+
+class StatusChangeResult(BaseModel):
+    changed: int
+
+
+class AssigneeChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assignee: str | None = Field(default=None, max_length=200)
+
+
+class SuppressionRuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source_tool: str | None = Field(default=None, max_length=50)
+    rule_id: str | None = Field(default=None, max_length=300)
+    resource_pattern: str | None = Field(default=None, max_length=500, description="Glob over the resource id")
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class SuppressionRuleOut(BaseModel):
+    id: str
+    source_tool: str | None
+    rule_id: str | None
+    resource_pattern: str | None
+    reason: str
+    created_by: str
+    created_at: datetime
+    suppressed_now: int = 0
+
+
+class ImportResult(BaseModel):
+    run_id: str
+    tool: str
+    scope_key: str
+    complete: bool
+    counts: dict[str, int]

@@ -1,0 +1,190 @@
+"""Findings service: imports, queries and triage for one team at a time."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, BinaryIO, Self
+
+from cspm.core.container import ServiceContainer
+from cspm.core.database.registry import Database
+from cspm.core.errors import BadRequest
+from cspm.core.events import FINDINGS_CHANGED
+from cspm.core.pagination import decode_cursor, encode_cursor
+from cspm.core.settings import load
+from cspm.findings.ingest import FindingsIngestService, IngestRequest, IngestResult
+from cspm.findings.lifecycle import LifecycleService
+from cspm.findings.models import FindingStatus
+from cspm.findings.repository import FindingsRepository, text_filter
+from cspm.findings.schemas import FindingFilters, SortField
+from cspm.findings.settings import FindingsSettings
+from cspm.findings.vulnerabilities import VulnerabilitySync
+from cspm.scanners.parsers import get_parser
+from cspm.scans.models import RunKind, RunState
+from cspm.scans.repository import ScanRunRepository
+
+SORT_FIELDS: dict[str, str] = {
+    "severity": "severity_rank", "last_seen": "last_seen", "first_seen": "first_seen", "title": "title",
+}
+DATE_SORTS = {"last_seen", "first_seen"}
+MAX_PAGE = 500
+
+
+class FindingsService:
+    def __init__(self, container: ServiceContainer, findings: FindingsRepository, runs: ScanRunRepository,
+                 ingest: FindingsIngestService, lifecycle: LifecycleService) -> None:
+        self.container = container
+        self.findings = findings
+        self.runs = runs
+        self.ingest_service = ingest
+        self.lifecycle = lifecycle
+
+    @classmethod
+    def build(cls, container: ServiceContainer) -> Self:
+        database = container.database.db(Database.SECURITY_SCANS)
+        findings = FindingsRepository(database)
+        runs = ScanRunRepository(container.database.db(Database.ORCHESTRATION))
+        vulnerabilities = VulnerabilitySync(container.database.db(Database.VULNERABILITIES), findings.collection)
+        ingest = FindingsIngestService(findings, runs, vulnerabilities, load(FindingsSettings), container.metrics,
+                                       spool_dir=None)
+        return cls(container, findings, runs, ingest, LifecycleService(findings))
+
+    # --- ingestion ------------------------------------------------------------------------
+    async def import_report(self, *, team_id: str, actor: str, tool: str, report: BinaryIO,
+                            scope: str | None, complete: bool) -> tuple[IngestResult, str]:
+        """A report uploaded by a user or pipeline: recorded as an import run, then ingested."""
+        try:
+            parser = get_parser(tool)
+        except KeyError as exc:
+            raise BadRequest(str(exc.args[0]) if exc.args else f"unknown tool {tool!r}") from None
+        scope_key = f"{parser.tool}:{scope or 'default'}"
+        run = await self.runs.create(team_id, kind=RunKind.IMPORT, tools=[parser.tool], requested_by=actor,
+                                     scope_key=scope_key, target={"scope": scope}, state=RunState.RUNNING)
+        result = await self.ingest_for_run(team_id=team_id, run_id=run["run_id"], actor=actor, tool=parser.tool,
+                                           scope_key=scope_key, complete=complete, report=report)
+        return result, scope_key
+
+    async def ingest_for_run(self, *, team_id: str, run_id: str, actor: str, tool: str, scope_key: str,
+                             complete: bool, report: BinaryIO) -> IngestResult:
+        """Ingest a report for an existing run (imports, orchestrated scans, scanner webhooks)."""
+        parser = get_parser(tool)
+        request = IngestRequest(team_id=team_id, tool=parser.tool, run_id=run_id, actor=actor,
+                                scope_key=scope_key, complete=complete)
+        result = await self.ingest_service.ingest(request, parser, report)
+        await self._changed(team_id, result.changed_keys)
+        return result
+
+    async def _changed(self, team_id: str, dedup_keys: Sequence[str]) -> None:
+        if dedup_keys:
+            await self.container.events.publish(FINDINGS_CHANGED, team_id=team_id, dedup_keys=list(dedup_keys))
+
+    # --- queries ----------------------------------------------------------------------------
+    def build_query(self, filters: FindingFilters, now: datetime) -> dict[str, Any]:
+        clauses: list[dict[str, Any]] = []
+        query: dict[str, Any] = {}
+        if filters.result is not None:
+            query["result"] = filters.result.value
+        for field, values in (("severity", filters.severity), ("status", filters.status),
+                              ("source_tool", filters.tool), ("category", filters.category)):
+            if values:
+                query[field] = {"$in": [getattr(value, "value", value) for value in values]}
+        for field, value in (("resource.account", filters.account), ("resource.region", filters.region),
+                             ("scope_key", filters.scope_key), ("last_run_id", filters.run_id),
+                             ("assignee", filters.assignee)):
+            if value:
+                query[field] = value
+        if filters.cve:
+            query["cve_ids"] = filters.cve.strip().upper()
+        if filters.resource:
+            query["resource.id"] = {"$regex": re.escape(filters.resource.strip()), "$options": "i"}
+        if filters.q:
+            clauses.append(text_filter(filters.q))
+        if filters.overdue is not None:
+            overdue = {"status": {"$in": ["open", "reopened"]}, "sla_due_at": {"$lt": now}}
+            clauses.append(overdue if filters.overdue else {"$nor": [overdue]})
+        if clauses:
+            query["$and"] = clauses
+        return query
+
+    async def list(self, *, team_id: str, filters: FindingFilters, sort: SortField = "severity",
+                   descending: bool = True, cursor: str | None = None, limit: int = 50) -> tuple[list[dict], str | None]:
+        if not 1 <= limit <= MAX_PAGE:
+            raise BadRequest(f"limit must be between 1 and {MAX_PAGE}")
+        now = datetime.now(UTC)
+        query = self.build_query(filters, now)
+        field = SORT_FIELDS[sort]
+        direction = -1 if descending else 1
+        if cursor:
+            position = decode_cursor(cursor)
+            if position.get("s") != sort or "v" not in position or "id" not in position:
+                raise BadRequest("invalid cursor: it belongs to another sort order")
+            value = datetime.fromisoformat(position["v"]) if sort in DATE_SORTS else position["v"]
+            after = self.findings.object_id(position["id"], "cursor position")
+            op = "$lt" if descending else "$gt"
+            query.setdefault("$and", []).append(
+                {"$or": [{field: {op: value}}, {field: value, "_id": {op: after}}]})
+        documents = await self.findings.page(team_id, query, [(field, direction), ("_id", direction)], limit + 1)
+        next_cursor = None
+        if len(documents) > limit:
+            documents = documents[:limit]
+            last = documents[-1]
+            value = last[field].isoformat() if sort in DATE_SORTS else last[field]
+            next_cursor = encode_cursor({"s": sort, "v": value, "id": str(last["_id"])})
+        return [self._summary(document, now) for document in documents], next_cursor
+
+    async def counts(self, *, team_id: str, filters: FindingFilters) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        return await self.findings.facets(team_id, self.build_query(filters, now), now)
+
+    async def detail(self, *, team_id: str, finding_id: str) -> dict[str, Any]:
+        document = await self.findings.get(team_id, finding_id, what="finding")
+        summary = self._summary(document, datetime.now(UTC))
+        history = await self.findings.history_of(team_id, document["_id"])
+        for entry in history:
+            entry["finding_id"] = str(entry["finding_id"])
+        return {**document, **summary, "history": history}
+
+    @staticmethod
+    def _summary(document: dict[str, Any], now: datetime) -> dict[str, Any]:
+        due = document.get("sla_due_at")
+        if due is not None and due.tzinfo is None:
+            due = due.replace(tzinfo=UTC)
+        overdue = bool(due and due < now and FindingStatus(document["status"]).active)
+        return {**document, "id": str(document["_id"]), "overdue": overdue}
+
+    # --- triage -----------------------------------------------------------------------------
+    async def change_status(self, *, team_id: str, actor: str, finding_ids: Sequence[str], status: FindingStatus,
+                            reason: str, risk_owner: str | None, expires_at: datetime | None) -> int:
+        changed = await self.lifecycle.change_status(team_id=team_id, finding_ids=finding_ids, status=status,
+                                                     actor=actor, reason=reason, risk_owner=risk_owner,
+                                                     expires_at=expires_at)
+        await self._changed(team_id, changed)
+        return len(changed)
+
+    async def assign(self, *, team_id: str, finding_id: str, assignee: str | None) -> None:
+        document = await self.findings.get(team_id, finding_id, what="finding", projection={"_id": 1})
+        await self.findings.set_status(team_id, [document["_id"]],
+                                       {"assignee": assignee, "updated_at": datetime.now(UTC)})
+
+    async def add_suppression_rule(self, *, team_id: str, actor: str, source_tool: str | None, rule_id: str | None,
+                                   resource_pattern: str | None, reason: str) -> dict[str, Any]:
+        rule_id_created, suppressed = await self.lifecycle.add_suppression_rule(
+            team_id=team_id, actor=actor, source_tool=source_tool, rule_id=rule_id,
+            resource_pattern=resource_pattern, reason=reason)
+        await self._changed(team_id, suppressed)
+        rules = await self.findings.rules_for(team_id)
+        created = next(rule for rule in rules if str(rule["_id"]) == rule_id_created)
+        return {**created, "id": rule_id_created, "suppressed_now": len(suppressed)}
+
+    async def suppression_rules(self, *, team_id: str) -> list[dict[str, Any]]:
+        return [{**rule, "id": str(rule["_id"])} for rule in await self.findings.rules_for(team_id)]
+
+    async def delete_suppression_rule(self, *, team_id: str, rule_id: str) -> bool:
+        return await self.findings.delete_rule(team_id, self.findings.object_id(rule_id, "suppression rule"))
+
+    async def reopen_expired_acceptances(self) -> int:
+        reopened = await self.lifecycle.reopen_expired_acceptances()
+        for team_id, keys in reopened.items():
+            await self._changed(team_id, keys)
+        return sum(len(keys) for keys in reopened.values())

@@ -1,0 +1,121 @@
+"""Unified vulnerability catalog and per-team occurrences (VULNERABILITIES database).
+
+The catalog holds one document per advisory (CVE, GHSA, ...) whatever tool reported it;
+public advisory data, so it is shared by all teams. An occurrence is advisory × asset ×
+package × team and mirrors the status of the finding it comes from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cspm.core.database.indexes import IndexSpec
+from cspm.core.database.registry import Database
+from cspm.core.repository import TeamScopedRepository
+from cspm.findings.models import Severity
+
+CATALOG = "vulnerability_catalog"
+OCCURRENCES = "vulnerability_occurrences"
+
+INDEXES: tuple[IndexSpec, ...] = (
+    IndexSpec(Database.VULNERABILITIES, CATALOG, [("advisory_id", ASCENDING)], "idx_advisory_unique", unique=True),
+    IndexSpec(Database.VULNERABILITIES, OCCURRENCES, [("team_id", ASCENDING), ("occurrence_key", ASCENDING)],
+              "idx_occurrence_unique", unique=True),
+)
+
+_SEVERITY_BASE = {Severity.CRITICAL: 9.5, Severity.HIGH: 7.5, Severity.MEDIUM: 5.0, Severity.LOW: 2.5,
+                  Severity.INFO: 0.0}
+
+
+def risk_score(finding: dict[str, Any]) -> float:
+    """CVSS base score (or a severity default) raised by the exploit probability, capped at 10."""
+    base = finding.get("cvss_score")
+    if base is None:
+        base = _SEVERITY_BASE[Severity(finding["severity"])]
+    epss = finding.get("epss_score") or 0.0
+    return round(min(10.0, base * (1 + epss)), 2)
+
+
+def is_vulnerability(finding: dict[str, Any]) -> bool:
+    return bool(finding.get("package")) and (bool(finding.get("cve_ids")) or finding.get("category") == "vulnerability")
+
+
+def advisory_ids(finding: dict[str, Any]) -> list[str]:
+    return list(finding.get("cve_ids") or []) or [finding["rule_id"]]
+
+
+def occurrence_key(advisory_id: str, finding: dict[str, Any]) -> str:
+    package = finding.get("package") or {}
+    parts = [advisory_id, finding["resource"]["id"], package.get("name") or "", package.get("version") or "",
+             package.get("path") or ""]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+class VulnerabilitySync(TeamScopedRepository):
+    def __init__(self, database: AsyncDatabase, findings_collection: Any) -> None:
+        super().__init__(database[OCCURRENCES])
+        self.catalog = database[CATALOG]
+        self.findings = findings_collection
+
+    async def sync_batch(self, team_id: str, findings: Sequence[dict[str, Any]], now: datetime,
+                         statuses: dict[str, str]) -> None:
+        """Upsert catalog entries and occurrences for a batch: two bulk writes, then mark synced."""
+        vulnerable = [finding for finding in findings if is_vulnerability(finding)]
+        if not vulnerable:
+            return
+        catalog: dict[str, dict[str, Any]] = {}
+        occurrences: list[UpdateOne] = []
+        for finding in vulnerable:
+            package = finding["package"]
+            for advisory in advisory_ids(finding):
+                entry = catalog.setdefault(advisory, {"fixed": set(), "packages": set(), "finding": finding})
+                if package.get("fixed_version"):
+                    entry["fixed"].add(package["fixed_version"])
+                entry["packages"].add(package["name"])
+                occurrences.append(UpdateOne(
+                    {"team_id": team_id, "occurrence_key": occurrence_key(advisory, finding)},
+                    {"$setOnInsert": {"first_seen": now, "advisory_id": advisory,
+                                      "asset_id": finding["resource"]["id"], "asset_type": finding["resource"]["type"],
+                                      "package": package},
+                     "$set": {"status": statuses.get(finding["dedup_key"], "open"), "risk_score": risk_score(finding),
+                              "severity": finding["severity"], "finding_dedup_key": finding["dedup_key"],
+                              "last_seen": now}},
+                    upsert=True))
+        await self.catalog.bulk_write([
+            UpdateOne({"advisory_id": advisory},
+                      {"$setOnInsert": {"first_seen": now},
+                       "$set": {"severity": entry["finding"]["severity"], "cvss_score": entry["finding"].get("cvss_score"),
+                                "cvss_vector": entry["finding"].get("cvss_vector"),
+                                "epss_score": entry["finding"].get("epss_score"),
+                                "title": entry["finding"]["title"], "references": entry["finding"].get("references", []),
+                                "updated_at": now},
+                       "$addToSet": {"fixed_versions": {"$each": sorted(entry["fixed"])},
+                                     "packages": {"$each": sorted(entry["packages"])}}},
+                      upsert=True)
+            for advisory, entry in catalog.items()
+        ], ordered=False)
+        await self.collection.bulk_write(occurrences, ordered=False)
+        await self.findings.update_many(
+            {"team_id": team_id, "dedup_key": {"$in": [finding["dedup_key"] for finding in vulnerable]}},
+            {"$set": {"occurrence_synced": True}})
+
+    async def mark_status(self, team_id: str, dedup_keys: Sequence[str], status: str) -> None:
+        if dedup_keys:
+            await self.collection.update_many(
+                self.scoped(team_id, {"finding_dedup_key": {"$in": list(dedup_keys)}}), {"$set": {"status": status}})
+
+    async def sync_pending(self, now: datetime, limit: int = 1000) -> int:
+        """Findings whose occurrences were never written (a crash mid-ingest): the watchdog's repair."""
+        pending = await self.findings.find({"occurrence_synced": False}).limit(limit).to_list()
+        by_team: dict[str, list[dict[str, Any]]] = {}
+        for finding in pending:
+            by_team.setdefault(finding["team_id"], []).append(finding)
+        for team_id, findings in by_team.items():
+            await self.sync_batch(team_id, findings, now, {f["dedup_key"]: f["status"] for f in findings})
+        return len(pending)

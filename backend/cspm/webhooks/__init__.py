@@ -1,0 +1,1 @@
+"""Signed callbacks through which scanners running elsewhere deliver their reports."""
