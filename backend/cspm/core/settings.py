@@ -50,7 +50,7 @@ class CoreSettings(CSPMSettings):
     redis_key_prefix: str = "cspm:"
     data_dir: Path = Path("data")
     embedded_engine: EmbeddedEngine = EmbeddedEngine.SQLITE
-    jwt_secret: SecretStr | None = Field(default=None, min_length=32)
+    jwt_secret: SecretStr | None = None
     fernet_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated Fernet keys, newest first; older keys still decrypt (rotation).",
@@ -66,6 +66,52 @@ class CoreSettings(CSPMSettings):
     celery_always_in_process: bool = Field(
         default=False, description="Run background tasks on the in-process worker even if Redis answers."
     )
+    extra_job_modules: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated extra modules holding @job declarations (plugins, tests), loaded "
+                    "by every worker kind after JOB_MODULES.",
+    )
+    worker_metrics_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="Port on which a Celery worker serves its Prometheus metrics; unset: not served.",
+    )
+    worker_metrics_host: str = "127.0.0.1"
+
+    @field_validator("mongodb_uri", "jwt_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `MONGODB_URI=` in an .env template means "not set" (embedded mode, generated dev secret).
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("mongodb_uri")
+    @classmethod
+    def _mongodb_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError("must start with mongodb:// or mongodb+srv://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _jwt_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
+
+    @field_validator("extra_job_modules", mode="before")
+    @classmethod
+    def _split_modules(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("fernet_keys", mode="before")
     @classmethod
@@ -133,8 +179,9 @@ def load(settings_class: type[S], **overrides: object) -> S:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "?"
+        message = first["msg"].removeprefix("Value error, ")
         raise SettingsError(
-            f"invalid setting {field.upper()}: {first['msg']} ({len(exc.errors())} error(s))"
+            f"invalid setting {field.upper()}: {message} ({len(exc.errors())} error(s))"
         ) from None
 
 
