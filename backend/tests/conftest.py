@@ -22,6 +22,8 @@ from cspm.core.database.registry import ENV_VARIABLES
 from cspm.core.settings import CoreSettings, DatabaseNameSettings, EmbeddedEngine
 from cspm.main import create_app
 
+pytest_plugins = ["tests.auth_helpers"]
+
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 if not SHARED.is_dir():  # CI clones the repo beside shared/, like the work tree

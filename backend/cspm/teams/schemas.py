@@ -1,0 +1,68 @@
+"""Request and response bodies of the teams API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, StringConstraints
+
+from cspm.auth.permissions import Role
+
+TeamName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]
+MemberRole = Literal["team_admin", "analyst", "viewer"]
+"""Roles a membership can hold (platform admin is a user attribute; service is for API tokens)."""
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=4096)
+
+
+class TeamCreate(Request):
+    name: TeamName
+
+
+class TeamUpdate(Request):
+    name: TeamName
+
+
+class RoleUpdate(Request):
+    role: MemberRole
+
+
+class InvitationCreate(Request):
+    email: Annotated[EmailStr, AfterValidator(lambda value: value.strip().lower())]
+    role: MemberRole = "viewer"
+
+
+class TeamOut(BaseModel):
+    id: str
+    name: str
+    slug: str
+    created_at: datetime
+    role: Role | None = None
+
+
+class MemberOut(BaseModel):
+    user_id: str
+    email: str
+    display_name: str | None
+    role: Role
+    joined_at: datetime
+
+
+class InvitationOut(BaseModel):
+    id: str
+    team_id: str
+    email: str
+    role: MemberRole
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class InvitationCreated(InvitationOut):
+    token: str
+    """Shown once: give it to the invitee, who registers with it (or accepts it when logged in)."""
