@@ -8,7 +8,7 @@ invocations and never parse.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -87,3 +87,17 @@ class DockerInvocation:
     env: Mapping[str, str] = field(default_factory=dict)
     network: str = "bridge"
     ok_exit_codes: frozenset[int] = frozenset({0})
+    read_only_mounts: Mapping[str, str] = field(default_factory=dict)
+    """Host path → container path of inputs the tool reads (a directory to scan, an SBOM)."""
+    writable_paths: tuple[str, ...] = ()
+    """Container paths the tool must write besides its output volume (tmpfs; the root stays read-only)."""
+
+
+@dataclass(frozen=True)
+class InProcessInvocation:
+    """A check that runs inside the worker (the HTTP header check): no subprocess, same result shape."""
+
+    name: str
+    run: Callable[[], Awaitable[None]]
+    """Writes the report to `report_path`; raising means the check failed."""
+    report_path: Path

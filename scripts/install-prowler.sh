@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs Prowler (pinned) into its own virtualenv at .tools/prowler: Prowler pins its own
+# boto3/botocore/pydantic, which must not fight the platform's. `cspm.core.tools` finds
+# .tools/prowler/bin/prowler. Idempotent: a stamp names the installed version, so a second
+# run only checks it (about 3 minutes the first time).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+PROWLER_VERSION="${PROWLER_VERSION:-5.46.0}"
+TOOLS_DIR="${TOOLS_DIR:-$ROOT/.tools}"
+VENV="$TOOLS_DIR/prowler"
+STAMP="$VENV/.installed-prowler-$PROWLER_VERSION"
+
+find_python() {
+  for candidate in "${PYTHON:-}" python3.13 "$(PYENV_VERSION=3.13.0 pyenv which python3 2>/dev/null || true)" \
+                   /root/.pyenv/versions/3.13.0/bin/python3; do
+    if [ -n "$candidate" ] && command -v "$candidate" >/dev/null 2>&1 \
+       && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+  echo "error: Python 3.13 not found; install it or set PYTHON=/path/to/python3.13" >&2
+  return 1
+}
+
+if [ -f "$STAMP" ] && [ -x "$VENV/bin/prowler" ]; then
+  exit 0
+fi
+
+echo "installing prowler $PROWLER_VERSION into $VENV (takes a few minutes)" >&2
+if [ ! -x "$VENV/bin/python" ]; then
+  mkdir -p "$TOOLS_DIR"
+  "$(find_python)" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet "prowler==$PROWLER_VERSION"
+"$VENV/bin/prowler" --version >/dev/null
+rm -f "$VENV"/.installed-prowler-* && touch "$STAMP"
+echo "prowler $PROWLER_VERSION installed: $VENV/bin/prowler" >&2
