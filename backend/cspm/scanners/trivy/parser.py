@@ -1,0 +1,161 @@
+"""Trivy JSON reports (``-f json``): vulnerabilities, misconfigurations, secrets and licenses.
+
+Shapes accepted, all streamed with ijson one item at a time:
+
+- SchemaVersion 2 (Trivy ≥ 0.20): ``{"SchemaVersion": 2, "ArtifactName", "ArtifactType",
+  "Metadata", "Results": [{"Target", "Class", "Type", "Vulnerabilities": [...],
+  "Misconfigurations": [...], "Secrets": [...], "Licenses": [...]}]}``;
+- the legacy list (Trivy < 0.20): ``[{"Target", "Type", "Vulnerabilities": [...]}]``, and the
+  bare ``null`` it wrote when nothing was found;
+- ``trivy k8s``: ``{"ClusterName", "Resources": [{"Namespace", "Kind", "Name", "Results": [...]}]}``
+  and the older ``{"ClusterName", "Vulnerabilities": [{...workload...}], "Misconfigurations": [...]}``.
+
+Results without findings, and ``Packages``/``Metadata`` blocks, are skipped without being
+built. Vulnerability stubs without an id, and misconfigurations in ``EXCEPTION`` status (the
+user's own Trivy exceptions) are not findings. Misconfigurations in ``PASS`` status (with
+``--include-non-failures``) become ``result=pass``.
+
+Identity (hashed into ``dedup_key``); every kind also carries ``target`` (Trivy's Target),
+``artifact`` (ArtifactName: image reference, repository URL or scanned path) and, for
+``trivy k8s``, ``cluster`` and ``workload`` (namespace/kind/name):
+
+- vulnerability: ``vuln`` (VulnerabilityID) + ``package`` + ``version`` (installed) + ``pkg_path``;
+- misconfiguration: ``check`` (AVDID, else ID) + ``cause`` (CauseMetadata.Resource, else the
+  check's Message, which names the container / statement, else "lines start-end": line numbers
+  are the last resort because any edit above the cause shifts them);
+- secret: ``rule`` (RuleID) + ``match`` (Trivy's redacted match line; line numbers only when
+  there is no match text, so an edit above the secret does not make it a new finding);
+- license: ``license`` (Name) + ``package`` + ``file``.
+
+Mapping: Trivy's own ``Severity`` (UNKNOWN → info); CVSS from the ``SeveritySource`` vendor,
+else NVD/GHSA/Red Hat (v3, else v4, else v2); CWE ids (also as ``compliance_tags["CWE"]``);
+package, installed and fixed version, PURL, package path; references = PrimaryURL +
+References; misconfiguration resolution as remediation and cause lines as evidence;
+``compliance_tags["AVD"]``/``["trivy"]`` carry the check ids for control mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from cspm.findings.models import CanonicalFinding
+from cspm.scanners.base import ReportFormatError
+from cspm.scanners.normalize import text
+from cspm.scanners.sniff import looks_like_other_tool, what_is_it
+from cspm.scanners.streaming import JsonEvents, PeekedReport, ensure_not_blank, peek
+from cspm.scanners.trivy.parser_items import ITEM_KINDS, TOOL, Context
+
+_TOP_KEYS = {"SchemaVersion", "ArtifactName", "ArtifactType", "Results", "ClusterName", "Resources",
+             "Vulnerabilities", "Misconfigurations", "Metadata", "CreatedAt", "ReportID", "Trivy"}
+_ARTIFACT_KEYS = {"ArtifactName": "artifact", "ArtifactType": "artifact_type", "ClusterName": "cluster"}
+_WORKLOAD_KEYS = {"Namespace": "namespace", "Kind": "kind", "Name": "name"}
+_RESULT_KEYS = {"Target": "target", "Class": "result_class", "Type": "result_type"}
+# Where results and workloads sit, per report shape.
+_OBJECT_RESULTS = ("Results.item", "Resources.item.Results.item", "Vulnerabilities.item.Results.item",
+                   "Misconfigurations.item.Results.item")
+_OBJECT_WORKLOADS = ("Resources.item", "Vulnerabilities.item", "Misconfigurations.item")
+
+
+class TrivyParser:
+    tool = TOOL
+    formats = ("json",)
+
+    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
+        stream = peek(self.tool, report)
+        ensure_not_blank(self.tool, stream)
+        other = looks_like_other_tool(self.tool, stream.head)
+        if other:
+            raise ReportFormatError(self.tool, other)
+        if stream.first_char() not in ("{", "[", "n"):
+            raise ReportFormatError(self.tool, f"not a Trivy JSON report: {what_is_it(stream.head)}")
+        return _TrivyStream(stream).findings()
+
+
+class _TrivyStream:
+    def __init__(self, stream: PeekedReport) -> None:
+        self.stream = stream
+        self.events = JsonEvents(TOOL, stream)
+        self.artifact = Context()
+        self.workload = Context()
+        self.result = Context()
+        self.pending: list[tuple[str, Any]] = []
+        self.target_seen = False
+        self.count = 0
+
+    def findings(self) -> Iterator[CanonicalFinding]:
+        first = next(iter(self.events), None)
+        if first is None:
+            raise ReportFormatError(TOOL, "the report holds no JSON value")
+        _prefix, event, _value = first
+        if event == "null":
+            return  # Trivy < 0.20 wrote a bare null when nothing was found
+        if event == "start_array":
+            yield from self._walk(result_bases=("item",), workload_bases=())
+        elif event == "start_map":
+            yield from self._walk(result_bases=_OBJECT_RESULTS, workload_bases=_OBJECT_WORKLOADS, top_level=True)
+        else:
+            raise ReportFormatError(TOOL, "not a Trivy JSON report: the document is a single scalar value")
+
+    def _walk(self, *, result_bases: tuple[str, ...], workload_bases: tuple[str, ...],
+              top_level: bool = False) -> Iterator[CanonicalFinding]:
+        item_prefixes = {f"{base}.{kind}.item": (base, kind) for base in result_bases for kind in ITEM_KINDS}
+        top_keys: set[str] = set()
+        results = 0
+        for prefix, event, value in self.events:
+            if top_level and prefix == "" and event == "map_key":
+                top_keys.add(value)
+                continue
+            if prefix in item_prefixes and event in ("start_map", "start_array", "string", "number", "null"):
+                _base, kind = item_prefixes[prefix]
+                item = self.events.build(event, value)
+                if not isinstance(item, dict):
+                    raise ReportFormatError(TOOL, f"a {kind} entry is not a JSON object")
+                if self.target_seen:
+                    yield from self._convert(kind, item)
+                else:
+                    self.pending.append((kind, item))
+                continue
+            if prefix in result_bases:
+                if event == "start_map":
+                    self.result = Context()
+                    self.target_seen = False
+                    results += 1
+                elif event == "end_map":
+                    yield from self._flush()
+                elif event != "map_key":
+                    raise ReportFormatError(TOOL, f"result #{results + 1} is not a JSON object; "
+                                                  + what_is_it(self.stream.head))
+                continue
+            if prefix in workload_bases and event == "start_map":
+                self.workload = Context()
+                continue
+            head, _, key = prefix.rpartition(".")
+            if event in ("string", "number") or event == "null":
+                if head in result_bases and key in _RESULT_KEYS:
+                    setattr(self.result, _RESULT_KEYS[key], text(value))
+                    if key == "Target":
+                        self.target_seen = True
+                elif head in workload_bases and key in _WORKLOAD_KEYS:
+                    setattr(self.workload, _WORKLOAD_KEYS[key], text(value))
+                elif top_level and head == "" and key in _ARTIFACT_KEYS:
+                    setattr(self.artifact, _ARTIFACT_KEYS[key], text(value))
+        if top_level and not (top_keys & _TOP_KEYS):
+            raise ReportFormatError(TOOL, "not a Trivy JSON report: no Results, Resources or SchemaVersion; "
+                                          + what_is_it(self.stream.head))
+
+    def _flush(self) -> Iterator[CanonicalFinding]:
+        pending, self.pending = self.pending, []
+        for kind, item in pending:
+            yield from self._convert(kind, item)
+        self.target_seen = False
+
+    def _convert(self, kind: str, item: dict[str, Any]) -> Iterator[CanonicalFinding]:
+        self.count += 1
+        ctx = Context(artifact=self.artifact.artifact, artifact_type=self.artifact.artifact_type,
+                      cluster=self.artifact.cluster, namespace=self.workload.namespace, kind=self.workload.kind,
+                      name=self.workload.name, target=self.result.target, result_class=self.result.result_class,
+                      result_type=self.result.result_type)
+        finding = ITEM_KINDS[kind](item, ctx, f"{kind[:-1].lower()} #{self.count}")
+        if finding is not None:
+            yield finding
