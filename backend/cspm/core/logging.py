@@ -16,27 +16,36 @@ user_id_var: ContextVar[str | None] = ContextVar("user_id", default=None)
 
 REDACTED = "[REDACTED]"
 
+# Names whose value is a secret whatever it looks like ("token" also covers access/refresh/session tokens).
+_SECRET_NAMES = (r"(?:password|passwd|pwd|secret|api[_-]?key|token|private[_-]?key|fernet[_-]?keys?|"
+                 r"secret[_-]?access[_-]?key)")
+_SECRET_KEY = re.compile(rf"(?i){_SECRET_NAMES}s?$")
+_KEY_SEPARATOR = rf"[\"']?{_SECRET_NAMES}[\"']?\s*[:=]\s*"
+
 # Order matters: multi-line keys and structured secrets first, generic key=value last.
 _SCRUB_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # PEM private keys (GCP service-account keys, SSH keys), also with JSON-escaped newlines.
     (re.compile(r"-----BEGIN (?:[A-Z ]+ )?PRIVATE KEY-----.*?-----END (?:[A-Z ]+ )?PRIVATE KEY-----", re.S),
      REDACTED),
     (re.compile(r'("private_key"\s*:\s*")[^"]+(")'), rf"\g<1>{REDACTED}\g<2>"),
-    # Credentials inside URIs: scheme://user:password@host
-    (re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/?#\s@]+:)[^@\s/]+(@)"), rf"\g<1>{REDACTED}\g<2>"),
+    # Credentials inside URIs: scheme://user:password@host, also with an empty user (redis://:password@host).
+    (re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/?#\s@]*:)[^@\s/]+(@)"), rf"\g<1>{REDACTED}\g<2>"),
     # JWTs (access / refresh / id tokens), with or without Bearer.
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED),
     (re.compile(r"(?i)\b(bearer|token)\s+[A-Za-z0-9\-._~+/]{8,}=*"), rf"\g<1> {REDACTED}"),
+    # Authorization headers of any scheme (Basic carries a password).
+    (re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?(?:(?:basic|bearer|digest|negotiate|token)\s+)?)"
+                r"(?!\[REDACTED\])[^\s\"',;}]+"), rf"\g<1>{REDACTED}"),
     # Fernet tokens (encrypted credentials): version byte 0x80 → "gAAAAA".
     (re.compile(r"\bgAAAAA[A-Za-z0-9_\-]{20,}={0,2}"), REDACTED),
     # AWS access key ids and the secret keys that go with them.
     (re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b"), REDACTED),
     (re.compile(r"(?i)(aws_secret_access_key|secret_access_key|secretaccesskey|aws_secret)"
                 r"([\"']?\s*[:=]\s*[\"']?)[A-Za-z0-9/+=]{40}"), rf"\g<1>\g<2>{REDACTED}"),
-    # key=value / "key": "value" for names that are secrets whatever the value looks like.
-    (re.compile(r"(?i)([\"']?(?:password|passwd|pwd|secret|client_secret|api[_-]?key|access[_-]?token|"
-                r"refresh[_-]?token|private[_-]?key|fernet[_-]?key|jwt[_-]?secret)[\"']?\s*[:=]\s*[\"']?)"
-                r"([^\s\"',&}]+)"), rf"\g<1>{REDACTED}"),
+    # key=value / "key": "value" for names that are secrets: a quoted value up to its closing
+    # quote (it may hold spaces), an unquoted one up to a separator.
+    (re.compile(rf"(?i)({_KEY_SEPARATOR})([\"'])(?:\\.|(?!\2)[^\\])*\2"), rf"\g<1>\g<2>{REDACTED}\g<2>"),
+    (re.compile(rf"(?i)({_KEY_SEPARATOR})(?![\"'\s])[^\s\"',&;}}]+"), rf"\g<1>{REDACTED}"),
 )
 
 
@@ -50,7 +59,8 @@ def _scrub_value(value: Any) -> Any:
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, dict):
-        return {key: _scrub_value(item) for key, item in value.items()}
+        return {key: REDACTED if isinstance(item, str) and isinstance(key, str) and _SECRET_KEY.search(key)
+                else _scrub_value(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub_value(item) for item in value]
     return value

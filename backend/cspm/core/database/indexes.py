@@ -63,6 +63,10 @@ CORE_INDEXES: tuple[IndexSpec, ...] = (
               "idx_content_hash_unique", unique=True),
     IndexSpec(Database.INTEGRATIONS, "connection_status", [("integration_id", ASCENDING)],
               "idx_integration_id_unique", unique=True),
+    # Makes create_cross_module_reference's upsert safe under concurrency (one link, never two).
+    IndexSpec(Database.PLATFORM, "cross_module_references",
+              [("team_id", ASCENDING), ("relation", ASCENDING), ("source", ASCENDING), ("target", ASCENDING)],
+              "idx_cross_module_reference_unique", unique=True),
     # Scan data past the retention period is removed by MongoDB itself.
     IndexSpec(Database.ORCHESTRATION, "scan_logs", [("created_at", ASCENDING)], "idx_scan_logs_ttl",
               ttl_from_retention=True),
