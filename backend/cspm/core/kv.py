@@ -6,8 +6,8 @@ between processes, which the integrity monitor reports as a degraded mode.
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
+import threading
 import time
 from typing import Protocol
 
@@ -81,12 +81,13 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._data: dict[str, tuple[str, float | None]] = {}
-        self._lock = asyncio.Lock()
+        # A thread lock, not an asyncio one: the in-process worker's loop (another thread) shares this store.
+        self._lock = threading.Lock()
 
     def _live(self, key: str) -> tuple[str, float | None] | None:
         item = self._data.get(key)
         if item is not None and item[1] is not None and item[1] <= time.monotonic():
-            del self._data[key]
+            self._data.pop(key, None)  # another thread may have removed it first
             return None
         return item
 
@@ -101,13 +102,15 @@ class MemoryStore:
         return sum(1 for key in keys if self._data.pop(key, None) is not None)
 
     async def incr(self, key: str, ttl_seconds: int) -> int:
-        async with self._lock:
+        with self._lock:
             item = self._live(key)
             if item is None:
                 self._data[key] = ("1", time.monotonic() + ttl_seconds)
                 return 1
             count = int(item[0]) + 1
-            self._data[key] = (str(count), item[1])
+            # Like Redis `EXPIRE NX`: a key without an expiry gets one, an existing window is kept.
+            expires = item[1] if item[1] is not None else time.monotonic() + ttl_seconds
+            self._data[key] = (str(count), expires)
             return count
 
     async def ttl(self, key: str) -> int:
