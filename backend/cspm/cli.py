@@ -33,6 +33,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     worker: bool = typer.Option(True, help="In embedded mode, also start a Celery worker when Redis answers."),
+    forwarded_allow_ips: str = typer.Option(
+        "127.0.0.1", envvar="FORWARDED_ALLOW_IPS",
+        help="Proxies trusted for X-Forwarded-For/Proto (comma-separated addresses or CIDRs, or *)."),
 ) -> None:
     """Run the API (embedded MongoDB when MONGODB_URI is unset)."""
     import uvicorn  # noqa: PLC0415 - only the server needs it
@@ -61,7 +64,7 @@ def serve(
         )
     try:
         uvicorn.run(create_app(settings, container=container), host=host, port=port,
-                    log_config=None, access_log=False, proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+                    log_config=None, access_log=False, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips)
     finally:
         if worker_process is not None:
             worker_process.send_signal(signal.SIGTERM)
