@@ -62,13 +62,16 @@ def create_app(
     install_error_handlers(app)
     app.state.mounted_modules = register_all_routes(app, container.integrity, modules)
 
-    # Added last = runs first: context and metrics see every answer, including 413s.
+    # Added last = runs first. Outermost to innermost: security headers (on every answer, the 500
+    # that the request context writes for an unhandled error included), CORS, request context and
+    # metrics (they see every answer, 413s included), then the body limit.
     app.add_middleware(BodySizeLimitMiddleware, default_limit=JSON_BODY_LIMIT,
                        large_limit=REPORT_BODY_LIMIT, large_prefixes=LARGE_BODY_PREFIXES)
+    app.add_middleware(RequestContextMiddleware, metrics=container.metrics)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type", "X-Team-ID", "X-Request-ID"])
+                           allow_headers=["Authorization", "Content-Type", "X-Team-ID", "X-Request-ID"],
+                           expose_headers=["X-Request-ID"])
     app.add_middleware(SecurityHeadersMiddleware, behind_tls_proxy=settings.trusted_proxy_tls)
-    app.add_middleware(RequestContextMiddleware, metrics=container.metrics)
     return app

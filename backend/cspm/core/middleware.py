@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterable
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cspm.core.logging import request_id_var, team_id_var, user_id_var
@@ -34,12 +35,14 @@ class RequestContextMiddleware:
         request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         tokens = (request_id_var.set(request_id), team_id_var.set(None), user_id_var.set(None))
         status = 500
+        response_started = False
         started = time.perf_counter()
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
@@ -49,7 +52,15 @@ class RequestContextMiddleware:
         except Exception:
             status = 500
             logger.exception("unhandled error", extra={"path": scope.get("path")})
-            raise
+            if response_started:
+                raise  # too late for an error answer; the server closes the connection
+            # Answered here rather than by Starlette's outermost error middleware, so the 500 carries
+            # the request id (to quote in a support request) and the security headers, and no details.
+            body = json.dumps({"detail": "internal server error", "request_id": request_id}).encode()
+            await send_wrapper({"type": "http.response.start", "status": 500,
+                                "headers": [(b"content-type", b"application/json"),
+                                            (b"content-length", str(len(body)).encode())]})
+            await send_wrapper({"type": "http.response.body", "body": body})
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
@@ -144,7 +155,7 @@ class BodySizeLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > limit:
                     refused = True
-                    raise BodyTooLarge
+                    raise BodyTooLarge(limit)
             return message
 
         try:
@@ -162,5 +173,9 @@ class BodySizeLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` mid-body. An HTTPException, so FastAPI's body reader passes it on as a 413
+    (it turns any other error while reading the body into a 400)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail=f"request body larger than {limit} bytes")
