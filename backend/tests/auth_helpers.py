@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 import pytest
 
 from cspm.auth.service import AuthService, ClientInfo
+from cspm.auth.settings import AuthSettings
 from cspm.auth.tokens import new_id
 from cspm.core.container import ServiceContainer
 from cspm.teams.service import TeamService, slugify
@@ -59,6 +60,16 @@ class AuthHelper:
         self.service: AuthService = container.resolve(AuthService)
         self.teams: TeamService = container.resolve(TeamService)
         self.client_info = ClientInfo(ip="198.51.100.7", user_agent="pytest")
+
+    def configure(self, **overrides: object) -> AuthSettings:
+        """Replace auth settings for this test (e.g. ``lockout_seconds=1``) and rebuild the services."""
+        settings = self.service.settings.model_copy(update=overrides)
+        self.container.override(AuthSettings, settings)
+        self.container.override(AuthService, AuthService.build(self.container))
+        self.container.override(TeamService, TeamService.build(self.container))
+        self.service = self.container.resolve(AuthService)
+        self.teams = self.container.resolve(TeamService)
+        return settings
 
     async def team(self, name: str | None = None, *, creator_id: str | None = None) -> str:
         """A new team (with no members unless ``creator_id`` is given); returns its id."""
