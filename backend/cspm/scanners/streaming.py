@@ -29,6 +29,7 @@ from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, Ext
 from cspm.scanners.base import ReportFormatError
 
 PEEK_BYTES = 64 * 1024
+_PYTHON_BACKEND = ijson.get_backend("python")
 _START = ("start_map", "start_array")
 _END = ("end_map", "end_array")
 
@@ -98,10 +99,15 @@ class JsonEvents:
     after a ``start_map``/``start_array`` event to assemble that whole sub-value.
     """
 
-    def __init__(self, tool: str, stream: PeekedReport, *, multiple_values: bool = False) -> None:
+    def __init__(self, tool: str, stream: PeekedReport, *, multiple_values: bool = False,
+                 big_integers: bool = False) -> None:
+        """``big_integers``: use ijson's pure-Python backend, which reads integers beyond 64 bits
+        (sslyze writes certificate serial numbers and RSA moduli as JSON numbers; yajl rejects
+        them as "integer overflow"). It is several times slower, so only for small reports."""
         self.tool = tool
         self._stream = stream
-        self._events = ijson.parse(stream, use_float=True, multiple_values=multiple_values)
+        backend = _PYTHON_BACKEND if big_integers else ijson
+        self._events = backend.parse(stream, use_float=True, multiple_values=multiple_values)
 
     def __iter__(self) -> Iterator[tuple[str, str, Any]]:
         return self
@@ -152,6 +158,8 @@ def describe_json_error(exc: Exception, bytes_read: int) -> str:
         return f"truncated JSON at byte {bytes_read}: the document ends before it is complete"
     if "trailing garbage" in lowered:
         return f"unexpected data after the end of the JSON document (within the first {bytes_read} bytes)"
+    if "integer overflow" in lowered:
+        return f"a number beyond 64 bits within the first {bytes_read} bytes (not a report this parser reads)"
     if "utf8" in lowered or "utf-8" in lowered:
         return f"the report is not UTF-8 text (invalid bytes within the first {bytes_read} bytes)"
     return f"not valid JSON ({message}) within the first {bytes_read} bytes"
