@@ -1,0 +1,269 @@
+"""AutonomousComplianceEngine: keeps each team's control states current as findings change.
+
+Incremental by design. For the findings that changed (an ingest, a triage, a resolve) it
+maps only those findings to controls, stores the finding → control links, and recomputes
+only the controls those findings touch now or touched before: never the whole posture.
+
+Engine status of a control, from its linked findings (active = open or reopened):
+- open failing findings at or above ``COMPLIANCE_SEVERITY_THRESHOLD`` and no passing check
+  → ``not_implemented``; with passing checks too → ``partially_implemented``;
+- no such failure and at least one fresh passing check → ``implemented``;
+- otherwise → ``not_assessed`` (failures below the threshold alone prove nothing either way).
+A passing check is evidence for ``COMPLIANCE_EVIDENCE_MAX_AGE_DAYS`` after it was last seen.
+A manual override (with its reason) wins over the engine until it is cleared; the engine
+keeps computing underneath, so clearing it shows the tools' view at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Self
+
+from cspm.compliance.drift import ComplianceDriftDetectionService, StatusChange
+from cspm.compliance.models import ENGINE_ACTOR, ControlStatus
+from cspm.compliance.registry import ControlRegistry
+from cspm.compliance.registry_service import CommonControlRegistryService
+from cspm.compliance.repository import (
+    HISTORY,
+    LINKS,
+    POSTURE_DB,
+    STATES,
+    ControlStateRepository,
+    FindingLinkRepository,
+    HistoryRepository,
+    now,
+)
+from cspm.compliance.settings import ComplianceSettings
+from cspm.core.container import ServiceContainer
+from cspm.core.database.registry import Database
+from cspm.core.settings import load
+from cspm.findings.models import CheckResult, FindingStatus, Severity
+
+logger = logging.getLogger(__name__)
+
+FINDINGS_COLLECTION = "findings"
+ACTIVE_STATUSES = (FindingStatus.OPEN.value, FindingStatus.REOPENED.value)
+CHUNK = 500
+EVIDENCE_KEEP = 10
+FAILING_KEEP = 25
+FINDING_FIELDS = {"dedup_key": 1, "source_tool": 1, "rule_id": 1, "title": 1, "category": 1, "cwe_ids": 1,
+                  "compliance_tags": 1, "status": 1, "result": 1, "severity": 1, "severity_rank": 1,
+                  "last_seen": 1, "resource": 1}
+
+
+def _aware(moment: Any) -> datetime | None:
+    if not isinstance(moment, datetime):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _rank(finding: Mapping[str, Any]) -> int:
+    rank = finding.get("severity_rank")
+    if isinstance(rank, int):
+        return rank
+    return Severity.from_tool(finding.get("severity"), default=Severity.INFO).rank
+
+
+def engine_status(failing_at_threshold: int, passing: int) -> ControlStatus:
+    if failing_at_threshold:
+        return ControlStatus.PARTIALLY_IMPLEMENTED if passing else ControlStatus.NOT_IMPLEMENTED
+    if passing:
+        return ControlStatus.IMPLEMENTED
+    return ControlStatus.NOT_ASSESSED
+
+
+class AutonomousComplianceEngine:
+    def __init__(self, container: ServiceContainer, registries: CommonControlRegistryService,
+                 drift: ComplianceDriftDetectionService, settings: ComplianceSettings) -> None:
+        self.container = container
+        self.registries = registries
+        self.drift = drift
+        self.settings = settings
+        posture = container.database.db(POSTURE_DB)
+        self.states = ControlStateRepository(posture[STATES])
+        self.links = FindingLinkRepository(posture[LINKS])
+        self.history = HistoryRepository(posture[HISTORY])
+
+    @classmethod
+    def build(cls, container: ServiceContainer) -> Self:
+        return cls(container, container.resolve(CommonControlRegistryService),
+                   container.resolve(ComplianceDriftDetectionService), load(ComplianceSettings))
+
+    def _findings(self) -> Any:
+        return self.container.database.db(Database.SECURITY_SCANS)[FINDINGS_COLLECTION]
+
+    # --- the hook ------------------------------------------------------------------------
+    async def on_findings_changed(self, *, team_id: str, dedup_keys: list[str]) -> None:
+        """Called by the findings module after each ingest or status change of ``team_id``."""
+        if not team_id or not dedup_keys:
+            return
+        registry = await self.registries.registry()
+        affected: set[str] = set()
+        keys = list(dict.fromkeys(dedup_keys))
+        for start in range(0, len(keys), CHUNK):
+            affected |= await self._relink(team_id, keys[start:start + CHUNK], registry)
+        if affected:
+            await self.recompute(team_id, affected, registry=registry)
+
+    async def _relink(self, team_id: str, keys: Sequence[str], registry: ControlRegistry) -> set[str]:
+        mapper = self.registries.mapper(registry)
+        findings = await self._findings().find({"team_id": team_id, "dedup_key": {"$in": list(keys)}},
+                                               FINDING_FIELDS).to_list()
+        previous = await self.links.for_findings(team_id, keys)
+        affected: set[str] = set()
+        upserts: dict[str, dict[str, Any]] = {}
+        for finding in findings:
+            links = mapper.map(finding)
+            key = finding["dedup_key"]
+            old = previous.get(key)
+            if old:
+                affected |= set(old.get("scf_ids") or ())
+            if not links:
+                continue
+            scf_ids = [link.scf_id for link in links]
+            affected |= set(scf_ids)
+            upserts[key] = {
+                "scf_ids": scf_ids, "links": [link.as_dict() for link in links],
+                "status": finding.get("status"), "result": finding.get("result"),
+                "severity": finding.get("severity"), "severity_rank": _rank(finding),
+                "title": finding.get("title"), "source_tool": finding.get("source_tool"),
+                "rule_id": finding.get("rule_id"), "resource_id": (finding.get("resource") or {}).get("id"),
+                "last_seen": finding.get("last_seen"), "registry_version": registry.version_id,
+                "updated_at": now(),
+            }
+        present = {finding["dedup_key"] for finding in findings}
+        unmapped_now = [key for key in previous if key not in upserts]
+        for key in unmapped_now:
+            affected |= set(previous[key].get("scf_ids") or ())
+        await self.links.write(team_id, upserts, [key for key in unmapped_now if key in previous])
+        missing = [key for key in keys if key not in present]
+        if missing:
+            logger.info("changed findings not found; their links were removed",
+                        extra={"team_id": team_id, "missing": len(missing)})
+        return affected
+
+    # --- recomputation -------------------------------------------------------------------
+    async def recompute(self, team_id: str, scf_ids: Iterable[str], *, registry: ControlRegistry | None = None,
+                        moment: datetime | None = None) -> list[StatusChange]:
+        """Recompute the given controls of one team from their stored links; returns status changes."""
+        registry = registry or await self.registries.registry()
+        wanted = sorted({scf_id for scf_id in scf_ids if scf_id in registry.controls})
+        if not wanted:
+            return []
+        moment = moment or now()
+        freshest = moment - timedelta(days=self.settings.evidence_max_age_days)
+        threshold = self.settings.severity_rank
+        aggregates: dict[str, dict[str, Any]] = {
+            scf_id: {"failing": 0, "failing_below": 0, "passing": 0, "stale": 0, "evidence": [], "failing_keys": []}
+            for scf_id in wanted}
+        wanted_set = set(wanted)
+        for link in await self.links.for_controls(team_id, wanted):
+            active = link.get("status") in ACTIVE_STATUSES
+            if not active:
+                continue
+            result = link.get("result")
+            for scf_id in link.get("scf_ids") or ():
+                if scf_id not in wanted_set:
+                    continue
+                bucket = aggregates[scf_id]
+                if result == CheckResult.FAIL.value:
+                    if int(link.get("severity_rank") or 0) >= threshold:
+                        bucket["failing"] += 1
+                        bucket["failing_keys"].append((-(link.get("severity_rank") or 0), link["dedup_key"]))
+                    else:
+                        bucket["failing_below"] += 1
+                elif result == CheckResult.PASS.value:
+                    seen = _aware(link.get("last_seen")) or moment
+                    if seen < freshest:
+                        bucket["stale"] += 1
+                        continue
+                    bucket["passing"] += 1
+                    bucket["evidence"].append({
+                        "kind": "finding", "dedup_key": link["dedup_key"], "title": link.get("title"),
+                        "source_tool": link.get("source_tool"), "last_seen": seen,
+                        "expires_at": seen + timedelta(days=self.settings.evidence_max_age_days)})
+        existing = await self.states.for_controls(team_id, wanted)
+        updates: dict[str, dict[str, Any]] = {}
+        changes: list[StatusChange] = []
+        history: list[dict[str, Any]] = []
+        for scf_id in wanted:
+            bucket = aggregates[scf_id]
+            old = existing.get(scf_id) or {}
+            computed = engine_status(bucket["failing"], bucket["passing"])
+            override = old.get("override")
+            effective = ControlStatus(override["status"]) if override else computed
+            evidence = sorted(bucket["evidence"], key=lambda item: item["last_seen"], reverse=True)[:EVIDENCE_KEEP]
+            expired = self._expired(old.get("evidence") or [], evidence, moment)
+            state = {
+                "engine_status": computed.value,
+                "status": effective.value,
+                "counts": {"failing": bucket["failing"], "failing_below_threshold": bucket["failing_below"],
+                           "passing": bucket["passing"], "stale_passing": bucket["stale"]},
+                "evidence": evidence,
+                "failing_findings": [key for _, key in sorted(bucket["failing_keys"])[:FAILING_KEEP]],
+                "registry_version": registry.version_id,
+                "updated_at": moment,
+            }
+            before = old.get("status", ControlStatus.NOT_ASSESSED.value)
+            if not old:
+                state.update({"override": None, "owner": None, "manual_evidence": []})
+            if before != effective.value or not old:
+                state.update({"set_at": moment, "set_by": ENGINE_ACTOR if not override else old.get("set_by")})
+            if before != effective.value:
+                changes.append(StatusChange(scf_id, before, effective.value, ENGINE_ACTOR, "findings changed",
+                                            expired))
+                history.append({"scf_id": scf_id, "at": moment, "actor": ENGINE_ACTOR, "kind": "engine",
+                                "from_status": before, "to_status": effective.value,
+                                "reason": f"{bucket['failing']} failing ≥ threshold, {bucket['passing']} passing"})
+            elif expired:
+                changes.append(StatusChange(scf_id, before, before, ENGINE_ACTOR, "evidence expired", expired))
+            if old.get("engine_status") != computed.value or state["counts"] != old.get("counts") or \
+                    evidence != old.get("evidence") or state["failing_findings"] != old.get("failing_findings") or \
+                    before != effective.value or not old:
+                updates[scf_id] = state
+        await self.states.upsert_many(team_id, updates)
+        await self.history.append(team_id, history)
+        if changes:
+            await self.drift.on_change(team_id, changes, registry=registry, moment=moment)
+        return changes
+
+    @staticmethod
+    def _expired(old: list[Mapping[str, Any]], new: list[Mapping[str, Any]], moment: datetime) -> list[dict[str, Any]]:
+        """Evidence that was listed before and has now expired (reported once, then dropped)."""
+        kept = {item.get("dedup_key") for item in new}
+        expired = []
+        for item in old:
+            expires = _aware(item.get("expires_at"))
+            if item.get("dedup_key") not in kept and expires is not None and expires <= moment:
+                expired.append({"kind": item.get("kind"), "dedup_key": item.get("dedup_key"),
+                                "title": item.get("title"), "expires_at": expires})
+        return expired
+
+    async def refresh_expired_evidence(self, team_id: str, *, moment: datetime | None = None) -> list[StatusChange]:
+        """Recompute the controls whose evidence has expired since their last recomputation."""
+        moment = moment or now()
+        stale = await self.states.with_evidence_expiring_before(team_id, moment)
+        return await self.recompute(team_id, [state["scf_id"] for state in stale], moment=moment)
+
+    async def recompute_team(self, team_id: str) -> int:
+        """Re-map every linked finding of a team (after a registry import) and recompute its controls."""
+        registry = await self.registries.registry()
+        keys = await self.links.all_keys(team_id)
+        active = await self._findings().find(
+            {"team_id": team_id, "status": {"$in": list(ACTIVE_STATUSES)}}, {"dedup_key": 1}).to_list()
+        keys = list(dict.fromkeys([*keys, *(finding["dedup_key"] for finding in active)]))
+        affected: set[str] = set((await self.states.all(team_id)).keys())
+        for start in range(0, len(keys), CHUNK):
+            affected |= await self._relink(team_id, keys[start:start + CHUNK], registry)
+        await self.recompute(team_id, affected, registry=registry)
+        return len(keys)
+
+    async def counts_by_control(self, team_id: str, scf_ids: Iterable[str]) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for link in await self.links.for_controls(team_id, scf_ids, projection={"scf_ids": 1}):
+            for scf_id in link.get("scf_ids") or ():
+                counts[scf_id] += 1
+        return counts

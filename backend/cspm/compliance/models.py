@@ -1,0 +1,103 @@
+"""Compliance schemas: control status, API bodies and answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+
+class ControlStatus(StrEnum):
+    NOT_ASSESSED = "not_assessed"
+    IMPLEMENTED = "implemented"
+    PARTIALLY_IMPLEMENTED = "partially_implemented"
+    NOT_IMPLEMENTED = "not_implemented"
+    NOT_APPLICABLE = "not_applicable"
+
+
+# Higher is better; used to tell a regression from an improvement.
+STATUS_RANK = {
+    ControlStatus.IMPLEMENTED: 3,
+    ControlStatus.PARTIALLY_IMPLEMENTED: 2,
+    ControlStatus.NOT_IMPLEMENTED: 1,
+}
+
+
+def is_regression(before: str | None, after: str) -> bool:
+    """implemented → partially/not implemented, or partially → not implemented."""
+    if before not in STATUS_RANK or after not in STATUS_RANK:
+        return False
+    return STATUS_RANK[ControlStatus(after)] < STATUS_RANK[ControlStatus(before)]
+
+
+class DriftKind(StrEnum):
+    CONTROL_REGRESSION = "control_regression"
+    EVIDENCE_EXPIRED = "evidence_expired"
+    SCORE_BELOW_THRESHOLD = "score_below_threshold"
+    SCORE_ABOVE_THRESHOLD = "score_above_threshold"
+
+
+ENGINE_ACTOR = "engine"
+
+
+class EvidenceLink(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    url: HttpUrl | None = None
+    expires_at: datetime | None = None
+
+
+class StatusOverride(BaseModel):
+    """Manual status of a control, with the reason a reviewer will read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: ControlStatus
+    reason: str = Field(min_length=3, max_length=2000)
+    owner: str | None = Field(default=None, max_length=200)
+    evidence: list[EvidenceLink] = Field(default_factory=list, max_length=20)
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str) -> str:
+        value = value.strip()
+        if len(value) < 3:
+            raise ValueError("a reason of at least 3 characters is required")
+        return value
+
+
+class RequirementAnswer(StatusOverride):
+    """Status of one framework requirement; applied to every SCF control it maps to."""
+
+    requirement_id: str = Field(min_length=1, max_length=200)
+
+
+class ImportReport(BaseModel):
+    version_id: str
+    release: str | None
+    file_name: str
+    sha256: str
+    counts: dict[str, int]
+    previous_version_id: str | None
+    skipped_columns: list[dict[str, str]]
+    warnings: list[str]
+    seconds: float
+
+
+class RegistryStatus(BaseModel):
+    source: str
+    version_id: str
+    release: str | None
+    imported_at: str | None = None
+    file_name: str | None = None
+    counts: dict[str, int]
+
+
+def public(document: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored document without MongoDB internals (``_id``, ``team_id``)."""
+    if document is None:
+        return None
+    return {key: value for key, value in document.items() if key not in ("_id", "team_id")}
