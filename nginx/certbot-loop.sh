@@ -17,7 +17,7 @@ if [ "$CERTBOT_ENABLED" != true ]; then
     echo "certbot disabled (CERTBOT_ENABLED=$CERTBOT_ENABLED): nginx keeps its self-signed certificate"
     while :; do touch "$HEARTBEAT"; sleep 3600 & wait $!; done
 fi
-: "${ADMIN_EMAIL:?ADMIN_EMAIL is not set: Let's Encrypt needs a contact address}"
+: "${ADMIN_EMAIL:?ADMIN_EMAIL is not set: the ACME account needs a contact address}"
 
 staging=""
 [ "$CERTBOT_STAGING" = true ] && staging="--staging"

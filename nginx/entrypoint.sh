@@ -39,6 +39,7 @@ fi
 export CSPM_HTTP_LISTEN_V6 CSPM_HTTPS_LISTEN_V6
 
 # Only these variables are substituted: nginx's own ($host, $uri, ...) stay as they are.
+# shellcheck disable=SC2016 # literal ${NAME}s: the list envsubst substitutes
 TEMPLATE_VARIABLES='${CSPM_DOMAIN} ${CSPM_BACKEND_UPSTREAM} ${CSPM_RESOLVER} ${CSPM_RUNTIME_DIR} ${LETSENCRYPT_DIR} ${ACME_WEBROOT} ${SPA_ROOT} ${NGINX_USER} ${CSPM_CERT_FILE} ${CSPM_KEY_FILE} ${CSPM_HTTP_PORT} ${CSPM_HTTPS_PORT} ${CSPM_HTTP_LISTEN_V6} ${CSPM_HTTPS_LISTEN_V6}'
 
 log() {
@@ -129,7 +130,7 @@ render() {
 # What the watcher compares: the mode and the certificate's bytes (a renewal changes them).
 certificate_state() {
     if letsencrypt_ready; then
-        printf 'tls %s' "$(cat "$(live_dir)/fullchain.pem" | cksum)"
+        printf 'tls %s' "$(cksum < "$(live_dir)/fullchain.pem")"
     else
         printf 'bootstrap'
     fi
