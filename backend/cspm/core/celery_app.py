@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery, Task, signals
 from kombu import Queue
 
 from cspm.core.jobs import JOBS, QUEUES, JobSpec, load_job_modules
@@ -43,6 +46,13 @@ class WorkerRuntime:
             cls._current = cls(settings)
         return cls._current
 
+    @classmethod
+    def shutdown_current(cls) -> None:
+        """Close this process's container (database client, Redis pool) when the worker stops."""
+        runtime, cls._current = cls._current, None
+        if runtime is not None and runtime.pid == os.getpid():
+            runtime.shutdown()
+
     def run(self, spec: JobSpec, kwargs: dict[str, Any]) -> Any:
         return self.loop.run_until_complete(spec.func(self.container, **kwargs))
 
@@ -53,6 +63,9 @@ class WorkerRuntime:
 
 def create_celery(settings: CoreSettings, job_modules: tuple[str, ...] | None = None) -> Celery:
     redis_url = settings.redis_url.get_secret_value()
+    # Queues, unacked sets and results live under the deployment's Redis prefix, like every other
+    # key of the platform: two deployments (or test runs) sharing one Redis never take each other's tasks.
+    key_prefix = f"{settings.redis_key_prefix}celery:"
     app = Celery("cspm", broker=redis_url, backend=redis_url)
     app.conf.update(
         task_queues=[Queue(name) for name in QUEUES],
@@ -63,15 +76,22 @@ def create_celery(settings: CoreSettings, job_modules: tuple[str, ...] | None = 
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS,
+                                  "global_keyprefix": key_prefix},
+        result_backend_transport_options={"global_keyprefix": key_prefix},
         result_expires=24 * 3600,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         enable_utc=True,
     )
-    load_job_modules(job_modules)
+    load_job_modules(job_modules, settings.extra_job_modules)
     for spec in JOBS.all():
         _register(app, settings, spec)
+    # The lifecycle jobs' beat schedule comes from the same @job declarations (every_seconds).
+    app.conf.beat_schedule = {
+        spec.name: {"task": spec.name, "schedule": float(spec.every_seconds or 0), "options": {"queue": spec.queue}}
+        for spec in JOBS.periodic()
+    }
     return app
 
 
@@ -94,3 +114,66 @@ def _register(app: Celery, settings: CoreSettings, spec: JobSpec) -> None:
             metrics.celery_task_duration.labels(task=spec.name).observe(time.perf_counter() - started)
         metrics.celery_tasks.labels(task=spec.name, state="success").inc()
         return result
+
+
+# --- worker metrics ----------------------------------------------------------------------
+# A worker's task metrics are recorded in its pool processes (prefork children), so they are
+# exported with prometheus_client's multiprocess mode: every process writes its values to files
+# in PROMETHEUS_MULTIPROC_DIR and the worker's main process serves their aggregate on
+# WORKER_METRICS_PORT. See https://prometheus.github.io/client_python/multiprocess/
+
+
+def prepare_worker_metrics(settings: CoreSettings) -> Path | None:
+    """Switch this process to multiprocess metrics, before the first metric is constructed.
+
+    Uses PROMETHEUS_MULTIPROC_DIR when the deployment sets it (wiped of the previous run's
+    files, as the client library requires), otherwise a fresh temporary directory. Children
+    forked by the pool inherit the variable. The worker's metrics are built with its runtime
+    (on the first task), so they are always created after this.
+    """
+    if settings.worker_metrics_port is None:
+        return None
+    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if configured:
+        directory = Path(configured)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+    else:
+        directory = Path(tempfile.mkdtemp(prefix="cspm-worker-metrics-"))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    values = sys.modules.get("prometheus_client.values")
+    if values is not None:
+        # Imported earlier (a CLI module): the value class is chosen at import, so choose again.
+        values.ValueClass = values.get_value_class()
+    return directory
+
+
+def start_worker_metrics_server(settings: CoreSettings) -> None:
+    from prometheus_client import CollectorRegistry, start_http_server  # noqa: PLC0415 - after prepare_worker_metrics
+    from prometheus_client.multiprocess import MultiProcessCollector  # noqa: PLC0415
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host, registry=registry)
+    logger.info("worker metrics served", extra={"host": settings.worker_metrics_host,
+                                                "port": settings.worker_metrics_port})
+
+
+def install_worker_hooks(settings: CoreSettings) -> None:
+    """Signals of a worker process: serve metrics at start, release clients at the end."""
+
+    def serve_metrics(**_: Any) -> None:
+        if settings.worker_metrics_port is not None:
+            start_worker_metrics_server(settings)
+
+    def process_shutdown(pid: int | None = None, **_: Any) -> None:
+        WorkerRuntime.shutdown_current()
+        if settings.worker_metrics_port is not None and pid is not None:
+            from prometheus_client.multiprocess import mark_process_dead  # noqa: PLC0415
+
+            mark_process_dead(pid)
+
+    signals.worker_init.connect(serve_metrics, weak=False)
+    signals.worker_process_shutdown.connect(process_shutdown, weak=False)  # prefork children
+    signals.worker_shutdown.connect(lambda **_: WorkerRuntime.shutdown_current(), weak=False)  # solo pool

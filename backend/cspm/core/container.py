@@ -20,7 +20,7 @@ from cspm.core.database.manager import CSPMDatabaseManager
 from cspm.core.database.registry import DatabaseRegistry
 from cspm.core.events import EventHub
 from cspm.core.integrity import SystemIntegrityMonitor
-from cspm.core.jobs import CeleryDispatcher, InProcessDispatcher, TaskDispatcher
+from cspm.core.jobs import CeleryDispatcher, InProcessDispatcher, TaskDispatcher, load_job_modules
 from cspm.core.kv import KeyValueStore, MemoryStore, connect_store
 from cspm.core.logging import SecurityLogger
 from cspm.core.metrics import Metrics
@@ -52,7 +52,8 @@ class ServiceContainer:
         metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
-        self.registry = DatabaseRegistry((database_names or load(DatabaseNameSettings)).overrides())
+        self.database_names = database_names or load(DatabaseNameSettings)
+        self.registry = DatabaseRegistry(self.database_names.overrides())
         self.metrics = metrics or Metrics()
         self.integrity = SystemIntegrityMonitor(self.metrics)
         self.security_log = SecurityLogger()
@@ -106,16 +107,29 @@ class ServiceContainer:
             "task_queue", "in-process",
             "background jobs run on a thread of this process: they stop with it and are not retried "
             "after a restart; run Redis and `cspm worker` for durable queues")
+        # The in-process worker runs the same jobs a Celery worker would, so it loads the same modules.
+        load_job_modules(None, self.settings.extra_job_modules)
         uri = self.database.uri
         settings = self.settings
+        database_names = self.database_names
+        # Same process: a memory store is shared so sessions and caches agree. A Redis client is
+        # bound to the loop that opened it, so the worker's loop opens its own.
+        shared_kv = self.kv if self.kv.backend == "memory" else None
+        metrics = self.metrics
 
         async def worker_container() -> ServiceContainer:
-            worker = ServiceContainer(settings, metrics=self.metrics)
-            # Same process: share the memory store so sessions and caches agree.
-            await worker.start(ensure_indexes=False, mongodb_uri=uri, kv=self.kv)
+            worker = ServiceContainer(settings, database_names=database_names, metrics=metrics)
+            # Its own monitor, unconnected to the metrics: the worker's view must not overwrite
+            # this process's component gauges (it would report the embedded database as "mongodb").
+            worker.integrity = SystemIntegrityMonitor()
+            await worker.start(ensure_indexes=False, mongodb_uri=uri, kv=shared_kv)
             return worker
 
-        return InProcessDispatcher(worker_container)
+        def record(name: str, state: str, seconds: float) -> None:
+            metrics.celery_tasks.labels(task=name, state=state).inc()
+            metrics.celery_task_duration.labels(task=name).observe(seconds)
+
+        return InProcessDispatcher(worker_container, on_finish=record)
 
     def _configured_uri(self) -> str | None:
         return self.settings.mongodb_uri.get_secret_value() if self.settings.mongodb_uri else None

@@ -41,6 +41,8 @@ class JobSpec:
     max_retries: int = 3
     retry_backoff_seconds: int = 30
     retry_on: tuple[type[BaseException], ...] = field(default=(TransientJobError,))
+    every_seconds: int | None = None
+    """Lifecycle jobs: run periodically (Celery beat, or the in-process scheduler)."""
 
 
 class JobRegistry:
@@ -64,21 +66,26 @@ class JobRegistry:
     def all(self) -> list[JobSpec]:
         return list(self._jobs.values())
 
+    def periodic(self) -> list[JobSpec]:
+        return [spec for spec in self._jobs.values() if spec.every_seconds]
+
 
 JOBS = JobRegistry()
 
 
 def job(name: str, *, queue: str = "default", time_limit_seconds: int = 3600, max_retries: int = 3,
-        retry_on: tuple[type[BaseException], ...] = (TransientJobError,)) -> Callable[[JobFunction], JobFunction]:
+        retry_on: tuple[type[BaseException], ...] = (TransientJobError,),
+        every_seconds: int | None = None) -> Callable[[JobFunction], JobFunction]:
     def decorate(func: JobFunction) -> JobFunction:
-        JOBS.register(JobSpec(name, func, queue, time_limit_seconds, max_retries, retry_on=retry_on))
+        JOBS.register(JobSpec(name, func, queue, time_limit_seconds, max_retries, retry_on=retry_on,
+                              every_seconds=every_seconds))
         return func
     return decorate
 
 
-def load_job_modules(modules: tuple[str, ...] | None = None) -> None:
-    """Import every tasks module; a broken one fails loudly instead of vanishing."""
-    for module in JOB_MODULES if modules is None else modules:
+def load_job_modules(modules: tuple[str, ...] | None = None, extra: tuple[str, ...] | list[str] = ()) -> None:
+    """Import every tasks module (JOB_MODULES, then the EXTRA_JOB_MODULES setting); a broken one fails loudly."""
+    for module in (*(JOB_MODULES if modules is None else modules), *extra):
         importlib.import_module(module)
 
 
@@ -122,6 +129,7 @@ class InProcessDispatcher:
         self._on_finish = on_finish
         self._loop = asyncio.new_event_loop()
         self._container: Any = None
+        self._container_task: asyncio.Future[Any] | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, name="in-process-worker", daemon=True)
         self._thread.start()
         self._pending: set[asyncio.Future[Any]] = set()
@@ -134,9 +142,18 @@ class InProcessDispatcher:
         future.add_done_callback(self._pending.discard)  # type: ignore[arg-type]
         return task_id
 
+    async def _container_once(self) -> Any:
+        # Jobs sent together start together on the worker loop: the first one builds the container
+        # and the others wait for that same one (never two containers, clients or pools).
+        failed = self._container_task is not None and self._container_task.done() and (
+            self._container_task.cancelled() or self._container_task.exception() is not None)
+        if self._container_task is None or failed:  # a failed start is tried again by the next job
+            self._container_task = asyncio.ensure_future(self._container_factory())
+        self._container = await asyncio.shield(self._container_task)
+        return self._container
+
     async def _run(self, spec: JobSpec, kwargs: dict[str, Any], task_id: str) -> Any:
-        if self._container is None:
-            self._container = await self._container_factory()
+        await self._container_once()
         started = time.perf_counter()
         state = "success"
         attempt = 0

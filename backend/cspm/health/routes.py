@@ -27,7 +27,9 @@ async def liveness() -> dict[str, str]:
 async def readiness(health: Health) -> JSONResponse:
     """Checks MongoDB and Redis; 503 when a critical one does not answer."""
     ready, checks = await health.readiness()
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    degraded = [name for name, check in checks.items() if not check["ok"] or check.get("degraded")]
+    state = "not_ready" if not ready else "degraded" if degraded else "ready"
+    return JSONResponse({"ready": ready, "status": state, "checks": checks}, status_code=200 if ready else 503)
 
 
 @router.get("/health/status")

@@ -7,9 +7,12 @@ import time
 from dataclasses import asdict
 from typing import Any, Self
 
+import redis.asyncio as aioredis
+
 from cspm import __version__
 from cspm.core.container import ServiceContainer
 from cspm.core.integrity import ComponentState
+from cspm.core.logging import scrub
 from cspm.core.tools import ToolStatus, probe_all
 
 PING_TIMEOUT_SECONDS = 3
@@ -32,18 +35,42 @@ class HealthService:
         try:
             ok = await asyncio.wait_for(check(), PING_TIMEOUT_SECONDS)
         except Exception as exc:  # noqa: BLE001 - any failure of a ping is "down", with its reason
-            return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+            return {"ok": False, "error": scrub(f"{type(exc).__name__}: {exc}")[:300]}
         latency = round((time.perf_counter() - started) * 1000, 2)
         return {"ok": bool(ok), "latency_ms": latency} if ok else {"ok": False, "error": "no answer"}
 
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
-        """MongoDB and the key-value store must answer; both are critical."""
+        """Pings MongoDB and the configured Redis; ready unless a critical one is down.
+
+        MongoDB is always critical. Redis is critical when this process uses it (it started on
+        Redis) or in production. A process that started on the in-memory fallback still pings
+        REDIS_URL, so the answer says whether Redis is there, and reports the fallback as degraded.
+        """
         mongodb = await self._timed(self._ping_mongo)
+        mongodb["critical"] = True
         kv = self.container.kv
-        redis = await self._timed(kv.ping)
-        redis["backend"] = kv.backend
+        if kv.backend == "redis":
+            redis = await self._timed(kv.ping)
+            redis.update(backend="redis", critical=True)
+        else:
+            redis = await self._timed(self._ping_configured_redis)
+            redis.update(
+                backend=kv.backend, critical=self.container.settings.production,
+                degraded=("in-memory fallback: sessions, caches and rate limits are per process and lost "
+                          "on restart; background jobs run in-process"))
+            if redis["ok"]:
+                redis["note"] = ("Redis answers at REDIS_URL, but this process started on its in-memory "
+                                 "fallback; restart it to use Redis")
         checks = {"mongodb": mongodb, "redis": redis}
-        return all(check["ok"] for check in checks.values()), checks
+        return all(check["ok"] or not check["critical"] for check in checks.values()), checks
+
+    async def _ping_configured_redis(self) -> bool:
+        client = aioredis.from_url(self.container.settings.redis_url.get_secret_value(),
+                                   socket_connect_timeout=2, socket_timeout=2)
+        try:
+            return bool(await client.ping())
+        finally:
+            await client.aclose()
 
     async def _ping_mongo(self) -> bool:
         await self.container.database.ping()
