@@ -52,7 +52,7 @@ FINGERPRINTS: tuple[Fingerprint, ...] = (
     _fp("sslyze", "sslyze JSON", _key("sslyze_url")),
     _fp("sslyze", "sslyze XML", r"<document\b[^>]*\bSSLyzeVersion="),
     _fp("nuclei", "Nuclei JSON", r'(?<!\\)"(template-id|templateID)"\s*:'),
-    _fp("generic", "generic findings JSON", r'^\s*\{\s*"(scanner|findings)"\s*:'),
+    _fp("generic", "generic findings JSON", r'^\s*\{\s*"(scanner|findings|version)"\s*:'),
     _fp("prowler", "Prowler JSON (v3 or older)", _key("AssessmentStartTime"), _key("CheckID")),
 )
 

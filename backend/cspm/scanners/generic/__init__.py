@@ -1,0 +1,1 @@
+"""The documented generic findings format (JSON or CSV) for tools without a dedicated parser."""
