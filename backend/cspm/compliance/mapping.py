@@ -259,7 +259,9 @@ not of on or should such than that the their them then there these this those to
 which while who will with within without ensure ensures enabled enable disabled disable check checks set
 mechanisms exist exists organization organizations organizational appropriate appropriately applicable
 including include includes use used using other based all each per least more most only also new being
-system systems service services""".split())
+system systems service services control controls cybersecurity process processes documented""".split())
+MIN_MATCHED_INFORMATION = 2.5
+"""A link needs this much matched IDF weight: one distinctive word, or two common ones."""
 _STEM_LENGTH = 6
 
 
@@ -321,7 +323,6 @@ class KeywordMatcher:
             for key in seen:
                 document_frequency[key] += 1
         self.idf = {key: math.log(1 + count / df) for key, df in document_frequency.items()}
-        self.default_idf = math.log(1 + count)
         self.index: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for index, stems in enumerate(weights):
             for key, weight in stems.items():
@@ -334,10 +335,12 @@ class KeywordMatcher:
     def match(self, text: str, *, threshold: float, limit: int) -> list[ControlLink]:
         words: dict[str, str] = {}
         for word in tokens(text):
-            words.setdefault(stem(word), word)
-        if not words:
+            if not word.isdigit():
+                words.setdefault(stem(word), word)
+        # Words no control uses say nothing about which control a finding belongs to.
+        information = sum(self.idf[key] for key in words if key in self.idf)
+        if not information:
             return []
-        information = sum(self.idf.get(key, self.default_idf) for key in words)
         scores: dict[int, float] = defaultdict(float)
         matched: dict[int, dict[str, str]] = defaultdict(dict)
         for key, word in words.items():
@@ -360,6 +363,8 @@ class KeywordMatcher:
         for score, index in ranked[:limit]:
             if score < threshold:
                 break
+            if score * information < MIN_MATCHED_INFORMATION:
+                continue
             found = ", ".join(sorted(set(matched[index].values())))
             links.append(ControlLink(self.scf_ids[index], "keyword", "keyword",
                                      f"matched keywords: {found}", round(score, 3)))
