@@ -41,6 +41,7 @@ ROUTE_MODULES: tuple[RouteModule, ...] = (
     RouteModule("audit", "/api/audit"),
     RouteModule("findings", "/api/findings"),
     RouteModule("webhooks", "/api/webhooks", public=True),
+    RouteModule("compliance", "/api/compliance"),
 )
 
 # Repository-like modules declaring INDEXES beyond each route module's own repository.py.

@@ -17,7 +17,7 @@ from cspm.core.settings import CoreSettings, SettingsError, resolve_core_setting
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="OffloadSecurity CSPM")
 
 # Domain CLIs, mounted as sub-commands (`cspm scf import FILE`); missing ones fail `check`.
-SUBCOMMANDS: tuple[tuple[str, str], ...] = ()
+SUBCOMMANDS: tuple[tuple[str, str], ...] = (("cspm.compliance.cli", "scf"),)
 
 
 def _settings() -> CoreSettings:
