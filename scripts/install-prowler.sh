@@ -33,8 +33,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   mkdir -p "$TOOLS_DIR"
   "$(find_python)" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet "prowler==$PROWLER_VERSION"
+# pip's notes about configured-but-absent local indexes are noise here; real errors still show.
+quiet_pip() { "$VENV/bin/python" -m pip "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
+quiet_pip install --quiet --upgrade pip
+quiet_pip install --quiet "prowler==$PROWLER_VERSION"
 "$VENV/bin/prowler" --version >/dev/null
 rm -f "$VENV"/.installed-prowler-* && touch "$STAMP"
 echo "prowler $PROWLER_VERSION installed: $VENV/bin/prowler" >&2

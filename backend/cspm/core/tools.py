@@ -40,8 +40,16 @@ TOOL_CATALOGUE: tuple[ToolBinary, ...] = (
 _VERSION_PATTERN = re.compile(r"(\d+\.\d+(?:\.\d+)?)")
 
 
+REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
+
+
 def tools_dir() -> Path:
-    return Path(os.environ.get("TOOLS_DIR", ".tools")).resolve()
+    """TOOLS_DIR, else `.tools` in the working directory, else the repository's `.tools`
+    (scripts/install-prowler.sh installs there; tests and workers run from backend/)."""
+    if configured := os.environ.get("TOOLS_DIR"):
+        return Path(configured).resolve()
+    local = Path(".tools").resolve()
+    return local if local.is_dir() else REPOSITORY_ROOT / ".tools"
 
 
 def search_path() -> str:

@@ -49,7 +49,6 @@ class ScannerSettings(CSPMSettings):
     work_dir: Path | None = Field(
         default=None, description="Where per-job directories are made (system temp if unset). In Docker mode it "
                                   "must be the same path on the host, since sibling containers mount it.")
-    tools_dir: Path | None = Field(default=None, description="Overrides TOOLS_DIR for tool lookup.")
     stderr_tail_bytes: int = Field(default=8192, ge=256, le=1_048_576)
     kill_grace_seconds: float = Field(default=5.0, ge=0.1, le=120)
     timeouts: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_TIMEOUTS))
