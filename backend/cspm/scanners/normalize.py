@@ -56,6 +56,11 @@ def unique(values: Iterable[object]) -> list[str]:
     return list(seen)
 
 
+def mapping(value: object) -> dict[str, Any]:
+    """A JSON field that should be an object, as a dict ({} for null or anything else)."""
+    return value if isinstance(value, dict) else {}
+
+
 def as_list(value: Any) -> list[Any]:
     """A JSON field that tools emit as a scalar, a list or null, as a list."""
     if value is None:

@@ -22,9 +22,14 @@ import xml.etree.ElementTree as ET  # only for the ParseError/Element types: par
 from collections.abc import Iterator
 from typing import IO, Any, BinaryIO
 
-import defusedxml.ElementTree as DefusedET
-import ijson
-from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+import defusedxml.ElementTree as DefusedET  # type: ignore[import-untyped]
+import ijson  # type: ignore[import-untyped]
+from defusedxml import (  # type: ignore[import-untyped]
+    DefusedXmlException,
+    DTDForbidden,
+    EntitiesForbidden,
+    ExternalReferenceForbidden,
+)
 
 from cspm.scanners.base import ReportFormatError
 

@@ -39,6 +39,7 @@ from cspm.scanners.normalize import (
     cvss,
     identity,
     join_text,
+    mapping,
     text,
     unique,
 )
@@ -56,8 +57,8 @@ _CODE_LINES = 30
 
 
 class CheckovParser:
-    tool = TOOL
-    formats = ("json",)
+    tool: str = TOOL
+    formats: tuple[str, ...] = ("json",)
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
         stream = peek(self.tool, report)
@@ -110,7 +111,7 @@ def _finding(check: dict[str, Any], check_type: str | None, result: CheckResult,
         raise ReportFormatError(TOOL, f"{position} has no check_id")
     file_path = text(check.get("file_path")) or text(check.get("repo_file_path")) or text(check.get("file_abs_path"))
     resource_name = text(check.get("resource"))
-    vulnerability = check.get("vulnerability_details") if isinstance(check.get("vulnerability_details"), dict) else {}
+    vulnerability = mapping(check.get("vulnerability_details"))
     severity_word = text(check.get("severity")) or text(vulnerability.get("severity"))
     severity = Severity.from_tool(severity_word, default=DEFAULT_SEVERITY) if severity_word else DEFAULT_SEVERITY
     lines = [n for n in as_list(check.get("file_line_range")) if isinstance(n, int)]
@@ -119,7 +120,7 @@ def _finding(check: dict[str, Any], check_type: str | None, result: CheckResult,
     package_name = text(vulnerability.get("package_name"))
     package_version = text(vulnerability.get("package_version"))
     fixed = text(vulnerability.get("fixed_version")) or ", ".join(unique(as_list(vulnerability.get("fixed_versions"))))
-    benchmarks = check.get("benchmarks") if isinstance(check.get("benchmarks"), dict) else {}
+    benchmarks = mapping(check.get("benchmarks"))
     tags = {"checkov": [check_id], "bridgecrew": [check.get("bc_check_id")]}
     for benchmark, requirements in benchmarks.items():
         tags[benchmark] = [r.get("name") if isinstance(r, dict) else r for r in as_list(requirements)]

@@ -61,8 +61,8 @@ from cspm.scanners.streaming import ensure_not_blank, peek
 
 
 class GenericParser:
-    tool = TOOL
-    formats = ("json", "csv")
+    tool: str = TOOL
+    formats: tuple[str, ...] = ("json", "csv")
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
         stream = peek(self.tool, report)

@@ -37,6 +37,7 @@ from cspm.scanners.normalize import (
     cvss,
     identity,
     join_text,
+    mapping,
     probability,
     text,
     unique,
@@ -50,8 +51,8 @@ _RESOURCE_TYPES = {"image": "container_image", "directory": "directory", "file":
 
 
 class GrypeParser:
-    tool = TOOL
-    formats = ("json",)
+    tool: str = TOOL
+    formats: tuple[str, ...] = ("json",)
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
         seekable = _seekable(report)
@@ -121,8 +122,8 @@ def _matches(stream: PeekedReport, source: dict[str, Any]) -> Iterator[Canonical
 
 def _finding(match: dict[str, Any], source_name: str | None, source_type: str | None,
              position: str) -> CanonicalFinding:
-    vuln = match.get("vulnerability") if isinstance(match.get("vulnerability"), dict) else {}
-    artifact = match.get("artifact") if isinstance(match.get("artifact"), dict) else {}
+    vuln = mapping(match.get("vulnerability"))
+    artifact = mapping(match.get("artifact"))
     related = [r for r in as_list(match.get("relatedVulnerabilities")) if isinstance(r, dict)]
     vuln_id = text(vuln.get("id"))
     name = text(artifact.get("name"))
@@ -132,7 +133,7 @@ def _finding(match: dict[str, Any], source_name: str | None, source_type: str | 
     locations = unique(loc.get("path") for loc in as_list(artifact.get("locations")) if isinstance(loc, dict))
     score, vector = _cvss([vuln, *related])
     severity = _severity(vuln, related, score)
-    fix = vuln.get("fix") if isinstance(vuln.get("fix"), dict) else {}
+    fix = mapping(vuln.get("fix"))
     fixed_versions = unique([*as_list(fix.get("versions")), vuln.get("fixedInVersion")])
     fixed = ", ".join(fixed_versions) or None
     epss = [e for e in as_list(vuln.get("epss")) if isinstance(e, dict)]
@@ -192,7 +193,7 @@ def _cvss(records: list[dict[str, Any]]) -> tuple[float | None, str | None]:
             for entry in as_list(record.get("cvss")):
                 if not isinstance(entry, dict) or not str(entry.get("version", "")).startswith(wanted):
                     continue
-                metrics = entry.get("metrics") if isinstance(entry.get("metrics"), dict) else {}
+                metrics = mapping(entry.get("metrics"))
                 score = cvss(metrics.get("baseScore"))
                 if score is not None:
                     return score, text(entry.get("vector"))

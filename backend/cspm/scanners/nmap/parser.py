@@ -35,8 +35,8 @@ RULE_ID = "open-port"
 
 
 class NmapParser:
-    tool = TOOL
-    formats = ("xml",)
+    tool: str = TOOL
+    formats: tuple[str, ...] = ("xml",)
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
         stream = peek(self.tool, report)

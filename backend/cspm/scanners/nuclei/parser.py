@@ -35,6 +35,7 @@ from cspm.scanners.normalize import (
     cwe_ids,
     identity,
     join_text,
+    mapping,
     probability,
     text,
     unique,
@@ -49,8 +50,8 @@ _CATEGORIES = {"network": FindingCategory.NETWORK, "tcp": FindingCategory.NETWOR
 
 
 class NucleiParser:
-    tool = TOOL
-    formats = ("jsonl", "json")
+    tool: str = TOOL
+    formats: tuple[str, ...] = ("jsonl", "json")
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
         stream = peek(self.tool, report)
@@ -88,7 +89,7 @@ def _finding(item: Any, position: str, head: bytes) -> CanonicalFinding:
     if matched is None:
         raise ReportFormatError(TOOL, f"{position} ({template}) names no matched target")
     matcher = text(item.get("matcher-name")) or text(item.get("matcher_name"))
-    classification = info.get("classification") if isinstance(info.get("classification"), dict) else {}
+    classification = mapping(info.get("classification"))
     extracted = unique(as_list(item.get("extracted-results") or item.get("extracted_results")))
     severity_word = text(info.get("severity"))
     cwes = cwe_ids(classification.get("cwe-id"))

@@ -30,8 +30,8 @@ from cspm.scanners.streaming import ensure_not_blank, peek
 
 
 class SslyzeParser:
-    tool = TOOL
-    formats = ("json", "xml")
+    tool: str = TOOL
+    formats: tuple[str, ...] = ("json", "xml")
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
         stream = peek(self.tool, report)

@@ -178,10 +178,10 @@ def findings(server: TlsServer, position: str) -> Iterator[CanonicalFinding]:
     insecure = sorted({suite.name for suite in all_suites if suite.insecure})
     if insecure:
         yield emit("insecure-cipher-suites", "Accepted: " + ", ".join(insecure))
-    weak = [suite.name for suite in server.accepted.get("tls_1_2") or []
-            if suite.name not in RECOMMENDED_TLS12_SUITES and suite.name not in insecure]
-    if weak:
-        yield emit("weak-cipher-suites", "TLS 1.2 suites outside the profile: " + ", ".join(weak))
+    outside_profile = [suite.name for suite in server.accepted.get("tls_1_2") or []
+                       if suite.name not in RECOMMENDED_TLS12_SUITES and suite.name not in insecure]
+    if outside_profile:
+        yield emit("weak-cipher-suites", "TLS 1.2 suites outside the profile: " + ", ".join(outside_profile))
     if server.certificate_errors:
         yield emit("certificate-not-trusted", "\n".join(server.certificate_errors))
     if server.hostname_mismatch:

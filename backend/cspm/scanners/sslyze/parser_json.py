@@ -17,7 +17,7 @@ from typing import Any
 
 from cspm.findings.models import CanonicalFinding
 from cspm.scanners.base import ReportFormatError
-from cspm.scanners.normalize import as_list, text
+from cspm.scanners.normalize import as_list, mapping, text
 from cspm.scanners.sniff import what_is_it
 from cspm.scanners.sslyze.parser_common import PROTOCOLS, TOOL, CipherSuite, TlsServer, findings
 from cspm.scanners.streaming import JsonEvents, PeekedReport
@@ -52,10 +52,10 @@ def parse_json(stream: PeekedReport) -> Iterator[CanonicalFinding]:
 def _server(result: dict[str, Any], position: str) -> TlsServer | None:
     if text(result.get("connectivity_status")) not in (None, "COMPLETED"):
         return None
-    location = result.get("server_location")
-    if not isinstance(location, dict):
-        info = result.get("server_info") if isinstance(result.get("server_info"), dict) else {}
-        location = info.get("server_location") if isinstance(info.get("server_location"), dict) else info
+    location = mapping(result.get("server_location"))
+    if not location:  # sslyze 3/4: server_info.server_location (or the fields on server_info itself)
+        info = mapping(result.get("server_info"))
+        location = mapping(info.get("server_location")) or info
     host = text(location.get("hostname")) or text(location.get("ip_address"))
     port = location.get("port")
     if host is None or port is None:
@@ -103,7 +103,7 @@ def _fill(server: TlsServer, commands: dict[str, dict[str, Any]]) -> None:
             if error is None and validation.get("was_validation_successful") is False:
                 error = "validation failed"
             if error:
-                store = validation.get("trust_store") if isinstance(validation.get("trust_store"), dict) else {}
+                store = mapping(validation.get("trust_store"))
                 label = " ".join(p for p in (text(store.get("name")), text(store.get("version"))) if p)
                 line = f"{label}: {error}" if label else error
                 if line not in server.certificate_errors:
@@ -111,7 +111,7 @@ def _fill(server: TlsServer, commands: dict[str, dict[str, Any]]) -> None:
 
 
 def _suite(entry: dict[str, Any]) -> CipherSuite:
-    suite = entry.get("cipher_suite") if isinstance(entry.get("cipher_suite"), dict) else entry
+    suite = mapping(entry.get("cipher_suite")) or entry
     key_size = suite.get("key_size")
     return CipherSuite(name=text(suite.get("name")) or "unknown",
                        key_size=key_size if isinstance(key_size, int) else None,

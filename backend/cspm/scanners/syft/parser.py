@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 
 from cspm.findings.models import SbomComponent
 from cspm.scanners.base import ReportFormatError
-from cspm.scanners.normalize import as_list, text, unique
+from cspm.scanners.normalize import as_list, mapping, text, unique
 from cspm.scanners.sniff import looks_like_other_tool, what_is_it
 from cspm.scanners.streaming import JsonEvents, PeekedReport, ensure_not_blank, peek
 
@@ -38,8 +38,8 @@ _PURL_TYPE = re.compile(r"^pkg:([a-zA-Z0-9.+-]+)/")
 
 
 class SyftParser:
-    tool = TOOL
-    formats = ("cyclonedx-json", "spdx-json", "syft-json")
+    tool: str = TOOL
+    formats: tuple[str, ...] = ("cyclonedx-json", "spdx-json", "syft-json")
 
     def parse_components(self, report: BinaryIO) -> Iterator[SbomComponent]:
         stream = peek(self.tool, report)
@@ -110,7 +110,7 @@ def _required_name(item: dict[str, Any], position: str) -> str:
 
 
 def _cyclonedx(item: dict[str, Any], position: str) -> SbomComponent | None:
-    properties = {}
+    properties: dict[str, str | None] = {}
     cpes = [item.get("cpe")]
     locations = []
     for prop in as_list(item.get("properties")):
@@ -127,9 +127,9 @@ def _cyclonedx(item: dict[str, Any], position: str) -> SbomComponent | None:
     for entry in as_list(item.get("licenses")):
         if not isinstance(entry, dict):
             continue
-        license_ = entry.get("license") if isinstance(entry.get("license"), dict) else {}
+        license_ = mapping(entry.get("license"))
         licenses.append(_license_name(license_.get("id") or license_.get("name") or entry.get("expression")))
-    supplier = item.get("supplier") if isinstance(item.get("supplier"), dict) else {}
+    supplier = mapping(item.get("supplier"))
     return SbomComponent(
         name=_required_name(item, position),
         version=text(item.get("version")),

@@ -58,8 +58,8 @@ _OBJECT_WORKLOADS = ("Resources.item", "Vulnerabilities.item", "Misconfiguration
 
 
 class TrivyParser:
-    tool = TOOL
-    formats = ("json",)
+    tool: str = TOOL
+    formats: tuple[str, ...] = ("json",)
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
         stream = peek(self.tool, report)

@@ -21,6 +21,7 @@ from cspm.scanners.normalize import (
     cwe_ids,
     identity,
     join_text,
+    mapping,
     text,
     unique,
 )
@@ -75,7 +76,7 @@ def _severity(value: object) -> Severity:
 
 
 def _cvss(item: dict[str, Any]) -> tuple[float | None, str | None]:
-    sources = item.get("CVSS") if isinstance(item.get("CVSS"), dict) else {}
+    sources = mapping(item.get("CVSS"))
     preferred = [text(item.get("SeveritySource")), *_CVSS_PREFERENCE, *sorted(sources)]
     for version in ("V3", "V40", "V2"):
         for source in preferred:
@@ -88,7 +89,7 @@ def _cvss(item: dict[str, Any]) -> tuple[float | None, str | None]:
 
 
 def _layer(item: dict[str, Any]) -> str | None:
-    layer = item.get("Layer") if isinstance(item.get("Layer"), dict) else {}
+    layer = mapping(item.get("Layer"))
     digest = text(layer.get("Digest")) or text(layer.get("DiffID"))
     return f"Layer: {digest}" if digest else None
 
@@ -101,7 +102,7 @@ def vulnerability(item: dict[str, Any], ctx: Context, position: str) -> Canonica
     version = text(item.get("InstalledVersion"))
     fixed = text(item.get("FixedVersion"))
     score, vector = _cvss(item)
-    pkg_identifier = item.get("PkgIdentifier") if isinstance(item.get("PkgIdentifier"), dict) else {}
+    pkg_identifier = mapping(item.get("PkgIdentifier"))
     status = text(item.get("Status"))
     pkg_path = text(item.get("PkgPath"))
     cwes = cwe_ids(item.get("CweIDs"))
@@ -132,7 +133,7 @@ def vulnerability(item: dict[str, Any], ctx: Context, position: str) -> Canonica
 
 
 def _cause_lines(cause: dict[str, Any]) -> str | None:
-    code = cause.get("Code") if isinstance(cause.get("Code"), dict) else {}
+    code = mapping(cause.get("Code"))
     lines = [line for line in as_list(code.get("Lines")) if isinstance(line, dict) and line.get("IsCause")]
     rendered = [f"{line.get('Number')}: {line.get('Content', '')}" for line in lines]
     return "\n".join(rendered) if rendered else None
@@ -146,7 +147,7 @@ def misconfiguration(item: dict[str, Any], ctx: Context, position: str) -> Canon
     check_id = text(item.get("AVDID")) or text(item.get("ID"))
     if check_id is None:
         return None
-    cause = item.get("CauseMetadata") if isinstance(item.get("CauseMetadata"), dict) else {}
+    cause = mapping(item.get("CauseMetadata"))
     cause_resource = text(cause.get("Resource"))
     start, end = cause.get("StartLine"), cause.get("EndLine")
     lines = f"{start}-{end}" if start else None

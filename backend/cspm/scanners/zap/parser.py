@@ -32,8 +32,8 @@ from cspm.scanners.zap.parser_xml import parse_xml
 
 
 class ZapParser:
-    tool = TOOL
-    formats = ("xml", "json")
+    tool: str = TOOL
+    formats: tuple[str, ...] = ("xml", "json")
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
         stream = peek(self.tool, report)

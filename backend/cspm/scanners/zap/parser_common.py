@@ -34,8 +34,8 @@ def alert_findings(alert: Mapping[str, Any], site: Mapping[str, Any], position: 
     risk = text(alert.get("riskcode"))
     severity = _RISK.get(risk or "")
     if severity is None:
-        severity = Severity.from_tool(text(alert.get("riskdesc", "")).split(" ")[0] if alert.get("riskdesc") else "",
-                                      default=Severity.INFO)
+        risk_word = (text(alert.get("riskdesc")) or "").split(" ")[0]  # "Medium (High)": risk (confidence)
+        severity = Severity.from_tool(risk_word, default=Severity.INFO)
     plugin = text(alert.get("alertRef")) or text(alert.get("pluginid"))
     name = text(alert.get("name")) or text(alert.get("alert")) or f"ZAP alert {plugin}"
     if plugin is None:
