@@ -41,6 +41,9 @@ ROUTE_MODULES: tuple[RouteModule, ...] = (
     RouteModule("audit", "/api/audit"),
     RouteModule("findings", "/api/findings"),
     RouteModule("webhooks", "/api/webhooks", public=True),
+    RouteModule("targets", "/api/targets"),
+    RouteModule("scans", "/api/scans"),
+    RouteModule("assets", "/api/assets"),
     RouteModule("compliance", "/api/compliance"),
 )
 

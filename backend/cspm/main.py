@@ -13,6 +13,8 @@ from cspm import __version__
 from cspm.api import ROUTE_MODULES, RouteModule, register_all_routes
 from cspm.core.container import ServiceContainer
 from cspm.core.errors import install_error_handlers
+from cspm.core.jobs import load_job_modules
+from cspm.core.scheduler import UnifiedLifecycleScheduler
 from cspm.core.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
@@ -44,9 +46,16 @@ def create_app(
             await container.start(mongodb_uri=mongodb_uri)
         for hook in app.state.startup_hooks:
             await hook(container)
+        scheduler: UnifiedLifecycleScheduler | None = None
+        if container.settings.in_process_scheduler:
+            load_job_modules(None, container.settings.extra_job_modules)
+            scheduler = UnifiedLifecycleScheduler(container)
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                await scheduler.stop()
             await container.stop()
 
     app = FastAPI(

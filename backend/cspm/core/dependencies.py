@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from fastapi import Request
@@ -16,10 +16,14 @@ def get_container(request: Request) -> ServiceContainer:
     return request.app.state.container
 
 
-def service(cls: type[T]) -> Callable[[Request], T]:
-    """Dependency that resolves `cls` from the container (built once, overridable in tests)."""
+def service(cls: type[T]) -> Callable[[Request], Awaitable[T]]:
+    """Dependency that resolves `cls` from the container (built once, overridable in tests).
 
-    def _resolve(request: Request) -> T:
+    Async on purpose: FastAPI runs sync dependencies on a thread pool, and building a
+    service takes database handles from the client of the running event loop.
+    """
+
+    async def _resolve(request: Request) -> T:
         return request.app.state.container.resolve(cls)
 
     _resolve.__name__ = f"resolve_{cls.__name__}"

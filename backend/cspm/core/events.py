@@ -18,8 +18,12 @@ logger = logging.getLogger(__name__)
 FINDINGS_CHANGED = "findings.changed"
 """Payload: team_id: str, dedup_keys: list[str] (new, updated, reopened, resolved or triaged)."""
 
+COMPLIANCE_STALE = "compliance.stale"
+"""Payload: older_than: datetime. Teams whose compliance state was last computed before it need a refresh."""
+
 SUBSCRIBERS: Mapping[str, tuple[str, ...]] = {
     FINDINGS_CHANGED: ("cspm.compliance.engine:AutonomousComplianceEngine.on_findings_changed",),
+    COMPLIANCE_STALE: ("cspm.compliance.engine:AutonomousComplianceEngine.refresh_stale",),
 }
 
 

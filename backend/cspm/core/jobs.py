@@ -25,7 +25,7 @@ JobFunction = Callable[..., Awaitable[Any]]
 QUEUES = ("default", "cloud", "container", "web", "network", "compliance", "maintenance")
 
 # Domain modules whose @job declarations must be loaded by every worker kind.
-JOB_MODULES: tuple[str, ...] = ("cspm.compliance.tasks",)
+JOB_MODULES: tuple[str, ...] = ("cspm.findings.tasks", "cspm.scans.tasks", "cspm.compliance.tasks")
 
 
 class TransientJobError(Exception):

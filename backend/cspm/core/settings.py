@@ -63,6 +63,10 @@ class CoreSettings(CSPMSettings):
     trusted_proxy_tls: bool = Field(
         default=False, description="Set when TLS terminates at a proxy: enables HSTS."
     )
+    lifecycle_scheduler: Literal["auto", "in-process", "beat"] = Field(
+        default="auto",
+        description="Who sends periodic jobs (scheduled scans, watchdog, retention): Celery beat, or the API "
+                    "process itself; auto = in-process in embedded mode, beat with MONGODB_URI.")
     celery_always_in_process: bool = Field(
         default=False, description="Run background tasks on the in-process worker even if Redis answers."
     )
@@ -140,6 +144,12 @@ class CoreSettings(CSPMSettings):
     @property
     def embedded(self) -> bool:
         return self.mongodb_uri is None
+
+    @property
+    def in_process_scheduler(self) -> bool:
+        if self.lifecycle_scheduler == "auto":
+            return self.embedded
+        return self.lifecycle_scheduler == "in-process"
 
     @property
     def production(self) -> bool:

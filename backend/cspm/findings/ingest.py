@@ -63,6 +63,8 @@ class IngestRequest:
     scope_key: str
     complete: bool = True
     """A complete scan of the scope: findings it no longer reports are resolved."""
+    finish_run: bool = True
+    """Imports own their run; an orchestrated scan's sub-job does not (the run has other jobs)."""
 
 
 @dataclass
@@ -116,7 +118,8 @@ class FindingsIngestService:
             try:
                 parsed = await asyncio.to_thread(spool_report, parser, report, spool)
             except ReportFormatError as exc:
-                await self.runs.finish(request.team_id, request.run_id, RunState.FAILED, error=str(exc))
+                if request.finish_run:
+                    await self.runs.finish(request.team_id, request.run_id, RunState.FAILED, error=str(exc))
                 raise Unprocessable(str(exc)) from exc
             counts = IngestCounts(parsed=parsed)
             changed: list[str] = []
@@ -125,7 +128,8 @@ class FindingsIngestService:
                 changed += await self._write_batch(request, batch, counts, matcher)
         if request.complete:
             changed += await self._resolve_absent(request, counts)
-        await self.runs.finish(request.team_id, request.run_id, RunState.SUCCEEDED, counts=counts.as_dict())
+        if request.finish_run:
+            await self.runs.finish(request.team_id, request.run_id, RunState.SUCCEEDED, counts=counts.as_dict())
         return IngestResult(request.run_id, counts, changed)
 
     async def _write_batch(self, request: IngestRequest, batch: list[dict[str, Any]], counts: IngestCounts,

@@ -66,11 +66,11 @@ class FindingsService:
         return result, scope_key
 
     async def ingest_for_run(self, *, team_id: str, run_id: str, actor: str, tool: str, scope_key: str,
-                             complete: bool, report: BinaryIO) -> IngestResult:
+                             complete: bool, report: BinaryIO, finish_run: bool = True) -> IngestResult:
         """Ingest a report for an existing run (imports, orchestrated scans, scanner webhooks)."""
         parser = get_parser(tool)
         request = IngestRequest(team_id=team_id, tool=parser.tool, run_id=run_id, actor=actor,
-                                scope_key=scope_key, complete=complete)
+                                scope_key=scope_key, complete=complete, finish_run=finish_run)
         result = await self.ingest_service.ingest(request, parser, report)
         await self._changed(team_id, result.changed_keys)
         return result

@@ -68,3 +68,60 @@ class ScanRunRepository(TeamScopedRepository):
         if counts is not None:
             changes["counts"] = dict(counts)
         return await self.update(team_id, run_id, changes)
+
+
+SCAN_JOBS = "scan_jobs"
+SUB_JOBS = "scan_sub_jobs"
+
+JOB_INDEXES: tuple[IndexSpec, ...] = (
+    IndexSpec(Database.ORCHESTRATION, SCAN_JOBS, [("team_id", ASCENDING), ("run_id", ASCENDING)], "idx_jobs_run"),
+    IndexSpec(Database.ORCHESTRATION, SUB_JOBS, [("sub_job_id", ASCENDING)], "idx_sub_job_unique", unique=True),
+    IndexSpec(Database.ORCHESTRATION, SUB_JOBS, [("team_id", ASCENDING), ("run_id", ASCENDING)], "idx_sub_jobs_run"),
+    IndexSpec(Database.ORCHESTRATION, SUB_JOBS, [("state", ASCENDING), ("started_at", ASCENDING)],
+              "idx_sub_jobs_state"),
+)
+INDEXES = INDEXES + JOB_INDEXES
+
+
+class ScanJobRepository(TeamScopedRepository):
+    """Per-tool jobs and their sub-jobs (per host batch, image or region)."""
+
+    def __init__(self, database: AsyncDatabase) -> None:
+        super().__init__(database[SCAN_JOBS])
+        self.sub_jobs = database[SUB_JOBS]
+
+    async def insert(self, team_id: str, jobs: list[dict[str, Any]], sub_jobs: list[dict[str, Any]]) -> None:
+        for document in (*jobs, *sub_jobs):
+            document["team_id"] = team_id
+        await self.collection.insert_many(jobs)
+        await self.sub_jobs.insert_many(sub_jobs)
+
+    async def sub_job(self, team_id: str, sub_job_id: str) -> dict[str, Any] | None:
+        return await self.sub_jobs.find_one(self.scoped(team_id, {"sub_job_id": sub_job_id}))
+
+    async def transition(self, team_id: str, sub_job_id: str, from_states: list[str],
+                         changes: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Move a sub-job on only from the states given (a cancelled job is never started)."""
+        return await self.sub_jobs.find_one_and_update(
+            self.scoped(team_id, {"sub_job_id": sub_job_id, "state": {"$in": from_states}}),
+            {"$set": dict(changes)}, return_document=ReturnDocument.AFTER)
+
+    async def sub_jobs_of(self, team_id: str, run_id: str) -> list[dict[str, Any]]:
+        return await self.sub_jobs.find(self.scoped(team_id, {"run_id": run_id}), {"_id": 0}).sort(
+            "created_at", ASCENDING).to_list()
+
+    async def jobs_of(self, team_id: str, run_id: str) -> list[dict[str, Any]]:
+        return await self.find(team_id, {"run_id": run_id}, projection={"_id": 0})
+
+    async def set_job(self, team_id: str, job_id: str, changes: Mapping[str, Any]) -> None:
+        await self.collection.update_one(self.scoped(team_id, {"job_id": job_id}), {"$set": dict(changes)})
+
+    async def cancel_queued(self, team_id: str, run_id: str, now: datetime) -> int:
+        result = await self.sub_jobs.update_many(
+            self.scoped(team_id, {"run_id": run_id, "state": RunState.QUEUED.value}),
+            {"$set": {"state": RunState.CANCELLED.value, "finished_at": now, "reason": "cancelled before it started"}})
+        return result.modified_count
+
+    async def running_since(self, before: datetime) -> list[dict[str, Any]]:
+        """Sub-jobs still running after `before`, across teams: the watchdog's query."""
+        return await self.sub_jobs.find({"state": RunState.RUNNING.value, "started_at": {"$lt": before}}).to_list()

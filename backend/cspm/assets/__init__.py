@@ -1,0 +1,1 @@
+"""Asset inventory: software components from SBOMs (syft), per scanned asset."""

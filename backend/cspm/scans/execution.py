@@ -1,0 +1,155 @@
+"""Running one sub-job in a worker: tool → report → findings pipeline → state.
+
+The worker claims the sub-job (queued → running) atomically, so a cancelled or already
+claimed sub-job is never run twice. The tool runs in its own workspace, which is removed
+afterwards whatever happened; a report that fails to parse stores nothing and fails the
+sub-job with the parser's reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any, Self
+
+from cspm.assets.service import AssetService
+from cspm.core.container import ServiceContainer
+from cspm.core.errors import CSPMError
+from cspm.findings.service import FindingsService
+from cspm.scanners.base import Target, TargetKind
+from cspm.scanners.executors.factory import ScannerExecutorFactory, ToolRunner
+from cspm.scanners.executors.result import ExecutionResult, ExecutionState
+from cspm.scanners.parsers import get_sbom_parser
+from cspm.scans.models import RunState
+from cspm.scans.service import ScanOrchestrationService, cancel_key
+
+logger = logging.getLogger(__name__)
+
+CANCEL_POLL_SECONDS = 0.5
+SBOM_TOOLS = {"syft": "syft"}
+STATE_OF_EXECUTION = {
+    ExecutionState.SUCCEEDED: RunState.SUCCEEDED,
+    ExecutionState.FAILED: RunState.FAILED,
+    ExecutionState.TOOL_MISSING: RunState.FAILED,
+    ExecutionState.TIMED_OUT: RunState.TIMED_OUT,
+    ExecutionState.CANCELLED: RunState.CANCELLED,
+}
+
+
+class CredentialSource:
+    """Where cloud-account targets get the environment and files their tool needs.
+
+    Resolved from the cloud accounts module when a cloud target is scanned; kept behind
+    this small seam so the execution path does not import cloud SDKs for other targets.
+    """
+
+    def __init__(self, container: ServiceContainer) -> None:
+        self.container = container
+
+    async def for_sub_job(self, team_id: str, sub_job: dict[str, Any]) -> tuple[dict[str, str], dict[str, bytes]]:
+        if sub_job["target_kind"] != TargetKind.CLOUD_ACCOUNT.value:
+            return {}, {}
+        from cspm.cloud_accounts.service import CloudAccountService  # noqa: PLC0415 - cloud SDKs only when needed
+
+        accounts = self.container.resolve(CloudAccountService)
+        return await accounts.scan_credentials(team_id=team_id, account_id=sub_job["cloud_account_id"])
+
+
+class ScanExecutionService:
+    def __init__(self, container: ServiceContainer, orchestration: ScanOrchestrationService, runner: ToolRunner,
+                 findings: FindingsService, assets: AssetService) -> None:
+        self.container = container
+        self.orchestration = orchestration
+        self.runner = runner
+        self.findings = findings
+        self.assets = assets
+        self.credentials = CredentialSource(container)
+
+    @classmethod
+    def build(cls, container: ServiceContainer) -> Self:
+        return cls(container, container.resolve(ScanOrchestrationService),
+                   container.resolve(ScannerExecutorFactory).runner(), container.resolve(FindingsService),
+                   container.resolve(AssetService))
+
+    async def run_sub_job(self, *, team_id: str, sub_job_id: str) -> str:
+        jobs = self.orchestration.jobs
+        now = datetime.now(UTC)
+        current = await jobs.sub_job(team_id, sub_job_id)
+        if current is None:
+            logger.warning("sub-job not found", extra={"sub_job_id": sub_job_id})
+            return "missing"
+        claimed = await jobs.transition(team_id, sub_job_id, [RunState.QUEUED.value], {
+            "state": RunState.RUNNING.value, "started_at": now, "attempts": current["attempts"] + 1})
+        if claimed is None:
+            return current["state"]  # cancelled before it started, or run by another worker
+        await self.orchestration.refresh(team_id, claimed["run_id"])
+        started = asyncio.get_running_loop().time()
+        try:
+            state, changes = await self._execute(team_id, claimed)
+        except Exception as exc:  # recorded on the sub-job, then re-raised for the worker's own accounting
+            logger.exception("sub-job crashed", extra={"sub_job_id": sub_job_id})
+            await self._finish(team_id, claimed, RunState.FAILED, {"reason": f"internal error: {type(exc).__name__}"},
+                               asyncio.get_running_loop().time() - started)
+            raise
+        await self._finish(team_id, claimed, state, changes, asyncio.get_running_loop().time() - started)
+        return state.value
+
+    async def _execute(self, team_id: str, sub_job: dict[str, Any]) -> tuple[RunState, dict[str, Any]]:
+        cancel = asyncio.Event()
+        watcher = asyncio.create_task(self._watch_cancel(sub_job["run_id"], cancel))
+        try:
+            try:
+                credentials, files = await self.credentials.for_sub_job(team_id, sub_job)
+            except CSPMError as exc:
+                return RunState.FAILED, {"reason": f"credentials unavailable: {exc.detail}"}
+            target = Target(TargetKind(sub_job["target_kind"]), sub_job["target_value"], sub_job["target_options"])
+            tool_run = await self.runner.run(sub_job["tool"], target, label=f"{sub_job['tool']}-{sub_job['sub_job_id'][:8]}",
+                                             credentials=credentials, credential_files=files, cancel=cancel)
+        finally:
+            watcher.cancel()
+        try:
+            return await self._outcome(team_id, sub_job, tool_run.result)
+        finally:
+            tool_run.cleanup()
+
+    async def _outcome(self, team_id: str, sub_job: dict[str, Any],
+                       result: ExecutionResult) -> tuple[RunState, dict[str, Any]]:
+        changes: dict[str, Any] = {"exit_code": result.exit_code, "stderr_tail": result.stderr_tail or None,
+                                   "tool_duration_s": round(result.duration, 3)}
+        if not result.succeeded or result.report_path is None:
+            prefix = "tool missing: " if result.state is ExecutionState.TOOL_MISSING else ""
+            return STATE_OF_EXECUTION[result.state], {**changes, "reason": prefix + result.reason}
+        try:
+            with result.report_path.open("rb") as report:
+                if sub_job["tool"] in SBOM_TOOLS:
+                    count = await self.assets.store_sbom(
+                        team_id=team_id, asset_id=sub_job["target_value"], run_id=sub_job["run_id"],
+                        parser=get_sbom_parser(SBOM_TOOLS[sub_job["tool"]]), report=report)
+                    changes["counts"] = {"components": count}
+                else:
+                    ingested = await self.findings.ingest_for_run(
+                        team_id=team_id, run_id=sub_job["run_id"], actor=f"scan:{sub_job['run_id']}",
+                        tool=sub_job["tool"], scope_key=sub_job["scope_key"], complete=True, report=report,
+                        finish_run=False)
+                    changes["counts"] = ingested.counts.as_dict()
+        except CSPMError as exc:
+            return RunState.FAILED, {**changes, "reason": f"report rejected: {exc.detail}"}
+        return RunState.SUCCEEDED, changes
+
+    async def _finish(self, team_id: str, sub_job: dict[str, Any], state: RunState, changes: dict[str, Any],
+                      elapsed: float) -> None:
+        now = datetime.now(UTC)
+        await self.orchestration.jobs.transition(team_id, sub_job["sub_job_id"], [RunState.RUNNING.value], {
+            **changes, "state": state.value, "finished_at": now, "duration_s": round(elapsed, 3)})
+        metrics = self.container.metrics
+        metrics.scans.labels(tool=sub_job["tool"], outcome=state.value).inc()
+        metrics.scan_duration.labels(tool=sub_job["tool"], outcome=state.value).observe(elapsed)
+        await self.orchestration.refresh(team_id, sub_job["run_id"])
+
+    async def _watch_cancel(self, run_id: str, cancel: asyncio.Event) -> None:
+        while not cancel.is_set():
+            if await self.container.kv.get(cancel_key(run_id)):
+                cancel.set()
+                return
+            await asyncio.sleep(CANCEL_POLL_SECONDS)

@@ -1,0 +1,1 @@
+"""Scan targets: networks, directories, images, web applications, TLS endpoints, cloud accounts."""

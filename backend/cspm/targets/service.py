@@ -1,0 +1,142 @@
+"""Targets: validated against the scanner tools when created, so a bad target fails at once."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+from typing import Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+from pymongo.errors import DuplicateKeyError
+
+from cspm.core.container import ServiceContainer
+from cspm.core.database.registry import Database
+from cspm.core.errors import Conflict, NotFound, Unprocessable
+from cspm.scanners.base import Target, TargetKind
+from cspm.scanners.executors.factory import ScannerExecutorFactory, ToolRunner
+from cspm.scanners.invocations import InvocationError
+from cspm.scanners.workspace import JobWorkspace
+from cspm.targets.repository import TargetRepository
+from cspm.targets.schemas import ScheduleIn, TargetIn, TargetUpdate
+
+# What a target kind is scanned with when the user names no tools (filtered by the executor mode).
+DEFAULT_TOOLS: dict[TargetKind, tuple[str, ...]] = {
+    TargetKind.NETWORK: ("nmap",),
+    TargetKind.REPOSITORY: ("trivy", "syft"),
+    TargetKind.CONTAINER_IMAGE: ("trivy", "syft", "grype"),
+    TargetKind.WEB_APPLICATION: ("headers", "zap"),
+    TargetKind.TLS_ENDPOINT: ("sslyze",),
+    TargetKind.CLOUD_ACCOUNT: ("prowler",),
+}
+
+
+def next_run(schedule: ScheduleIn | dict[str, Any], after: datetime) -> datetime:
+    cron = schedule.cron if isinstance(schedule, ScheduleIn) else schedule["cron"]
+    zone_name = schedule.timezone if isinstance(schedule, ScheduleIn) else schedule["timezone"]
+    zone = ZoneInfo(zone_name)
+    return croniter(cron, after.astimezone(zone)).get_next(datetime).astimezone(UTC)
+
+
+def validate_schedule(schedule: ScheduleIn) -> None:
+    try:
+        ZoneInfo(schedule.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Unprocessable(f"unknown time zone {schedule.timezone!r}") from None
+    if not croniter.is_valid(schedule.cron) or len(schedule.cron.split()) != 5:
+        raise Unprocessable(f"invalid cron expression {schedule.cron!r} (five fields: minute hour day month weekday)")
+
+
+class TargetService:
+    def __init__(self, targets: TargetRepository, runner: ToolRunner) -> None:
+        self.targets = targets
+        self.runner = runner
+
+    @classmethod
+    def build(cls, container: ServiceContainer) -> Self:
+        return cls(TargetRepository(container.database.db(Database.ORCHESTRATION)),
+                   container.resolve(ScannerExecutorFactory).runner())
+
+    def tools_for(self, kind: TargetKind, requested: list[str] | None) -> list[str]:
+        supported = {spec.tool for spec in self.runner.registry.for_target(kind)
+                     if self.runner.executor.mode in spec.modes()}
+        if requested is None:
+            tools = [tool for tool in DEFAULT_TOOLS[kind] if tool in supported]
+            if not tools:
+                raise Unprocessable(f"no scanner can scan {kind} targets with the {self.runner.executor.mode} executor")
+            return tools
+        unknown = [tool for tool in requested if tool not in supported]
+        if unknown:
+            raise Unprocessable(f"tool(s) {', '.join(unknown)} cannot scan {kind} targets with the "
+                                f"{self.runner.executor.mode} executor (available: {', '.join(sorted(supported))})")
+        return list(dict.fromkeys(requested))
+
+    def check_invocations(self, target: Target, tools: list[str]) -> None:
+        """Build each tool's invocation in a throwaway workspace: allow-lists and formats are checked now."""
+        workspace = JobWorkspace.create("validate", self.runner.settings.work_dir)
+        try:
+            for tool in tools:
+                try:
+                    self.runner.build(tool, target, workspace, {})
+                except InvocationError as exc:
+                    raise Unprocessable(f"{tool}: {exc}") from None
+        finally:
+            workspace.cleanup()
+
+    async def create(self, *, team_id: str, actor: str, payload: TargetIn) -> dict[str, Any]:
+        if payload.kind is TargetKind.CLOUD_ACCOUNT and not payload.cloud_account_id:
+            raise Unprocessable("a cloud account target needs cloud_account_id")
+        tools = self.tools_for(payload.kind, payload.tools)
+        # Cloud targets get their credentials at scan time; their invocations are checked then.
+        if payload.kind is not TargetKind.CLOUD_ACCOUNT:
+            self.check_invocations(Target(payload.kind, payload.value, payload.options), tools)
+        now = datetime.now(UTC)
+        document: dict[str, Any] = {
+            "name": payload.name, "kind": payload.kind.value, "value": payload.value, "options": payload.options,
+            "tools": tools, "cloud_account_id": payload.cloud_account_id, "created_by": actor, "created_at": now,
+            "last_scan_run_id": None,
+        }
+        if payload.schedule:
+            validate_schedule(payload.schedule)
+            document["schedule"] = {**payload.schedule.model_dump(), "next_run_at": next_run(payload.schedule, now)}
+        try:
+            return await self.targets.insert(team_id, document)
+        except DuplicateKeyError:
+            raise Conflict(f"a target named {payload.name!r} already exists") from None
+
+    async def update(self, *, team_id: str, target_id: str, payload: TargetUpdate) -> dict[str, Any]:
+        current = await self.get(team_id=team_id, target_id=target_id)
+        kind = TargetKind(current["kind"])
+        changes: dict[str, Any] = {key: value for key, value in payload.model_dump(
+            exclude_unset=True, exclude={"schedule", "clear_schedule"}).items() if value is not None}
+        if "tools" in changes:
+            changes["tools"] = self.tools_for(kind, changes["tools"])
+        if kind is not TargetKind.CLOUD_ACCOUNT and ({"value", "options", "tools"} & changes.keys()):
+            self.check_invocations(Target(kind, changes.get("value", current["value"]),
+                                          changes.get("options", current["options"])),
+                                   changes.get("tools", current["tools"]))
+        unset: tuple[str, ...] = ()
+        if payload.clear_schedule:
+            unset = ("schedule",)
+        elif payload.schedule:
+            validate_schedule(payload.schedule)
+            changes["schedule"] = {**payload.schedule.model_dump(),
+                                   "next_run_at": next_run(payload.schedule, datetime.now(UTC))}
+        try:
+            return await self.targets.update(team_id, target_id, changes, unset)
+        except DuplicateKeyError:
+            raise Conflict("a target with that name already exists") from None
+
+    async def get(self, *, team_id: str, target_id: str) -> dict[str, Any]:
+        return await self.targets.get(team_id, target_id, what="target")
+
+    async def list(self, *, team_id: str) -> list[dict[str, Any]]:
+        return await self.targets.find(team_id, sort=[("name", 1)], limit=1000)
+
+    async def delete(self, *, team_id: str, target_id: str) -> None:
+        if not await self.targets.delete(team_id, target_id):
+            raise NotFound("target not found")
+
+    async def mark_scanned(self, *, team_id: str, target_id: str, run_id: str) -> None:
+        with contextlib.suppress(NotFound):
+            await self.targets.update(team_id, target_id, {"last_scan_run_id": run_id})

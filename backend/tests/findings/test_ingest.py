@@ -1,0 +1,239 @@
+"""Ingest of real scanner reports through the real service and the wire-protocol database."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cspm.core.database.registry import Database
+from cspm.core.errors import BadRequest, Unprocessable
+from cspm.findings.models import FindingStatus
+from cspm.findings.service import FindingsService
+
+TEAM = "team-ingest"
+OTHER_TEAM = "team-other"
+
+
+@pytest.fixture
+async def findings(container) -> FindingsService:
+    return container.resolve(FindingsService)
+
+
+def report(shared_dir: Path, relative: str) -> io.BytesIO:
+    return io.BytesIO((shared_dir / "scans" / relative).read_bytes())
+
+
+def trimmed_prowler(shared_dir: Path, keep: int) -> io.BytesIO:
+    """The real Prowler OCSF report with only its first `keep` results (a later, smaller scan)."""
+    results = json.loads((shared_dir / "scans/prowler/prowler_5.46_aws_moto_s3_iam.ocsf.json").read_bytes())
+    return io.BytesIO(json.dumps(results[:keep]).encode())
+
+
+async def stored(container, team_id: str = TEAM, **query) -> list[dict]:
+    collection = container.database.db(Database.SECURITY_SCANS)["findings"]
+    return await collection.find({"team_id": team_id, **query}).to_list()
+
+
+async def test_import_counts_then_reimport_is_idempotent(findings, container, shared_dir):
+    first, scope_key = await findings.import_report(
+        team_id=TEAM, actor="u1", tool="trivy", report=report(shared_dir, "trivy/scheme_2_many_vulns.json"),
+        scope="teamdojo:latest", complete=True)
+    documents = await stored(container)
+    assert first.counts.new == len(documents) == first.counts.parsed - first.counts.duplicates_in_report
+    assert first.counts.new == 5
+    assert scope_key == "trivy:teamdojo:latest"
+    assert {d["status"] for d in documents} == {"open"}
+    assert all(d["times_seen"] == 1 and d["first_seen"] == d["last_seen"] for d in documents)
+
+    second, _ = await findings.import_report(
+        team_id=TEAM, actor="u1", tool="trivy", report=report(shared_dir, "trivy/scheme_2_many_vulns.json"),
+        scope="teamdojo:latest", complete=True)
+    assert second.counts.new == 0
+    assert second.counts.unchanged == 5
+    assert second.counts.resolved == 0
+    again = await stored(container)
+    assert len(again) == 5
+    assert all(d["times_seen"] == 2 and d["last_seen"] > d["first_seen"] for d in again)
+    run = await findings.runs.by_run_id(TEAM, second.run_id)
+    assert run["state"] == "succeeded" and run["counts"]["unchanged"] == 5
+
+
+async def test_concurrent_double_import_stores_each_finding_once(findings, container, shared_dir):
+    results = await asyncio.gather(*(
+        findings.import_report(team_id=TEAM, actor="ci", tool="prowler", scope="123456789012",
+                               report=report(shared_dir, "prowler/prowler_5.46_aws_moto_s3_iam.ocsf.json"),
+                               complete=False)
+        for _ in range(2)))
+    documents = await stored(container)
+    keys = [d["dedup_key"] for d in documents]
+    assert len(keys) == len(set(keys)) == 37
+    assert sum(result.counts.new for result, _ in results) == 37
+
+
+async def test_complete_scan_resolves_absent_and_partial_scan_does_not(findings, container, shared_dir):
+    await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="acct", complete=True,
+                                 report=trimmed_prowler(shared_dir, 37))
+    failing = await stored(container, result="fail")
+    assert len(failing) == 26
+
+    partial, _ = await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="acct",
+                                              complete=False, report=trimmed_prowler(shared_dir, 10))
+    assert partial.counts.resolved == 0
+    assert len(await stored(container, status="resolved", result="fail")) == 0
+
+    complete, _ = await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="acct",
+                                               complete=True, report=trimmed_prowler(shared_dir, 10))
+    still_reported = len([d for d in (await stored(container, result="fail")) if d["last_run_id"] == complete.run_id])
+    assert complete.counts.resolved == 26 - still_reported
+    resolved = await stored(container, status="resolved", result="fail")
+    assert len(resolved) == complete.counts.resolved
+    history = await container.database.db(Database.SECURITY_SCANS)["finding_history"].find(
+        {"team_id": TEAM, "finding_id": resolved[0]["_id"]}).to_list()
+    assert history[-1]["to_status"] == "resolved" and complete.run_id in history[-1]["reason"]
+
+    # The resolved findings come back in the next full scan: reopened, with a history entry.
+    back, _ = await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="acct", complete=True,
+                                           report=trimmed_prowler(shared_dir, 37))
+    assert back.counts.reopened == complete.counts.resolved
+    assert len(await stored(container, status="reopened")) == complete.counts.resolved
+
+
+async def test_other_scope_is_never_resolved(findings, container, shared_dir):
+    await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="account-a", complete=True,
+                                 report=trimmed_prowler(shared_dir, 37))
+    before = len(await stored(container, status="open"))
+    await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="account-b", complete=True,
+                                 report=io.BytesIO(b"[]"))
+    assert len(await stored(container, status="open")) == before
+
+
+@pytest.mark.parametrize("body, problem", [
+    (b'[{"metadata": {"event_code": "x"', "truncated"),
+    (b"\x00\x01garbage", "garbage"),
+])
+async def test_bad_report_stores_nothing_and_fails_the_run(findings, container, body, problem):
+    with pytest.raises(Unprocessable) as raised:
+        await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="s", complete=True,
+                                     report=io.BytesIO(body))
+    assert "prowler report rejected" in raised.value.detail
+    assert await stored(container) == []
+    runs = await container.database.db(Database.ORCHESTRATION)["scan_runs"].find({"team_id": TEAM}).to_list()
+    assert [run["state"] for run in runs] == ["failed"]
+    assert runs[0]["error"]
+
+
+async def test_report_of_another_tool_is_rejected(findings, container, shared_dir):
+    with pytest.raises(Unprocessable):
+        await findings.import_report(team_id=TEAM, actor="u", tool="trivy", scope="s", complete=True,
+                                     report=report(shared_dir, "prowler/prowler_5.46_aws_moto_s3_iam.ocsf.json"))
+    assert await stored(container) == []
+
+
+async def test_failed_import_never_resolves(findings, container, shared_dir):
+    await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="acct", complete=True,
+                                 report=trimmed_prowler(shared_dir, 37))
+    with pytest.raises(Unprocessable):
+        await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="acct", complete=True,
+                                     report=io.BytesIO(b"[{"))
+    assert len(await stored(container, status="resolved", result="fail")) == 0
+
+
+async def test_unknown_tool_is_a_bad_request(findings):
+    with pytest.raises(BadRequest):
+        await findings.import_report(team_id=TEAM, actor="u", tool="no-such-tool", scope=None, complete=True,
+                                     report=io.BytesIO(b"{}"))
+
+
+async def test_passing_check_is_evidence_and_resolves_a_failing_one(findings, container, shared_dir):
+    results = json.loads((shared_dir / "scans/prowler/prowler_5.46_aws_moto_s3_iam.ocsf.json").read_bytes())
+    failing = next(item for item in results if item["status_code"] == "FAIL")
+    await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="acct", complete=False,
+                                 report=io.BytesIO(json.dumps([failing]).encode()))
+    passing = {**failing, "status_code": "PASS", "status_id": 1}
+    result, _ = await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="acct", complete=False,
+                                             report=io.BytesIO(json.dumps([passing]).encode()))
+    assert result.counts.resolved == 1
+    [document] = await stored(container)
+    assert document["result"] == "pass" and document["status"] == "resolved"
+    passes = await stored(container, result="pass")
+    assert len(passes) == 1
+
+
+async def test_team_data_is_separate(findings, container, shared_dir):
+    await findings.import_report(team_id=TEAM, actor="u", tool="trivy", scope="img", complete=True,
+                                 report=report(shared_dir, "trivy/scheme_2_many_vulns.json"))
+    other, _ = await findings.import_report(team_id=OTHER_TEAM, actor="v", tool="trivy", scope="img", complete=True,
+                                            report=report(shared_dir, "trivy/scheme_2_many_vulns.json"))
+    assert other.counts.new == 5  # same report, other team: its own findings
+    assert len(await stored(container, OTHER_TEAM)) == 5
+    from cspm.findings.schemas import FindingFilters
+
+    page, _ = await findings.list(team_id=OTHER_TEAM, filters=FindingFilters())
+    assert {item["team_id"] for item in page} == {OTHER_TEAM}
+
+
+async def test_vulnerability_catalog_and_occurrences(findings, container, shared_dir):
+    await findings.import_report(team_id=TEAM, actor="u", tool="trivy", scope="img", complete=True,
+                                 report=report(shared_dir, "trivy/scheme_2_many_vulns.json"))
+    database = container.database.db(Database.VULNERABILITIES)
+    catalog = await database["vulnerability_catalog"].find({}).to_list()
+    occurrences = await database["vulnerability_occurrences"].find({"team_id": TEAM}).to_list()
+    documents = await stored(container)
+    cves = {cve for d in documents for cve in d["cve_ids"]}
+    assert {entry["advisory_id"] for entry in catalog} >= cves
+    assert len(occurrences) >= len(documents)
+    assert all(0 <= occurrence["risk_score"] <= 10 for occurrence in occurrences)
+    assert all(d["occurrence_synced"] for d in documents)
+
+
+async def test_triage_false_positive_and_risk_acceptance_expiry(findings, container, shared_dir):
+    await findings.import_report(team_id=TEAM, actor="u", tool="trivy", scope="img", complete=True,
+                                 report=report(shared_dir, "trivy/scheme_2_many_vulns.json"))
+    first, second = (await stored(container))[:2]
+    changed = await findings.change_status(team_id=TEAM, actor="analyst", finding_ids=[str(first["_id"])],
+                                           status=FindingStatus.FALSE_POSITIVE, reason="not reachable",
+                                           risk_owner=None, expires_at=None)
+    assert changed == 1
+    with pytest.raises(BadRequest):
+        await findings.change_status(team_id=TEAM, actor="analyst", finding_ids=[str(second["_id"])],
+                                     status=FindingStatus.RISK_ACCEPTED, reason="later", risk_owner=None,
+                                     expires_at=None)
+    with pytest.raises(BadRequest):
+        await findings.change_status(team_id=TEAM, actor="analyst", finding_ids=[str(second["_id"])],
+                                     status=FindingStatus.RESOLVED, reason="by hand", risk_owner=None,
+                                     expires_at=None)
+    await findings.change_status(team_id=TEAM, actor="analyst", finding_ids=[str(second["_id"])],
+                                 status=FindingStatus.RISK_ACCEPTED, reason="compensating control",
+                                 risk_owner="ciso@example.com", expires_at=datetime.now(UTC) + timedelta(days=30))
+    collection = container.database.db(Database.SECURITY_SCANS)["findings"]
+    await collection.update_one({"_id": second["_id"]},
+                                {"$set": {"risk_acceptance.expires_at": datetime.now(UTC) - timedelta(minutes=1)}})
+    assert await findings.reopen_expired_acceptances() == 1
+    reopened = await collection.find_one({"_id": second["_id"]})
+    assert reopened["status"] == "reopened" and "risk_acceptance" not in reopened
+    detail = await findings.detail(team_id=TEAM, finding_id=str(second["_id"]))
+    assert [entry["to_status"] for entry in detail["history"]] == ["risk_accepted", "reopened"]
+    assert detail["history"][0]["actor"] == "analyst"
+
+    # A re-import leaves the false positive alone.
+    await findings.import_report(team_id=TEAM, actor="u", tool="trivy", scope="img", complete=True,
+                                 report=report(shared_dir, "trivy/scheme_2_many_vulns.json"))
+    assert (await collection.find_one({"_id": first["_id"]}))["status"] == "false_positive"
+
+
+async def test_suppression_rule_applies_now_and_at_ingest(findings, container, shared_dir):
+    await findings.import_report(team_id=TEAM, actor="u", tool="trivy", scope="img", complete=True,
+                                 report=report(shared_dir, "trivy/scheme_2_many_vulns.json"))
+    rule = await findings.add_suppression_rule(team_id=TEAM, actor="admin", source_tool="trivy", rule_id=None,
+                                               resource_pattern="*", reason="accepted base image")
+    assert rule["suppressed_now"] == 5
+    await findings.import_report(team_id=TEAM, actor="u", tool="trivy", scope="img2", complete=True,
+                                 report=report(shared_dir, "trivy/misconfigurations_and_secrets.json"))
+    statuses = {d["status"] for d in await stored(container)}
+    assert statuses == {"suppressed"}
+    assert await findings.suppression_rules(team_id=OTHER_TEAM) == []

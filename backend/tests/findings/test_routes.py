@@ -1,0 +1,136 @@
+"""The findings API end to end: upload, list, filter, paginate, count, triage — and team isolation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TRIVY = "trivy/scheme_2_many_vulns.json"
+PROWLER = "prowler/prowler_5.46_aws_moto_s3_iam.ocsf.json"
+
+
+async def upload(client, session, shared_dir: Path, relative: str, tool: str, scope: str = "scope-1",
+                 complete: bool = True):
+    content = (shared_dir / "scans" / relative).read_bytes()
+    return await client.post(
+        "/api/findings/import", headers=session.headers,
+        files={"file": (Path(relative).name, content, "application/json")},
+        data={"tool": tool, "scope": scope, "complete": str(complete).lower()})
+
+
+@pytest.fixture
+async def analyst(auth):
+    return await auth.user(role="analyst")
+
+
+async def test_import_answers_counts_and_run_id(client, analyst, shared_dir):
+    response = await upload(client, analyst, shared_dir, PROWLER, "prowler")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["counts"]["new"] == 37 and body["counts"]["parsed"] == 37
+    assert body["scope_key"] == "prowler:scope-1"
+    again = await upload(client, analyst, shared_dir, PROWLER, "prowler")
+    assert again.json()["counts"]["unchanged"] == 37 and again.json()["counts"]["new"] == 0
+    assert again.json()["run_id"] != body["run_id"]
+
+
+async def test_import_rejects_bad_reports_with_reasons(client, analyst, shared_dir):
+    wrong_tool = await upload(client, analyst, shared_dir, PROWLER, "trivy")
+    assert wrong_tool.status_code == 422
+    assert "trivy report rejected" in wrong_tool.json()["detail"]
+    unknown = await upload(client, analyst, shared_dir, PROWLER, "madeup")
+    assert unknown.status_code == 400 and "madeup" in unknown.json()["detail"]
+    missing_file = await client.post("/api/findings/import", headers=analyst.headers, data={"tool": "trivy"})
+    assert missing_file.status_code == 422
+    listing = await client.get("/api/findings", headers=analyst.headers, params={"result": "any"})
+    assert listing.json()["items"] == []
+
+
+async def test_list_filters_sort_and_cursor_pagination(client, analyst, shared_dir):
+    await upload(client, analyst, shared_dir, PROWLER, "prowler")
+    await upload(client, analyst, shared_dir, TRIVY, "trivy", scope="teamdojo")
+    counts = (await client.get("/api/findings/counts", headers=analyst.headers)).json()
+    assert counts["by_tool"] == {"prowler": 26, "trivy": 5}
+    assert counts["total"] == 31 and sum(counts["by_severity"].values()) == 31
+
+    seen: list[str] = []
+    ranks: list[int] = []
+    cursor = None
+    order = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
+    while True:
+        params = {"limit": 7, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/api/findings", headers=analyst.headers, params=params)).json()
+        seen += [item["id"] for item in page["items"]]
+        ranks += [order[item["severity"]] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 31
+    assert ranks == sorted(ranks, reverse=True)
+
+    high = (await client.get("/api/findings", headers=analyst.headers,
+                             params={"severity": ["high", "critical"], "tool": "trivy"})).json()["items"]
+    assert high and all(item["severity"] in ("high", "critical") and item["source_tool"] == "trivy" for item in high)
+    text = (await client.get("/api/findings", headers=analyst.headers, params={"q": "s3"})).json()["items"]
+    assert text and all("s3" in (item["rule_id"] + item["title"] + item["resource"]["id"]).lower() for item in text)
+    passes = (await client.get("/api/findings/counts", headers=analyst.headers, params={"result": "pass"})).json()
+    assert passes["total"] == 11
+    bad_cursor = await client.get("/api/findings", headers=analyst.headers, params={"cursor": "nonsense!"})
+    assert bad_cursor.status_code == 400
+    bad_severity = await client.get("/api/findings", headers=analyst.headers, params={"severity": "urgent"})
+    assert bad_severity.status_code == 422
+
+
+async def test_detail_triage_and_history(client, analyst, shared_dir):
+    await upload(client, analyst, shared_dir, TRIVY, "trivy")
+    item = (await client.get("/api/findings", headers=analyst.headers)).json()["items"][0]
+    response = await client.patch(f"/api/findings/{item['id']}/status", headers=analyst.headers,
+                                  json={"status": "false_positive", "reason": "package not shipped"})
+    assert response.status_code == 200 and response.json() == {"changed": 1}
+    detail = (await client.get(f"/api/findings/{item['id']}", headers=analyst.headers)).json()
+    assert detail["status"] == "false_positive"
+    assert detail["history"][-1]["reason"] == "package not shipped"
+    assert detail["history"][-1]["actor"] == analyst.user_id
+    unknown_field = await client.patch(f"/api/findings/{item['id']}/status", headers=analyst.headers,
+                                       json={"status": "false_positive", "reason": "x" * 5, "extra": 1})
+    assert unknown_field.status_code == 422
+    bulk = await client.post("/api/findings/bulk-status", headers=analyst.headers,
+                             json={"ids": [item["id"]], "status": "open", "reason": "re-check"})
+    assert bulk.json() == {"changed": 1}
+
+
+async def test_viewer_cannot_write(client, auth, shared_dir):
+    owner = await auth.user(role="analyst")
+    viewer = await auth.user(role="viewer", team=owner.team_id)
+    await upload(client, owner, shared_dir, TRIVY, "trivy")
+    item = (await client.get("/api/findings", headers=viewer.headers)).json()["items"][0]
+    denied = await client.patch(f"/api/findings/{item['id']}/status", headers=viewer.headers,
+                                json={"status": "false_positive", "reason": "nope"})
+    assert denied.status_code == 403
+    assert (await upload(client, viewer, shared_dir, TRIVY, "trivy")).status_code == 403
+    detail = (await client.get(f"/api/findings/{item['id']}", headers=owner.headers)).json()
+    assert detail["status"] == "open"
+
+
+async def test_other_team_sees_and_changes_nothing(client, auth, shared_dir):
+    alice = await auth.user(role="analyst")
+    mallory = await auth.user(role="team_admin")
+    await upload(client, alice, shared_dir, TRIVY, "trivy")
+    item = (await client.get("/api/findings", headers=alice.headers)).json()["items"][0]
+    assert (await client.get("/api/findings", headers=mallory.headers)).json()["items"] == []
+    assert (await client.get("/api/findings/counts", headers=mallory.headers)).json()["total"] == 0
+    assert (await client.get(f"/api/findings/{item['id']}", headers=mallory.headers)).status_code == 404
+    patch = await client.patch(f"/api/findings/{item['id']}/status", headers=mallory.headers,
+                               json={"status": "false_positive", "reason": "hide it"})
+    assert patch.status_code == 404
+    bulk = await client.post("/api/findings/bulk-status", headers=mallory.headers,
+                             json={"ids": [item["id"]], "status": "false_positive", "reason": "hide it"})
+    assert bulk.status_code == 404
+    assign = await client.patch(f"/api/findings/{item['id']}/assignee", headers=mallory.headers,
+                                json={"assignee": "mallory"})
+    assert assign.status_code == 404
+    # Naming Alice's team in the header does not help Mallory either.
+    forged = {**mallory.headers, "X-Team-ID": alice.team_id}
+    assert (await client.get("/api/findings", headers=forged)).status_code in (403, 404)
+    assert (await client.get(f"/api/findings/{item['id']}", headers=alice.headers)).json()["status"] == "open"
