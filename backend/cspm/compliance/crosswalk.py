@@ -56,7 +56,7 @@ class FrameworkScore:
                                   "satisfied": self.satisfied, "applicable": self.applicable,
                                   "counts": {status.value: len(ids) for status, ids in self.requirements.items()}}
         if with_lists:
-            result["requirements"] = {status.value: list(ids) for status, ids in self.requirements.items()}
+            result["requirement_ids"] = {status.value: list(ids) for status, ids in self.requirements.items()}
         return result
 
 
