@@ -21,6 +21,7 @@ from cspm.core.middleware import (
     SecurityHeadersMiddleware,
 )
 from cspm.core.settings import CoreSettings, resolve_core_settings
+from cspm.web.spa import frontend_dist, mount_spa
 
 logger = logging.getLogger(__name__)
 
@@ -83,4 +84,5 @@ def create_app(
                            allow_headers=["Authorization", "Content-Type", "X-Team-ID", "X-Request-ID"],
                            expose_headers=["X-Request-ID"])
     app.add_middleware(SecurityHeadersMiddleware, behind_tls_proxy=settings.trusted_proxy_tls)
+    mount_spa(app, frontend_dist())  # the dashboard at / when frontend/dist is built (setting FRONTEND_DIST)
     return app

@@ -1,0 +1,62 @@
+/** Formatting helpers shared by pages (dates, numbers, labels). */
+import type { FindingStatus, Severity } from "../api/types";
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ["year", 31_536_000],
+  ["month", 2_592_000],
+  ["week", 604_800],
+  ["day", 86_400],
+  ["hour", 3_600],
+  ["minute", 60],
+];
+
+export function timeAgo(value: string | Date | null | undefined, now = Date.now()): string {
+  if (!value) return "—";
+  const seconds = Math.round((new Date(value).getTime() - now) / 1000);
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
+  }
+  return "just now";
+}
+
+export function formatDate(value: string | Date | null | undefined): string {
+  if (!value) return "—";
+  return new Date(value).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+}
+
+export function formatDateTime(value: string | Date | null | undefined): string {
+  if (!value) return "—";
+  return new Date(value).toLocaleString(undefined, {
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+  });
+}
+
+export function formatNumber(value: number | null | undefined): string {
+  return value == null ? "—" : new Intl.NumberFormat().format(value);
+}
+
+export const SEVERITY_LABEL: Record<Severity, string> = {
+  critical: "Critical", high: "High", medium: "Medium", low: "Low", info: "Info",
+};
+
+export const STATUS_LABEL: Record<FindingStatus, string> = {
+  open: "Open",
+  reopened: "Reopened",
+  resolved: "Resolved",
+  false_positive: "False positive",
+  risk_accepted: "Risk accepted",
+  suppressed: "Suppressed",
+};
+
+export function humanize(value: string): string {
+  const text = value.replace(/[_.:-]+/g, " ").trim();
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** A resource's most telling identifier for a table cell. */
+export function resourceLabel(resource: Record<string, unknown> | null | undefined): string {
+  if (!resource) return "—";
+  const id = resource.id ?? resource.name ?? resource.uid ?? resource.arn;
+  return id ? String(id) : String(resource.type ?? "—");
+}

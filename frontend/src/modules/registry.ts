@@ -1,0 +1,82 @@
+/**
+ * ALL_PLATFORM_MODULES: the one list the Sidebar, the router and the code-splitting read.
+ * A module names the backend route module it needs (`backend`, as in /health/status
+ * `routes:<name>`) so the shell can say when the server does not serve it, and the
+ * permission a member needs to see it.
+ */
+import { lazy, type ComponentType, type LazyExoticComponent } from "react";
+import type { IconName } from "../components/Icon";
+
+export interface PlatformModule {
+  id: string;
+  label: string;
+  path: string;
+  icon: IconName;
+  section: "Posture" | "Operations" | "Settings";
+  description: string;
+  /** Backend route modules this page needs (health component `routes:<name>`). */
+  backend: string[];
+  /** Permission needed in the active team; absent = any member. */
+  permission?: string;
+  /** Platform admins only (user administration). */
+  platformAdmin?: boolean;
+  component: LazyExoticComponent<ComponentType>;
+  /** Preloads the chunk (on hover/focus in the sidebar). */
+  preload: () => Promise<unknown>;
+}
+
+function page(loader: () => Promise<{ default: ComponentType }>) {
+  return { component: lazy(loader), preload: loader };
+}
+
+export const ALL_PLATFORM_MODULES: PlatformModule[] = [
+  {
+    id: "overview",
+    label: "Overview",
+    path: "/overview",
+    icon: "overview",
+    section: "Posture",
+    description: "Posture score, severity breakdown and SLA breaches",
+    backend: ["findings"],
+    permission: "findings:read",
+    ...page(() => import("../pages/overview/OverviewPage")),
+  },
+  {
+    id: "findings",
+    label: "Findings",
+    path: "/findings",
+    icon: "findings",
+    section: "Posture",
+    description: "Every finding from every scanner, deduplicated, with triage",
+    backend: ["findings"],
+    permission: "findings:read",
+    ...page(() => import("../pages/findings/FindingsPage")),
+  },
+  {
+    id: "admin",
+    label: "Administration",
+    path: "/admin",
+    icon: "admin",
+    section: "Settings",
+    description: "Members, invitations, API tokens, audit log and system health",
+    backend: ["teams", "audit"],
+    permission: "teams:read",
+    ...page(() => import("../pages/admin/AdminPage")),
+  },
+  {
+    id: "account",
+    label: "My account",
+    path: "/account",
+    icon: "account",
+    section: "Settings",
+    description: "Password, two-factor authentication and sessions",
+    backend: ["auth"],
+    ...page(() => import("../pages/account/AccountPage")),
+  },
+];
+
+export function visibleModules(permissions: readonly string[], platformAdmin: boolean): PlatformModule[] {
+  return ALL_PLATFORM_MODULES.filter(
+    (module) => (!module.permission || permissions.includes(module.permission)) && (!module.platformAdmin || platformAdmin),
+  );
+}

@@ -1,0 +1,240 @@
+/**
+ * Server-side sorted, filtered and cursor-paged findings, rendered with TanStack Table and
+ * virtualised with TanStack Virtual: only the visible rows are in the DOM, pages are fetched
+ * as the user scrolls, so 100k+ findings stay smooth.
+ */
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { createColumnHelper, flexRender, getCoreRowModel, useReactTable, type RowSelectionState } from "@tanstack/react-table";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import type { FindingSort, FindingSummary } from "../../api/types";
+import { SeverityBadge, StatusBadge } from "../../components/badges";
+import { formatDate, humanize, resourceLabel, timeAgo } from "../../components/format";
+
+export const ROW_HEIGHT = 48;
+const column = createColumnHelper<FindingSummary>();
+
+const SORTABLE: Record<string, FindingSort> = { severity: "severity", title: "title", first_seen: "first_seen", last_seen: "last_seen" };
+
+export interface FindingsTableProps {
+  rows: FindingSummary[];
+  total?: number;
+  hasMore: boolean;
+  loadingMore: boolean;
+  onLoadMore: () => void;
+  sort: FindingSort;
+  order: "asc" | "desc";
+  onSort: (sort: FindingSort, order: "asc" | "desc") => void;
+  selection: RowSelectionState;
+  onSelectionChange: (selection: RowSelectionState) => void;
+  onOpen: (finding: FindingSummary) => void;
+  activeId?: string | null;
+}
+
+export function FindingsTable({
+  rows, total, hasMore, loadingMore, onLoadMore, sort, order, onSort, selection, onSelectionChange, onOpen, activeId,
+}: FindingsTableProps) {
+  const columns = useMemo(
+    () => [
+      column.display({
+        id: "select",
+        size: 44,
+        header: ({ table }) => (
+          <input
+            type="checkbox"
+            aria-label="Select all loaded findings"
+            checked={table.getIsAllRowsSelected()}
+            ref={(element) => {
+              if (element) element.indeterminate = table.getIsSomeRowsSelected();
+            }}
+            onChange={table.getToggleAllRowsSelectedHandler()}
+          />
+        ),
+        cell: ({ row }) => (
+          <input
+            type="checkbox"
+            aria-label={`Select ${row.original.title}`}
+            checked={row.getIsSelected()}
+            onChange={row.getToggleSelectedHandler()}
+            onClick={(event) => event.stopPropagation()}
+            tabIndex={-1}
+          />
+        ),
+      }),
+      column.accessor("severity", { header: "Severity", size: 112, cell: (info) => <SeverityBadge severity={info.getValue()} /> }),
+      column.accessor("title", {
+        header: "Finding",
+        size: 420,
+        cell: (info) => (
+          <div className="cell-title">
+            <span className="cell-main" title={info.getValue()}>{info.getValue()}</span>
+            <span className="cell-sub">{info.row.original.rule_id}{info.row.original.cve_ids.length > 0 && ` · ${info.row.original.cve_ids.slice(0, 2).join(", ")}`}</span>
+          </div>
+        ),
+      }),
+      column.accessor((finding) => resourceLabel(finding.resource), {
+        id: "resource",
+        header: "Resource",
+        size: 260,
+        cell: (info) => (
+          <div className="cell-title">
+            <span className="cell-main mono" title={info.getValue()}>{info.getValue()}</span>
+            <span className="cell-sub">{String(info.row.original.resource.type ?? "")}</span>
+          </div>
+        ),
+      }),
+      column.accessor("source_tool", { header: "Tool", size: 100, cell: (info) => <span className="tool-tag">{humanize(info.getValue())}</span> }),
+      column.accessor("status", { header: "Status", size: 130, cell: (info) => <StatusBadge status={info.getValue()} /> }),
+      column.accessor("last_seen", { header: "Last seen", size: 120, cell: (info) => <span title={info.getValue()}>{timeAgo(info.getValue())}</span> }),
+      column.accessor("sla_due_at", {
+        header: "SLA due",
+        size: 120,
+        cell: (info) => (
+          <span className={info.row.original.overdue ? "overdue" : undefined}>
+            {info.getValue() ? formatDate(info.getValue()) : "—"}
+            {info.row.original.overdue && <span className="sr-only"> (overdue)</span>}
+          </span>
+        ),
+      }),
+      column.accessor("assignee", { header: "Assignee", size: 150, cell: (info) => info.getValue() ?? <span className="muted">Unassigned</span> }),
+    ],
+    [],
+  );
+
+  const table = useReactTable({
+    data: rows,
+    columns,
+    getRowId: (row) => row.id,
+    getCoreRowModel: getCoreRowModel(),
+    manualSorting: true,
+    manualFiltering: true,
+    manualPagination: true,
+    enableRowSelection: true,
+    state: { rowSelection: selection },
+    onRowSelectionChange: (updater) => onSelectionChange(typeof updater === "function" ? updater(selection) : updater),
+  });
+
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const tableRows = table.getRowModel().rows;
+  const count = hasMore ? tableRows.length + 1 : tableRows.length;
+  const virtualizer = useVirtualizer({
+    count,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+    initialRect: { width: 1200, height: 640 },
+  });
+  const items = virtualizer.getVirtualItems();
+  const lastIndex = items.length ? items[items.length - 1].index : 0;
+
+  useEffect(() => {
+    if (hasMore && !loadingMore && lastIndex >= tableRows.length - 30) onLoadMore();
+  }, [hasMore, loadingMore, lastIndex, tableRows.length, onLoadMore]);
+
+  // Keyboard: ↑/↓ move, Enter opens, Space selects, Home/End jump.
+  const [focusIndex, setFocusIndex] = useState(0);
+  function focusRow(index: number) {
+    const clamped = Math.max(0, Math.min(index, tableRows.length - 1));
+    setFocusIndex(clamped);
+    virtualizer.scrollToIndex(clamped, { align: "auto" });
+    requestAnimationFrame(() => scrollRef.current?.querySelector<HTMLElement>(`[data-index="${clamped}"]`)?.focus());
+  }
+  function onKeyDown(event: KeyboardEvent<HTMLTableRowElement>, index: number) {
+    const row = tableRows[index];
+    if (!row) return;
+    const moves: Record<string, number> = { ArrowDown: index + 1, ArrowUp: index - 1, Home: 0, End: tableRows.length - 1, PageDown: index + 10, PageUp: index - 10 };
+    if (event.key in moves) {
+      event.preventDefault();
+      focusRow(moves[event.key]);
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      onOpen(row.original);
+    } else if (event.key === " ") {
+      event.preventDefault();
+      row.toggleSelected();
+    }
+  }
+
+  const paddingTop = items.length ? items[0].start : 0;
+  const paddingBottom = items.length ? virtualizer.getTotalSize() - items[items.length - 1].end : 0;
+  const width = table.getTotalSize();
+
+  return (
+    <div className="table-scroll" ref={scrollRef} aria-label="Findings" tabIndex={-1}>
+      <table className="data-table" style={{ minWidth: width }} aria-rowcount={total ?? tableRows.length} aria-multiselectable="true">
+        <colgroup>
+          {table.getAllLeafColumns().map((col) => (
+            <col key={col.id} style={{ width: col.getSize() }} />
+          ))}
+        </colgroup>
+        <thead>
+          {table.getHeaderGroups().map((group) => (
+            <tr key={group.id}>
+              {group.headers.map((header) => {
+                const sortKey = SORTABLE[header.column.id];
+                const active = sortKey === sort;
+                return (
+                  <th key={header.id} aria-sort={active ? (order === "asc" ? "ascending" : "descending") : undefined} scope="col">
+                    {sortKey ? (
+                      <button
+                        type="button"
+                        className={`sort-button ${active ? "sort-active" : ""}`}
+                        onClick={() => onSort(sortKey, active && order === "desc" ? "asc" : "desc")}
+                      >
+                        {flexRender(header.column.columnDef.header, header.getContext())}
+                        <span className="sort-arrow" aria-hidden="true">{active ? (order === "asc" ? "↑" : "↓") : "↕"}</span>
+                      </button>
+                    ) : (
+                      flexRender(header.column.columnDef.header, header.getContext())
+                    )}
+                  </th>
+                );
+              })}
+            </tr>
+          ))}
+        </thead>
+        <tbody>
+          {paddingTop > 0 && (
+            <tr aria-hidden="true" style={{ height: paddingTop }}>
+              <td colSpan={columns.length} />
+            </tr>
+          )}
+          {items.map((item) => {
+            const row = tableRows[item.index];
+            if (!row) {
+              return (
+                <tr key="loader" className="loader-row" style={{ height: ROW_HEIGHT }}>
+                  <td colSpan={columns.length}>
+                    <span className="spinner spinner-sm" aria-hidden="true" /> Loading more findings…
+                  </td>
+                </tr>
+              );
+            }
+            return (
+              <tr
+                key={row.id}
+                data-index={item.index}
+                aria-rowindex={item.index + 2}
+                aria-selected={row.getIsSelected()}
+                className={`${row.getIsSelected() ? "row-selected" : ""} ${row.id === activeId ? "row-active" : ""}`}
+                style={{ height: ROW_HEIGHT }}
+                tabIndex={item.index === focusIndex ? 0 : -1}
+                onFocus={() => setFocusIndex(item.index)}
+                onClick={() => onOpen(row.original)}
+                onKeyDown={(event) => onKeyDown(event, item.index)}
+              >
+                {row.getVisibleCells().map((cell) => (
+                  <td key={cell.id}>{flexRender(cell.column.columnDef.cell, cell.getContext())}</td>
+                ))}
+              </tr>
+            );
+          })}
+          {paddingBottom > 0 && (
+            <tr aria-hidden="true" style={{ height: paddingBottom }}>
+              <td colSpan={columns.length} />
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,179 @@
+import { Link } from "react-router-dom";
+import { Bar, BarChart, CartesianGrid, Cell, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { useFindingCounts, useFindingsPage } from "../../api/hooks/findings";
+import { SEVERITIES, type FindingCounts, type FindingStatus } from "../../api/types";
+import { useTheme } from "../../app/theme";
+import { SeverityBadge } from "../../components/badges";
+import { formatDate, formatNumber, humanize, resourceLabel, SEVERITY_LABEL, STATUS_LABEL } from "../../components/format";
+import { Card, EmptyState, ErrorState, PageHeader, QueryState, Skeleton } from "../../components/ui";
+import { postureScore, scoreTone } from "./posture";
+
+export const SEVERITY_COLOR = { critical: "#dc2626", high: "#ea580c", medium: "#d97706", low: "#2563eb", info: "#64748b" };
+const STATUS_COLOR: Record<FindingStatus, string> = {
+  open: "#dc2626", reopened: "#f97316", resolved: "#16a34a", false_positive: "#8b5cf6", risk_accepted: "#0ea5e9", suppressed: "#94a3b8",
+};
+const ACTIVE: FindingStatus[] = ["open", "reopened"];
+
+function ScoreRing({ score }: { score: number | null }) {
+  const radius = 52;
+  const circumference = 2 * Math.PI * radius;
+  const value = score ?? 0;
+  return (
+    <svg className={`score-ring tone-${scoreTone(score)}`} viewBox="0 0 128 128" role="img" aria-label={score == null ? "No score yet" : `Posture score ${score} out of 100`}>
+      <circle cx="64" cy="64" r={radius} className="score-track" />
+      <circle cx="64" cy="64" r={radius} className="score-value" strokeDasharray={`${(value / 100) * circumference} ${circumference}`} transform="rotate(-90 64 64)" />
+      <text x="64" y="62" textAnchor="middle" className="score-number">{score == null ? "—" : score}</text>
+      <text x="64" y="84" textAnchor="middle" className="score-unit">/ 100</text>
+    </svg>
+  );
+}
+
+function useChartColors() {
+  const { theme } = useTheme();
+  return theme === "dark" ? { axis: "#94a3b8", grid: "#1e293b", tooltip: "#0f172a", text: "#e2e8f0" } : { axis: "#64748b", grid: "#e2e8f0", tooltip: "#ffffff", text: "#0f172a" };
+}
+
+function SeverityChart({ counts }: { counts: FindingCounts }) {
+  const colors = useChartColors();
+  const data = SEVERITIES.map((severity) => ({ severity: SEVERITY_LABEL[severity], key: severity, count: counts.by_severity[severity] ?? 0 }));
+  return (
+    <div className="chart" role="img" aria-label={`Active findings by severity: ${data.map((d) => `${d.severity} ${d.count}`).join(", ")}`}>
+      <ResponsiveContainer width="100%" height={220}>
+        <BarChart data={data} margin={{ top: 8, right: 8, left: -12, bottom: 0 }}>
+          <CartesianGrid vertical={false} stroke={colors.grid} />
+          <XAxis dataKey="severity" tick={{ fill: colors.axis, fontSize: 12 }} axisLine={false} tickLine={false} />
+          <YAxis allowDecimals={false} tick={{ fill: colors.axis, fontSize: 12 }} axisLine={false} tickLine={false} />
+          <Tooltip cursor={{ fill: colors.grid, opacity: 0.5 }} contentStyle={{ background: colors.tooltip, border: `1px solid ${colors.grid}`, borderRadius: 8, color: colors.text }} />
+          <Bar dataKey="count" name="Findings" radius={[6, 6, 0, 0]} isAnimationActive={false}>
+            {data.map((entry) => <Cell key={entry.key} fill={SEVERITY_COLOR[entry.key]} />)}
+          </Bar>
+        </BarChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+function StatusChart({ counts }: { counts: FindingCounts }) {
+  const data = (Object.entries(counts.by_status) as [FindingStatus, number][]).filter(([, count]) => count > 0).map(([status, count]) => ({ status, name: STATUS_LABEL[status] ?? status, count }));
+  if (!data.length) return <EmptyState title="Nothing triaged yet" />;
+  return (
+    <div className="donut-wrap">
+      <div className="chart" role="img" aria-label={`Findings by status: ${data.map((d) => `${d.name} ${d.count}`).join(", ")}`}>
+        <ResponsiveContainer width={170} height={170}>
+          <PieChart>
+            <Pie data={data} dataKey="count" nameKey="name" innerRadius={52} outerRadius={78} paddingAngle={2} stroke="none" isAnimationActive={false}>
+              {data.map((entry) => <Cell key={entry.status} fill={STATUS_COLOR[entry.status]} />)}
+            </Pie>
+          </PieChart>
+        </ResponsiveContainer>
+      </div>
+      <ul className="legend">
+        {data.map((entry) => (
+          <li key={entry.status}>
+            <span className="legend-dot" style={{ background: STATUS_COLOR[entry.status] }} />
+            <Link to={`/findings?status=${entry.status}`}>{entry.name}</Link>
+            <span className="legend-value">{formatNumber(entry.count)}</span>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function ToolBars({ counts }: { counts: FindingCounts }) {
+  const entries = Object.entries(counts.by_tool).sort((a, b) => b[1] - a[1]);
+  const max = Math.max(1, ...entries.map(([, count]) => count));
+  if (!entries.length) return <EmptyState title="No scanner results yet" icon="scans" />;
+  return (
+    <ul className="hbars">
+      {entries.map(([tool, count]) => (
+        <li key={tool}>
+          <Link to={`/findings?tool=${encodeURIComponent(tool)}&status=open&status=reopened`} className="hbar-label">{humanize(tool)}</Link>
+          <span className="hbar-track"><span className="hbar-fill" style={{ width: `${(100 * count) / max}%` }} /></span>
+          <span className="hbar-value">{formatNumber(count)}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function SlaBreaches() {
+  const overdue = useFindingsPage({ overdue: true, status: ACTIVE }, "severity", 8);
+  return (
+    <QueryState
+      query={overdue}
+      isEmpty={(page) => page.items.length === 0}
+      empty={<EmptyState title="No SLA breaches" icon="check"><p>Every active finding is within its remediation deadline.</p></EmptyState>}
+    >
+      {(page) => (
+        <ul className="list">
+          {page.items.map((finding) => (
+            <li key={finding.id}>
+              <Link to={`/findings?overdue=true&status=open&status=reopened&finding=${finding.id}`} className="list-row">
+                <SeverityBadge severity={finding.severity} />
+                <span className="list-main">
+                  <span className="list-title">{finding.title}</span>
+                  <span className="list-sub mono">{resourceLabel(finding.resource)}</span>
+                </span>
+                <span className="overdue small">due {formatDate(finding.sla_due_at)}</span>
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+    </QueryState>
+  );
+}
+
+export default function OverviewPage() {
+  const active = useFindingCounts({ status: ACTIVE });
+  const all = useFindingCounts({});
+  const passed = useFindingCounts({ result: "pass" });
+  const posture = postureScore(passed.data, active.data, all.data);
+  const error = active.error ?? all.error ?? passed.error;
+
+  return (
+    <div className="page">
+      <PageHeader title="Overview" subtitle="Your team's security posture across every scanner" />
+      {error ? (
+        <ErrorState error={error} onRetry={() => { active.refetch(); all.refetch(); passed.refetch(); }} title="Could not load the posture summary" />
+      ) : (
+        <div className="grid grid-overview">
+          <Card title="Posture score" className="card-score" id="posture">
+            {active.isPending || all.isPending || passed.isPending ? <Skeleton rows={3} /> : (
+              <div className="score">
+                <ScoreRing score={posture.score} />
+                <div>
+                  <p className="score-explain">{posture.explanation || "Import a report to compute a score."}</p>
+                  <p className="muted small">{posture.basis === "checks" ? "Share of posture checks passing; triaged failures no longer count." : posture.basis === "risk" ? "Critical counts 10, high 5, medium 2, low 1." : ""}</p>
+                </div>
+              </div>
+            )}
+          </Card>
+          <Card title="Active findings" id="kpis" className="card-kpis">
+            {active.isPending ? <Skeleton rows={2} /> : (
+              <dl className="kpis">
+                <div><dt>Open</dt><dd>{formatNumber(active.data?.total)}</dd></div>
+                <div><dt>Critical &amp; high</dt><dd className="kpi-bad">{formatNumber((active.data?.by_severity.critical ?? 0) + (active.data?.by_severity.high ?? 0))}</dd></div>
+                <div><dt>Past SLA</dt><dd className={active.data?.overdue ? "kpi-bad" : ""}>{formatNumber(active.data?.overdue)}</dd></div>
+                <div><dt>Resolved</dt><dd className="kpi-good">{formatNumber(all.data?.by_status.resolved ?? 0)}</dd></div>
+              </dl>
+            )}
+          </Card>
+          <Card title="Active findings by severity" id="severity" className="card-wide" actions={<Link to="/findings" className="link small">View all</Link>}>
+            {active.isPending ? <Skeleton rows={5} /> : active.data && active.data.total > 0 ? <SeverityChart counts={active.data} /> : <EmptyState title="No active findings" icon="check"><p>Import a scanner report from the Findings page to get started.</p></EmptyState>}
+          </Card>
+          <Card title="Triage status" id="status">
+            {all.isPending ? <Skeleton rows={4} /> : all.data && <StatusChart counts={all.data} />}
+          </Card>
+          <Card title="SLA breaches" id="sla" className="card-wide" actions={<Link to="/findings?overdue=true&status=open&status=reopened" className="link small">All overdue</Link>}>
+            <SlaBreaches />
+          </Card>
+          <Card title="Active findings by scanner" id="tools">
+            {active.isPending ? <Skeleton rows={4} /> : active.data && <ToolBars counts={active.data} />}
+          </Card>
+        </div>
+      )}
+    </div>
+  );
+}
