@@ -19,8 +19,8 @@ from pathlib import Path
 from cspm.core.jobs import QUEUES
 from cspm.core.settings import ExecutorMode
 from cspm.scanners.base import DockerInvocation, InProcessInvocation, LocalInvocation, Target, TargetKind
-from cspm.scanners.workspace import JobWorkspace
 from cspm.scanners.settings import ScannerSettings
+from cspm.scanners.workspace import JobWorkspace
 
 INVOCATION_MODULES: tuple[str, ...] = (
     "cspm.scanners.nmap.invocation",

@@ -85,7 +85,7 @@ class _PlainHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -106,7 +106,7 @@ def http_port() -> Iterator[int]:
 
 
 class _QuietFileHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -118,7 +118,7 @@ def service_port(tmp_path: Path) -> Iterator[int]:
     (site / "index.html").write_text("<html>cspm fixture</html>")
 
     class Handler(_QuietFileHandler):
-        def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        def __init__(self, *args, **kwargs) -> None:
             super().__init__(*args, directory=str(site), **kwargs)
 
     yield from _serve(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler))

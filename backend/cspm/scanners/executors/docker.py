@@ -28,8 +28,8 @@ from cspm.scanners.base import DockerInvocation, InProcessInvocation
 from cspm.scanners.executors.common import report_problem
 from cspm.scanners.executors.local import run_in_process
 from cspm.scanners.executors.result import ExecutionResult, ExecutionState
-from cspm.scanners.workspace import JobWorkspace
 from cspm.scanners.settings import ScannerSettings
+from cspm.scanners.workspace import JobWorkspace
 
 logger = logging.getLogger(__name__)
 

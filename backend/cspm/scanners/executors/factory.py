@@ -15,9 +15,9 @@ from cspm.scanners.base import DockerInvocation, InProcessInvocation, LocalInvoc
 from cspm.scanners.executors.docker import DockerExecutor
 from cspm.scanners.executors.local import LocalExecutor
 from cspm.scanners.executors.result import ExecutionResult, ExecutionState
-from cspm.scanners.workspace import JobWorkspace
 from cspm.scanners.invocations import BuildContext, InvocationError, InvocationRegistry, default_registry
 from cspm.scanners.settings import ScannerSettings
+from cspm.scanners.workspace import JobWorkspace
 
 if TYPE_CHECKING:
     from cspm.core.container import ServiceContainer
