@@ -8,11 +8,17 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
+from cspm.core.logging import scrub
 from cspm.core.settings import CoreSettings, SettingsError, resolve_core_settings
+
+if TYPE_CHECKING:
+    from cspm.api import RouteModule
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="OffloadSecurity CSPM")
 
@@ -119,21 +125,10 @@ def check(
     build: bool = typer.Option(False, "--build", help="Build-time checks only (no services)."),
 ) -> None:
     """Validate the installation: route modules, packages, SCF data; at runtime also the services."""
-    from cspm.api import ROUTE_MODULES  # noqa: PLC0415
-    from cspm.core.jobs import JOB_MODULES  # noqa: PLC0415
-
-    failures: list[str] = []
-    for package in CRITICAL_PACKAGES:
-        failures += _import_failure(package, "package")
-    for module in ROUTE_MODULES:
-        failures += _import_failure(module.import_path, "route module")
-    for module_name in JOB_MODULES:
-        failures += _import_failure(module_name, "job module")
-    for module_name, _ in SUBCOMMANDS:
-        failures += _import_failure(module_name, "cli module")
-    failures += _scf_data_failures()
-    if not build:
-        failures += asyncio.run(_runtime_failures(_settings()))
+    settings = None if build else _settings()  # invalid settings stop the runtime check first
+    failures = build_failures()
+    if settings is not None:
+        failures += asyncio.run(runtime_failures(settings))
     for line in failures:
         typer.echo(f"FAIL {line}", err=True)
     if failures:
@@ -141,35 +136,54 @@ def check(
     typer.echo("check passed" + (" (build)" if build else " (runtime)"))
 
 
+SCF_DATA_DIR = Path(__file__).parent / "compliance" / "data"
+SCF_DATA_FILES = ("scf_baseline.json", "tool_mappings.json")
+
+
+def build_failures(
+    *,
+    packages: Iterable[str] = CRITICAL_PACKAGES,
+    route_modules: Iterable[RouteModule] | None = None,
+    job_modules: Iterable[str] | None = None,
+    cli_modules: Iterable[str] | None = None,
+    scf_data_dir: Path = SCF_DATA_DIR,
+) -> list[str]:
+    """One line per problem found without any service: imports and data files."""
+    from cspm.api import ROUTE_MODULES  # noqa: PLC0415
+    from cspm.core.jobs import JOB_MODULES  # noqa: PLC0415
+
+    failures: list[str] = []
+    for package in packages:
+        failures += _import_failure(package, "package")
+    for module in ROUTE_MODULES if route_modules is None else route_modules:
+        failures += _import_failure(module.import_path, "route module")
+    for module_name in JOB_MODULES if job_modules is None else job_modules:
+        failures += _import_failure(module_name, "job module")
+    for module_name in [name for name, _ in SUBCOMMANDS] if cli_modules is None else cli_modules:
+        failures += _import_failure(module_name, "cli module")
+    failures += [f"SCF data {scf_data_dir / name}: missing" for name in SCF_DATA_FILES
+                 if not (scf_data_dir / name).is_file()]
+    return failures
+
+
+def _one_line(text: str) -> str:
+    return " ".join(scrub(text).split())
+
+
 def _import_failure(name: str, kind: str) -> list[str]:
     try:
         importlib.import_module(name)
     except Exception as exc:  # noqa: BLE001 - every failure is reported, one line each
-        return [f"{kind} {name}: {type(exc).__name__}: {exc}"]
+        return [_one_line(f"{kind} {name}: {type(exc).__name__}: {exc}")]
     return []
 
 
-def _scf_data_failures() -> list[str]:
-    data = Path(__file__).parent / "compliance" / "data"
-    required = ("scf_baseline.json", "tool_mappings.json")
-    return [f"SCF data {data / name}: missing" for name in required if not (data / name).is_file()]
-
-
-async def _runtime_failures(settings: CoreSettings) -> list[str]:
-    from cspm.core.container import ServiceContainer  # noqa: PLC0415
+async def runtime_failures(settings: CoreSettings) -> list[str]:
+    """One line per service that does not answer: MongoDB, Redis, and Docker or the tool binaries."""
     from cspm.core.tools import probe_all  # noqa: PLC0415
 
-    failures: list[str] = []
-    container = ServiceContainer(settings)
-    try:
-        await container.start(ensure_indexes=False)
-        await container.database.ping()
-        if container.kv.backend != "redis":
-            failures.append("redis: not reachable at REDIS_URL (in-memory fallback would be used)")
-    except Exception as exc:  # noqa: BLE001
-        failures.append(f"mongodb: {type(exc).__name__}: {exc}")
-    finally:
-        await container.stop()
+    failures = await _mongodb_failures(settings)
+    failures += await _redis_failures(settings)
     if settings.scanner_executor == "docker":
         failures += _docker_failure()
     else:
@@ -177,6 +191,46 @@ async def _runtime_failures(settings: CoreSettings) -> list[str]:
             if not tool.found:
                 typer.echo(f"warn tool {tool.name}: {tool.error} ({tool.purpose} unavailable)", err=True)
     return failures
+
+
+async def _mongodb_failures(settings: CoreSettings) -> list[str]:
+    from cspm.core.database.embedded import EmbeddedMongoServer  # noqa: PLC0415
+    from cspm.core.database.manager import CSPMDatabaseManager  # noqa: PLC0415
+    from cspm.core.database.registry import DatabaseRegistry  # noqa: PLC0415
+
+    embedded: EmbeddedMongoServer | None = None
+    manager: CSPMDatabaseManager | None = None
+    try:
+        if settings.mongodb_uri is None:
+            embedded = EmbeddedMongoServer(settings.embedded_engine, settings.data_dir)
+            uri = embedded.start()
+        else:
+            uri = settings.mongodb_uri.get_secret_value()
+        manager = CSPMDatabaseManager(uri, DatabaseRegistry())
+        await manager.ping()
+    except Exception as exc:  # noqa: BLE001 - reported as one line
+        where = "embedded server" if settings.mongodb_uri is None else "MONGODB_URI"
+        return [_one_line(f"mongodb: not reachable at {where} ({type(exc).__name__}: {exc})")]
+    finally:
+        if manager is not None:
+            await manager.close()
+        if embedded is not None:
+            embedded.stop()
+    return []
+
+
+async def _redis_failures(settings: CoreSettings) -> list[str]:
+    import redis.asyncio as aioredis  # noqa: PLC0415
+
+    client = aioredis.from_url(settings.redis_url.get_secret_value(), socket_connect_timeout=3, socket_timeout=3)
+    try:
+        await client.ping()
+    except Exception as exc:  # noqa: BLE001 - reported as one line
+        return [_one_line(f"redis: not reachable at REDIS_URL ({type(exc).__name__}: {exc}); "
+                          "the in-memory fallback would be used")]
+    finally:
+        await client.aclose()
+    return []
 
 
 def _docker_failure() -> list[str]:
@@ -190,7 +244,11 @@ def _docker_failure() -> list[str]:
 
 
 for _module, _name in SUBCOMMANDS:
-    app.add_typer(importlib.import_module(_module).app, name=_name)
+    # A broken domain CLI must not take `cspm serve` or `cspm check` down with it; check reports it.
+    try:
+        app.add_typer(importlib.import_module(_module).app, name=_name)
+    except Exception as _exc:  # noqa: BLE001
+        typer.echo(_one_line(f"warn cli module {_module}: {type(_exc).__name__}: {_exc}"), err=True)
 
 
 def main() -> None:

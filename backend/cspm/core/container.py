@@ -13,8 +13,8 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol, Self, TypeVar
 
-from cspm.core.database.embedded import EmbeddedMongoServer
 from cspm.api import index_modules
+from cspm.core.database.embedded import EmbeddedMongoServer
 from cspm.core.database.indexes import IndexManagementService, collect_domain_indexes
 from cspm.core.database.manager import CSPMDatabaseManager
 from cspm.core.database.registry import DatabaseRegistry

@@ -17,8 +17,9 @@ user_id_var: ContextVar[str | None] = ContextVar("user_id", default=None)
 REDACTED = "[REDACTED]"
 
 # Names whose value is a secret whatever it looks like ("token" also covers access/refresh/session tokens).
-_SECRET_NAMES = (r"(?:password|passwd|pwd|secret|api[_-]?key|token|private[_-]?key|fernet[_-]?keys?|"
-                 r"secret[_-]?access[_-]?key)")
+_SECRET_NAMES = (
+    r"(?:password|passwd|pwd|secret|api[_-]?key|token|private[_-]?key|fernet[_-]?keys?|"  # noqa: S105 - names
+    r"secret[_-]?access[_-]?key)")
 _SECRET_KEY = re.compile(rf"(?i){_SECRET_NAMES}s?$")
 _KEY_SEPARATOR = rf"[\"']?{_SECRET_NAMES}[\"']?\s*[:=]\s*"
 

@@ -17,7 +17,6 @@ import httpx
 import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
-from pydantic import SecretStr
 
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
@@ -97,7 +96,7 @@ async def test_in_process_dispatcher_runs_jobs_on_its_own_loop_and_client(tmp_pa
 
 
 async def test_unknown_job_is_refused_with_its_name(container):
-    with pytest.raises(KeyError, match="no job named 'tests.nothing'"):
+    with pytest.raises(KeyError, match=r"no job named 'tests\.nothing'"):
         await container.dispatcher.send("tests.nothing", {})
 
 
