@@ -5,7 +5,7 @@
 Grype writes ``source`` *after* ``matches``, and the scanned source belongs in every
 finding's identity, so the report is read twice, both times streamed: a first pass that only
 picks ``source`` out (matches are tokenised, never built) and a second that converts the
-matches one by one. A non-seekable stream is spooled to a temporary file first.
+matches one by one (each built by ijson's C backend). A non-seekable stream is spooled to a temporary file first.
 Old Grype (0.7) fields are read too: ``links``, ``cvssV2``/``cvssV3``, ``fixedInVersion``.
 
 Identity (hashed into ``dedup_key``): ``vuln`` (vulnerability id: CVE or GHSA…) + ``package``
@@ -23,6 +23,7 @@ package path; references = data source, URLs and advisories.
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -43,10 +44,11 @@ from cspm.scanners.normalize import (
     unique,
 )
 from cspm.scanners.sniff import looks_like_other_tool, what_is_it
-from cspm.scanners.streaming import JsonEvents, PeekedReport, ensure_not_blank, peek
+from cspm.scanners.streaming import PeekedReport, ensure_not_blank, json_items, peek
 
 TOOL = "grype"
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
+_MATCHES_KEY = re.compile(rb'(?<!\\)"matches"\s*:')
 _RESOURCE_TYPES = {"image": "container_image", "directory": "directory", "file": "file", "sbom": "sbom"}
 
 
@@ -90,34 +92,25 @@ def _seekable(report: BinaryIO) -> bool:
 
 
 def _read_source(stream: PeekedReport) -> dict[str, Any]:
-    """First pass: ``source`` only; also checks that this is a Grype report at all."""
-    events = JsonEvents(TOOL, stream)
-    keys: set[str] = set()
-    source: dict[str, Any] = {}
-    for prefix, event, value in events:
-        if prefix == "" and event == "map_key":
-            keys.add(value)
-        elif prefix == "source" and event == "start_map":
-            built = events.build(event, value)
-            source = built if isinstance(built, dict) else {}
-    if "matches" not in keys:
-        raise ReportFormatError(TOOL, "not a Grype JSON report: no matches list; " + what_is_it(stream.head))
-    return source
+    """First pass: the ``source`` object only (everything else is tokenised by the C backend, not built)."""
+    for source in json_items(TOOL, stream, "source"):
+        if isinstance(source, dict):
+            return source
+    return {}
 
 
 def _matches(stream: PeekedReport, source: dict[str, Any]) -> Iterator[CanonicalFinding]:
-    events = JsonEvents(TOOL, stream)
     target = source.get("target")
     source_name = text(target.get("userInput")) if isinstance(target, dict) else text(target)
     source_type = text(source.get("type"))
     count = 0
-    for prefix, event, value in events:
-        if prefix == "matches.item":
-            match = events.build(event, value)
-            count += 1
-            if not isinstance(match, dict):
-                raise ReportFormatError(TOOL, f"match #{count} is not a JSON object")
-            yield _finding(match, source_name, source_type, f"match #{count}")
+    for match in json_items(TOOL, stream, "matches.item"):
+        count += 1
+        if not isinstance(match, dict):
+            raise ReportFormatError(TOOL, f"match #{count} is not a JSON object")
+        yield _finding(match, source_name, source_type, f"match #{count}")
+    if count == 0 and not source and not _MATCHES_KEY.search(stream.head):
+        raise ReportFormatError(TOOL, "not a Grype JSON report: no matches list; " + what_is_it(stream.head))
 
 
 def _finding(match: dict[str, Any], source_name: str | None, source_type: str | None,

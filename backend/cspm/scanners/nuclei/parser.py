@@ -42,7 +42,7 @@ from cspm.scanners.normalize import (
     urls,
 )
 from cspm.scanners.sniff import looks_like_other_tool, what_is_it
-from cspm.scanners.streaming import JsonEvents, PeekedReport, peek
+from cspm.scanners.streaming import PeekedReport, json_items, peek
 
 TOOL = "nuclei"
 _CATEGORIES = {"network": FindingCategory.NETWORK, "tcp": FindingCategory.NETWORK, "dns": FindingCategory.NETWORK,
@@ -66,15 +66,12 @@ class NucleiParser:
 
 
 def _results(stream: PeekedReport) -> Iterator[CanonicalFinding]:
-    events = JsonEvents(TOOL, stream, multiple_values=True)
-    count = 0
-    for prefix, event, value in events:
-        if prefix == "" and event in ("start_array", "end_array"):
-            continue
-        if prefix in ("", "item"):
-            item = events.build(event, value)
-            count += 1
-            yield _finding(item, f"result #{count}", stream.head)
+    if stream.first_char() == "[":
+        items = json_items(TOOL, stream, "item", multiple_values=True)  # -je: one (or more) JSON arrays
+    else:
+        items = json_items(TOOL, stream, "", multiple_values=True)  # -jsonl: one object per line
+    for count, item in enumerate(items, start=1):
+        yield _finding(item, f"result #{count}", stream.head)
 
 
 def _finding(item: Any, position: str, head: bytes) -> CanonicalFinding:

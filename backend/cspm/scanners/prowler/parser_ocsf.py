@@ -1,6 +1,7 @@
 """Prowler's OCSF JSON output (``--output-formats json-ocsf``): a JSON array of Detection Findings.
 
-Streamed with ijson one finding at a time. Fields used (OCSF 1.x as written by Prowler 4/5):
+Streamed with ijson one finding at a time (each built by ijson's C backend). Fields used (OCSF
+1.x as written by Prowler 4/5):
 ``metadata.event_code`` (check id), ``finding_info.title/desc``, ``status_code`` (PASS / FAIL /
 MANUAL), ``status`` ("Suppressed" when muted), ``status_detail``, ``severity``, ``risk_details``,
 ``resources[0].uid/name/type/region/namespace``, ``cloud.account.uid``, ``cloud.provider``,
@@ -20,22 +21,15 @@ from cspm.scanners.base import ReportFormatError
 from cspm.scanners.normalize import as_list, compliance, join_text, text
 from cspm.scanners.prowler.parser_common import TOOL, ProwlerRow, to_finding
 from cspm.scanners.sniff import what_is_it
-from cspm.scanners.streaming import JsonEvents, PeekedReport
+from cspm.scanners.streaming import PeekedReport, json_items
 
 
 def parse_ocsf(stream: PeekedReport) -> Iterator[CanonicalFinding]:
-    events = JsonEvents(TOOL, stream)
-    index = 0
-    for prefix, event, value in events:
-        if prefix == "" and event == "start_map":
-            raise ReportFormatError(TOOL, "expected a JSON array of OCSF findings but the report is a JSON object; "
-                                          + what_is_it(stream.head))
-        if prefix == "" and event not in ("start_array", "end_array"):
-            raise ReportFormatError(TOOL, "expected a JSON array of OCSF findings but the report is a single value")
-        if prefix == "item":
-            item = events.build(event, value)
-            index += 1
-            yield _finding(item, index, stream.head)
+    if stream.first_char() != "[":
+        raise ReportFormatError(TOOL, "expected a JSON array of OCSF findings but the report is a JSON object; "
+                                      + what_is_it(stream.head))
+    for index, item in enumerate(json_items(TOOL, stream, "item"), start=1):
+        yield _finding(item, index, stream.head)
 
 
 def _finding(item: Any, index: int, head: bytes) -> CanonicalFinding:
