@@ -43,13 +43,12 @@ DRIFT = "compliance_drift_events"
 ACTIVE_POINTER_ID = "active"
 IMPORT_LOCK_ID = "import-lock"
 IMPORT_LOCK_SECONDS = 1800
-INSERT_BATCH = 500
+INSERT_BATCH = 200
 
 INDEXES: tuple[IndexSpec, ...] = (
-    IndexSpec(REGISTRY_DB, CONTROLS, [("version_id", ASCENDING), ("scf_id", ASCENDING)], "idx_version_scf_unique",
-              unique=True),
-    IndexSpec(REGISTRY_DB, FRAMEWORKS, [("version_id", ASCENDING), ("framework_id", ASCENDING)],
-              "idx_version_framework_unique", unique=True),
+    # Registry documents are keyed "<version>:<id>" in _id, which already makes them unique.
+    IndexSpec(REGISTRY_DB, CONTROLS, [("version_id", ASCENDING)], "idx_version"),
+    IndexSpec(REGISTRY_DB, FRAMEWORKS, [("version_id", ASCENDING)], "idx_version"),
     IndexSpec(POSTURE_DB, STATES, [("team_id", ASCENDING), ("scf_id", ASCENDING)], "idx_team_control_unique",
               unique=True),
     IndexSpec(POSTURE_DB, LINKS, [("team_id", ASCENDING), ("dedup_key", ASCENDING)], "idx_team_finding_unique",
