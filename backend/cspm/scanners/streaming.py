@@ -57,6 +57,7 @@ class PeekedReport(io.RawIOBase):
         self._pending = memoryview(head)
         self._report = report
         self.bytes_read = 0
+        self.last_byte = b""
 
     def readable(self) -> bool:
         return True
@@ -72,7 +73,13 @@ class PeekedReport(io.RawIOBase):
             count = len(chunk)
             view[:count] = chunk
         self.bytes_read += count
+        if count:
+            self.last_byte = bytes(view[count - 1:count])
         return count
+
+    def ends_with_newline(self) -> bool:
+        """Whether the bytes read so far end with a line break (CSV writers always end rows with one)."""
+        return self.last_byte in (b"\n", b"\r")
 
     def stripped_head(self) -> bytes:
         return self.head.lstrip()

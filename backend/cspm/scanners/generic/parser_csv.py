@@ -41,6 +41,8 @@ def parse_csv(stream: PeekedReport) -> Iterator[CanonicalFinding]:
             position = f"CSV line {reader.line_num}"
             if None in row:
                 raise ReportFormatError(TOOL, f"{position} has more fields than the header")
+            if any(value is None for value in row.values()) and any((v or "").strip() for v in row.values()):
+                raise ReportFormatError(TOOL, f"{position} has fewer fields than the header (truncated report?)")
             if not any((value or "").strip() for value in row.values()):
                 continue
             yield to_finding(_record(row, position), scanner_name(row.get("scanner")), position)

@@ -28,6 +28,7 @@ def parse_csv(stream: PeekedReport) -> Iterator[CanonicalFinding]:
     first_line = stream.head.split(b"\n", 1)[0]
     delimiter = ";" if b";" in first_line else ","
     reader = csv.DictReader(text_lines(TOOL, stream), delimiter=delimiter, strict=True)
+    rows = 0
     try:
         header = reader.fieldnames or []
         missing = [column for column in REQUIRED_COLUMNS if column not in header]
@@ -38,9 +39,15 @@ def parse_csv(stream: PeekedReport) -> Iterator[CanonicalFinding]:
             line = reader.line_num
             if None in row:
                 raise ReportFormatError(TOOL, f"CSV line {line} has more fields than the header")
+            if any(value is None for value in row.values()) and any((v or "").strip() for v in row.values()):
+                raise ReportFormatError(TOOL, f"CSV line {line} has fewer fields than the header (truncated report?)")
             if not any((value or "").strip() for value in row.values()):
                 continue
             yield to_finding(_row(row), f"CSV line {line}")
+            rows += 1
+        if rows and not stream.ends_with_newline():
+            raise ReportFormatError(TOOL, f"truncated CSV: the last line ({reader.line_num}) is not terminated "
+                                          "(Prowler ends every row with a line break)")
     except csv.Error as exc:
         raise ReportFormatError(TOOL, f"malformed CSV at line {reader.line_num}: {exc}") from None
     except UnicodeDecodeError as exc:
