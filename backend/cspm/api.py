@@ -45,6 +45,7 @@ ROUTE_MODULES: tuple[RouteModule, ...] = (
     RouteModule("scans", "/api/scans"),
     RouteModule("assets", "/api/assets"),
     RouteModule("compliance", "/api/compliance"),
+    RouteModule("cloud_accounts", "/api/cloud-accounts"),
 )
 
 # Repository-like modules declaring INDEXES beyond each route module's own repository.py.

@@ -25,7 +25,8 @@ JobFunction = Callable[..., Awaitable[Any]]
 QUEUES = ("default", "cloud", "container", "web", "network", "compliance", "maintenance")
 
 # Domain modules whose @job declarations must be loaded by every worker kind.
-JOB_MODULES: tuple[str, ...] = ("cspm.findings.tasks", "cspm.scans.tasks", "cspm.compliance.tasks")
+JOB_MODULES: tuple[str, ...] = ("cspm.findings.tasks", "cspm.scans.tasks", "cspm.compliance.tasks",
+                               "cspm.cloud_accounts.tasks")
 
 
 class TransientJobError(Exception):

@@ -1,0 +1,1 @@
+"""Cloud accounts (AWS, GCP, Azure): encrypted credentials, connection tests, scan credentials."""
