@@ -46,6 +46,7 @@ class SubJobOut(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     duration_s: float | None = None
+    task_id: str | None = None
 
 
 class JobOut(BaseModel):
