@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import socket
+import uuid
 from collections.abc import Iterator
 
 import boto3
@@ -68,6 +69,7 @@ def moto_iam_user(endpoint: str) -> tuple[str, str]:
     """A real access key pair for an IAM user created in moto."""
     iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
-    iam.create_user(UserName="cspm-scanner")
-    key = iam.create_access_key(UserName="cspm-scanner")["AccessKey"]
+    name = f"cspm-scanner-{uuid.uuid4().hex[:8]}"  # moto's state is per process, shared by every server
+    iam.create_user(UserName=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
     return key["AccessKeyId"], key["SecretAccessKey"]

@@ -80,7 +80,7 @@ async def test_aws_connection_test_against_moto(container, moto_endpoint, use_en
         {**aws_keys("moto"), "access_key_id": key_id, "secret_access_key": secret}))
     result = await service.test_connection(team_id=TEAM_A, account_id=account.id)
     assert result.ok, result.reason
-    assert result.identity.startswith(f"arn:aws:") and MOTO_ACCOUNT in result.identity
+    assert result.identity.startswith("arn:aws:") and MOTO_ACCOUNT in result.identity
     assert (await service.get(team_id=TEAM_A, account_id=account.id)).last_test.ok is True
 
 
