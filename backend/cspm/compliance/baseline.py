@@ -99,7 +99,8 @@ def load_baseline_file(path: Path = BASELINE_PATH) -> BaselineFile:
         seen.add(control.scf_id)
         unknown = set(control.mappings) - known
         if unknown:
-            raise BaselineError(f"SCF baseline {path}: {control.scf_id} maps to undeclared frameworks {sorted(unknown)}")
+            raise BaselineError(
+                f"SCF baseline {path}: {control.scf_id} maps to undeclared frameworks {sorted(unknown)}")
     return baseline
 
 

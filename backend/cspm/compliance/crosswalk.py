@@ -45,7 +45,8 @@ class FrameworkScore:
 
     @property
     def applicable(self) -> int:
-        return sum(len(ids) for status, ids in self.requirements.items() if status is not RequirementStatus.NOT_APPLICABLE)
+        return sum(len(ids) for status, ids in self.requirements.items()
+                   if status is not RequirementStatus.NOT_APPLICABLE)
 
     @property
     def score(self) -> float:

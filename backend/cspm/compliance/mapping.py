@@ -11,7 +11,7 @@ clear error at start-up, never a silent empty table):
    matter, every leaked secret an authenticator matter).
 4. ``compliance_tags``: the tool's own framework requirement ids (Prowler's ISO 27001, NIST
    800-53, NIST CSF, SOC 2, PCI DSS tags) resolved through the SCF registry's own crosswalk to
-   the SCF controls that requirement maps to. Used when 1–3 found nothing; when several tags
+   the SCF controls that requirement maps to. Used when 1-3 found nothing; when several tags
    point at different controls, the controls most frameworks agree on win.
 
 Only when none of these applies does the keyword matcher run: finding title and check id

@@ -125,7 +125,8 @@ def _newer_layout(path: Path, *, drop: str | None = None, rename: tuple[str, str
     domains.append(["#", "SCF Domain", "SCF Identifier", "Security, Compliance & Resilience (SCR) Principles"])
     domains.append([1, "Artificial & Autonomous Technologies", "AAT", "Govern AI."])
     privacy = workbook.create_sheet("Data Privacy Mgmt Principles")  # has SCF # but is not the catalogue
-    privacy.append(["#", "Principle Name", "SCF Control", "SCF #", "Secure Controls Framework (SCF)\nControl Description"])
+    privacy.append(["#", "Principle Name", "SCF Control", "SCF #",
+                    "Secure Controls Framework (SCF)\nControl Description"])
     privacy.append([1, "Notice", "Privacy Notice", "PRI-02", "Mechanisms exist to provide notice."])
     sheet_ = workbook.create_sheet(sheet)
     sheet_.append(headers)
@@ -177,7 +178,7 @@ def test_column_order_does_not_matter(tmp_path):
 def test_not_an_excel_file(tmp_path):
     path = tmp_path / "report.xlsx"
     path.write_text("SCF #,SCF Control\nGOV-01,Governance\n")
-    with pytest.raises(WorkbookError, match="not an Excel .xlsx workbook"):
+    with pytest.raises(WorkbookError, match=r"not an Excel \.xlsx workbook"):
         parse_workbook(path)
 
 
@@ -185,7 +186,7 @@ def test_a_workbook_that_is_not_scf(tmp_path):
     workbook = openpyxl.Workbook()
     workbook.active.append(["Name", "Value"])
     workbook.save(tmp_path / "other.xlsx")
-    with pytest.raises(WorkbookError, match="not an SCF workbook.*no sheet has a header row"):
+    with pytest.raises(WorkbookError, match=r"not an SCF workbook.*no sheet has a header row"):
         parse_workbook(tmp_path / "other.xlsx")
 
 
