@@ -106,8 +106,16 @@ def urls(*values: object) -> list[str]:
     found: list[str] = []
     for value in values:
         for item in as_list(value):
-            found.extend(url.rstrip(".,;)") for url in _URL.findall(html.unescape(str(item or ""))))
+            found.extend(_trim_url(url) for url in _URL.findall(html.unescape(str(item or ""))))
     return unique(found)
+
+
+def _trim_url(url: str) -> str:
+    """Drop sentence punctuation after a URL; keep a closing parenthesis that belongs to it."""
+    url = url.rstrip(".,;:")
+    while url.endswith(")") and url.count(")") > url.count("("):
+        url = url[:-1].rstrip(".,;:")
+    return url
 
 
 def number(value: object, *, low: float, high: float) -> float | None:

@@ -10,7 +10,8 @@ plugin id for plugins that raise several alert types, e.g. 10055-4 vs 10055-5 â€
 pluginid) + ``url`` (the instance URI as ZAP wrote it) + ``param`` + ``method``.
 
 Mapping: riskcode 0/1/2/3 â†’ info/low/medium/high (``tool_severity`` keeps risk and
-confidence words); category ``web``; resource ``url`` (name = host); description and
+confidence words); category ``web``; resource ``url`` (name = host); CVE ids named in the alert
+name or its references ("Log4Shell (CVE-2021-44228)"); description and
 solution with ZAP's HTML stripped; CWE id (also ``compliance_tags["CWE"]``) and WASC id
 (``compliance_tags["WASC"]``); references = the URLs in ``reference``; evidence = method,
 parameter, attack, evidence and other info. Request/response dumps (xml-plus) are never

@@ -13,7 +13,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cspm.findings.models import CanonicalFinding, FindingCategory, Resource, Severity
-from cspm.scanners.normalize import build_finding, compliance, cwe_ids, identity, join_text, strip_html, text, urls
+from cspm.scanners.normalize import (
+    build_finding,
+    compliance,
+    cve_ids,
+    cwe_ids,
+    identity,
+    join_text,
+    strip_html,
+    text,
+    urls,
+)
 
 TOOL = "zap"
 _RISK = {"0": Severity.INFO, "1": Severity.LOW, "2": Severity.MEDIUM, "3": Severity.HIGH}
@@ -50,6 +60,7 @@ def alert_findings(alert: Mapping[str, Any], site: Mapping[str, Any], position: 
                (text(instance.get("method")) or "").upper())
         groups.setdefault(key, []).append(instance)
     cwes = cwe_ids(alert.get("cweid"))
+    cves = cve_ids(name, alert.get("reference"))  # CVE scan rules name it: "Log4Shell (CVE-2021-44228)"
     wasc = text(alert.get("wascid"))
     description = strip_html(alert.get("desc"))
     solution = strip_html(alert.get("solution"))
@@ -68,6 +79,7 @@ def alert_findings(alert: Mapping[str, Any], site: Mapping[str, Any], position: 
             tool_severity=tool_severity,
             category=FindingCategory.WEB,
             resource=Resource(type="url", id=uri or "unknown", name=host or text(site.get("host"))),
+            cve_ids=cves,
             cwe_ids=cwes,
             evidence=_evidence(method, param, group, alert_other),
             remediation=solution,

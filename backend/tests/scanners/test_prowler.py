@@ -1,0 +1,87 @@
+"""Prowler OCSF JSON and CSV: fields, PASS/MANUAL results, compliance tags, same identity from both outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cspm.findings.models import CheckResult, FindingCategory, Severity
+from tests.scanners.helpers import only, parse
+
+
+def test_ocsf_fail_finding_fields(shared_dir: Path) -> None:
+    findings = parse("prowler", shared_dir / "scans/prowler/prowler_5.46_aws_moto_s3_iam.ocsf.json")
+    saml = only(findings, rule_id="iam_check_saml_providers_sts")
+    assert saml.result is CheckResult.FAIL
+    assert saml.severity is Severity.LOW and saml.tool_severity == "Low"
+    assert saml.category is FindingCategory.CLOUD
+    assert saml.title == "IAM SAML provider exists in the account"
+    assert saml.resource.model_dump() == {"type": "Other", "id": "arn:aws:iam::123456789012:root",
+                                          "name": "123456789012", "region": "us-east-1",
+                                          "account": "123456789012", "provider": "aws"}
+    assert saml.evidence == "No SAML Providers found."
+    assert saml.remediation is not None and saml.remediation.startswith("Adopt **SAML federation**")
+    assert saml.description is not None and "Risk: Without **SAML federation**" in saml.description
+    assert saml.compliance_tags["CIS-4.0.1"] == ["1.21"]
+    assert saml.compliance_tags["KISA-ISMS-P-2023"] == ["2.5.3", "2.10.2"]
+    assert saml.compliance_tags["CCC-v2025.10"] == ["CCC.Core.CN05.AR06", "CCC.IAM.CN09.AR01"]
+    assert saml.references == ["https://hub.prowler.com/check/iam_check_saml_providers_sts",
+                               "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithSAML.html"]
+    assert saml.identity == {"check": "iam_check_saml_providers_sts", "resource": "arn:aws:iam::123456789012:root",
+                             "region": "us-east-1", "account": "123456789012"}
+
+
+def test_ocsf_pass_results_are_kept_as_compliance_evidence(shared_dir: Path) -> None:
+    findings = parse("prowler", shared_dir / "scans/prowler/prowler_5.46_aws_moto_s3_iam.ocsf.json")
+    passed = [f for f in findings if f.result is CheckResult.PASS]
+    assert len(passed) == 11
+    assert all(f.compliance_tags for f in passed)
+
+
+def test_manual_status_maps_to_manual(shared_dir: Path) -> None:
+    csv_findings = parse("prowler", shared_dir / "scans/prowler/example_output_aws.csv")
+    manual = only(csv_findings, rule_id="account_maintain_current_contact_details")
+    assert manual.result is CheckResult.MANUAL
+    assert manual.severity is Severity.MEDIUM
+
+
+def test_csv_compliance_column_and_remediation(shared_dir: Path) -> None:
+    findings = parse("prowler", shared_dir / "scans/prowler/example_output_aws.csv")
+    analyzer = only(findings, rule_id="accessanalyzer_enabled")
+    assert analyzer.compliance_tags["KISA-ISMS-P-2023"] == ["2.5.6", "2.6.4", "2.8.1", "2.8.2"]
+    assert analyzer.compliance_tags["AWS-Account-Security-Onboarding"] == [
+        "Enabled security services", "Create analyzers in each active regions",
+        "Verify that events are present in SecurityHub aggregated view"]
+    assert analyzer.remediation is not None
+    assert "CLI: aws accessanalyzer create-analyzer" in analyzer.remediation
+    assert "https://aws.amazon.com/iam/features/analyze-access/" in analyzer.references
+
+
+def test_same_result_has_the_same_key_in_csv_and_ocsf(shared_dir: Path) -> None:
+    """Identity comes from the same fields in both outputs. The two anonymised aws samples share
+    one result written identically (accessanalyzer_enabled): same key. For the account checks the
+    samples' placeholders differ (``<resource_uid>`` in the CSV, ``arn:aws:iam::<account_uid>:root``
+    in the OCSF file), and only that field differs in the identities."""
+    csv_findings = {f.rule_id: f for f in parse("prowler", shared_dir / "scans/prowler/example_output_aws.csv")}
+    ocsf = {f.rule_id: f for f in parse("prowler", shared_dir / "scans/prowler/example_output_aws.ocsf.json")}
+    assert set(ocsf) <= set(csv_findings)
+    assert ocsf["accessanalyzer_enabled"].dedup_key == csv_findings["accessanalyzer_enabled"].dedup_key
+    for rule_id, finding in ocsf.items():
+        other = csv_findings[rule_id].identity
+        assert {k: v for k, v in finding.identity.items() if k != "resource"} == {
+            k: v for k, v in other.items() if k != "resource"}
+
+
+def test_kubernetes_csv_namespace_is_the_region(shared_dir: Path) -> None:
+    findings = parse("prowler", shared_dir / "scans/prowler/example_output_kubernetes.csv")
+    assert {f.resource.region for f in findings} == {"kube-system"}
+    assert {f.resource.provider for f in findings} == {"kubernetes"}
+    anonymous = only(findings, rule_id="apiserver_anonymous_requests")
+    assert anonymous.severity is Severity.HIGH
+    assert anonymous.compliance_tags == {"CIS-1.10": ["1.2.1"], "CIS-1.8": ["1.2.1"]}
+
+
+def test_azure_and_gcp_outputs(shared_dir: Path) -> None:
+    azure = parse("prowler", shared_dir / "scans/prowler/example_output_azure.ocsf.json")
+    assert {f.resource.provider for f in azure} == {"azure"}
+    gcp = parse("prowler", shared_dir / "scans/prowler/example_output_gcp.csv")
+    assert only(gcp, rule_id="apikeys_key_exists").result is CheckResult.PASS
