@@ -44,7 +44,7 @@ class AuditRepository:
     async def find(
         self,
         *,
-        team_id: str | None | object,
+        team_id: str | object | None,
         action: str | None = None,
         actor_id: str | None = None,
         target_id: str | None = None,

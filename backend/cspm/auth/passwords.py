@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from passlib.context import CryptContext
+from passlib.context import CryptContext  # type: ignore[import-untyped]  # libpass ships no stubs
 
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 SCHEME = "pbkdf2_sha256"

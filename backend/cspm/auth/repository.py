@@ -73,7 +73,8 @@ class UserRepository:
         query = {"_id": {"$gt": after_id}} if after_id else {}
         return await self.users.find(query).sort("_id", ASCENDING).limit(limit).to_list()
 
-    async def update(self, user_id: str, changes: dict[str, Any], *, unset: Sequence[str] = ()) -> dict[str, Any] | None:
+    async def update(self, user_id: str, changes: dict[str, Any], *,
+                     unset: Sequence[str] = ()) -> dict[str, Any] | None:
         update: dict[str, Any] = {"$set": {**changes, "updated_at": now()}}
         if unset:
             update["$unset"] = dict.fromkeys(unset, "")

@@ -18,8 +18,8 @@ from cspm.auth.schemas import (
     InvitationAccept,
     LoginRequest,
     LoginResponse,
-    MeOut,
     Membership,
+    MeOut,
     MfaCodeRequest,
     MfaDisableRequest,
     MfaEnrolment,
@@ -54,8 +54,9 @@ PUBLIC_ROUTES = frozenset({
     ("POST", "/api/auth/refresh"),
 })
 
-UNAUTHORIZED = {401: {"description": "missing, invalid, expired or revoked credentials"}}
-LIMITED = {429: {"description": "rate limit or lock-out; see Retry-After"}}
+Responses = dict[int | str, dict[str, Any]]
+UNAUTHORIZED: Responses = {401: {"description": "missing, invalid, expired or revoked credentials"}}
+LIMITED: Responses = {429: {"description": "rate limit or lock-out; see Retry-After"}}
 
 
 def user_out(user: dict[str, Any]) -> UserOut:

@@ -20,6 +20,8 @@ def _unique_sorted(values: list[str]) -> list[str]:
 
 # An enum in the OpenAPI schema: clients (and schemathesis) see exactly what may be granted.
 GrantablePermission = Literal[tuple(sorted(TOKEN_GRANTABLE_PERMISSIONS))]  # type: ignore[valid-type]
+Permissions = Annotated[list[GrantablePermission], Field(min_length=1, max_length=32),  # type: ignore[valid-type]
+                        AfterValidator(_unique_sorted)]
 
 
 Email = Annotated[EmailStr, AfterValidator(_lower)]
@@ -87,15 +89,14 @@ class InvitationAccept(Request):
 
 class ApiTokenCreate(Request):
     name: ShortText
-    permissions: Annotated[list[GrantablePermission], Field(min_length=1, max_length=32),
-                           AfterValidator(_unique_sorted)]
+    permissions: Permissions
     expires_in_days: int = Field(default=90, ge=1, le=3650)
 
 
 # --- responses ---------------------------------------------------------------------------
 class TokenPair(BaseModel):
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int
     refresh_token: str
     refresh_expires_in: int

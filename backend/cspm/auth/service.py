@@ -183,7 +183,7 @@ class AuthService:
         invitation = None
         if invitation_token:
             invitation = await self.teams.invitation_by_hash(sha256_hex(invitation_token))
-            if not _invitation_usable(invitation) or invitation["email"] != email:
+            if invitation is None or not _invitation_usable(invitation) or invitation["email"] != email:
                 raise Forbidden("invitation is invalid, expired, already used or for another e-mail address")
         document = self.new_user_document(email=email, password_hash=await self.hasher.hash(password),
                                           display_name=display_name, platform_admin=False)
@@ -211,7 +211,8 @@ class AuthService:
             raise Forbidden("invitations are accepted by users, not API tokens")
         invitation = await self.teams.invitation_by_hash(sha256_hex(token))
         user = await self.users.get(principal.user_id)
-        if user is None or not _invitation_usable(invitation) or invitation["email"] != user["email"]:
+        if (user is None or invitation is None or not _invitation_usable(invitation)
+                or invitation["email"] != user["email"]):
             raise Forbidden("invitation is invalid, expired, already used or for another e-mail address")
         return await self.accept_invitation_document(invitation, user=user, client=client)
 
@@ -296,8 +297,11 @@ class AuthService:
             raise Unauthorized("MFA challenge is no longer valid: log in again")
         await self.limiter.check_lock(user["email"])
         method = "totp" if code is not None else "recovery_code"
-        ok = await (self._check_totp(user, code) if code is not None
-                    else self.users.use_recovery_code(user_id, sha256_hex(normalise_recovery_code(recovery_code or ""))))
+        if code is not None:
+            ok = await self._check_totp(user, code)
+        else:
+            recovery_hash = sha256_hex(normalise_recovery_code(recovery_code or ""))
+            ok = await self.users.use_recovery_code(user_id, recovery_hash)
         if not ok:
             locked = await self.limiter.record_failure(user["email"], threshold=s.lockout_threshold,
                                                        window_seconds=s.lockout_window_seconds,
@@ -643,10 +647,11 @@ class AuthService:
             raise Forbidden(f"cannot grant permissions you do not hold: {', '.join(beyond)}")
         token, token_hash = new_api_token()
         now = utcnow()
-        document = {"_id": new_id(), "name": name, "team_id": principal.team_id, "token_hash": token_hash,
-                    "prefix": token[:len(API_TOKEN_PREFIX) + 6], "permissions": sorted(set(permissions)),
-                    "created_by": principal.user_id, "created_at": now,
-                    "expires_at": now + timedelta(days=expires_in_days), "last_used_at": None, "revoked_at": None}
+        document: dict[str, Any] = {
+            "_id": new_id(), "name": name, "team_id": principal.team_id, "token_hash": token_hash,
+            "prefix": token[:len(API_TOKEN_PREFIX) + 6], "permissions": sorted(set(permissions)),
+            "created_by": principal.user_id, "created_at": now,
+            "expires_at": now + timedelta(days=expires_in_days), "last_used_at": None, "revoked_at": None}
         await self.api_tokens.insert(document)
         await self.audit.record("auth.api_token_created", actor_id=principal.user_id, team_id=principal.team_id,
                                 ip=client.ip, target_type="api_token", target_id=document["_id"],

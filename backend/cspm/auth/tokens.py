@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 
 from cspm.auth.settings import AuthSettings
 
-API_TOKEN_PREFIX = "cspm_"
+API_TOKEN_PREFIX = "cspm_"  # noqa: S105 - a public prefix, not a secret
 ACCESS = "access"
 MFA_CHALLENGE = "mfa_challenge"
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "jti", "typ"]

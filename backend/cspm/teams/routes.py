@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Response, status
 
 from cspm.auth.dependencies import Principal, authenticated, client_info, require_permission
+from cspm.auth.permissions import Role
 from cspm.auth.service import ClientInfo
 from cspm.core.dependencies import service
 from cspm.core.errors import Forbidden
@@ -33,8 +34,9 @@ Id = Annotated[str, Path(max_length=64)]
 
 
 def team_out(team: dict[str, Any], role: str | None = None) -> TeamOut:
+    chosen = role or team.get("role")
     return TeamOut(id=team["_id"], name=team["name"], slug=team["slug"], created_at=team["created_at"],
-                   role=role or team.get("role"))
+                   role=Role(chosen) if chosen else None)
 
 
 def invitation_out(document: dict[str, Any]) -> dict[str, Any]:

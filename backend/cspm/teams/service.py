@@ -134,7 +134,7 @@ class TeamService:
             raise Conflict("this user is already a member of the team")
         token = "inv_" + secrets.token_urlsafe(32)
         now = datetime.now(UTC)
-        document = {"_id": new_id(), "team_id": team_id, "email": email, "role": role,
+        document: dict[str, Any] = {"_id": new_id(), "team_id": team_id, "email": email, "role": role,
                     "token_hash": sha256_hex(token), "created_by": actor.user_id, "created_at": now,
                     "expires_at": now + timedelta(days=self.settings.invitation_days), "accepted_at": None,
                     "revoked_at": None}
