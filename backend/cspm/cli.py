@@ -68,16 +68,28 @@ def serve(
             [sys.executable, "-m", "cspm.cli", "worker", "--concurrency", "2"],
             env={**os.environ, "MONGODB_URI": uri},
         )
+        # Stopped with the application, before the embedded server it uses: on SIGTERM uvicorn shuts
+        # the app down and then re-raises the signal, so code after uvicorn.run() never runs.
+        started_worker = worker_process
+        container.on_stop(lambda: asyncio.to_thread(_stop_process, started_worker))
     try:
         uvicorn.run(create_app(settings, container=container), host=host, port=port,
                     log_config=None, access_log=False, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips)
     finally:
-        if worker_process is not None:
-            worker_process.send_signal(signal.SIGTERM)
-            try:
-                worker_process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker_process.kill()
+        if worker_process is not None:  # start-up failures (port in use) end here
+            _stop_process(worker_process)
+
+
+def _stop_process(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """SIGTERM (a Celery worker finishes its current tasks), then SIGKILL after the timeout."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _redis_answers(settings: CoreSettings) -> bool:

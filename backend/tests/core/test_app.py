@@ -88,7 +88,7 @@ async def test_metrics_use_route_templates_status_labels_and_count_errors(shell)
     for item in (1, 2, 3):
         assert (await shell.get(f"/api/sample/items/{item}")).status_code == 200
     assert (await shell.get("/api/sample/items/not-a-number")).status_code == 422
-    assert (await shell.get("/no/such/path/123")).status_code == 404
+    assert (await shell.get("/api/no/such/path/123")).status_code == 404
     failed = await shell.get("/api/sample/boom")
     assert failed.status_code == 500
 
@@ -102,7 +102,7 @@ async def test_metrics_use_route_templates_status_labels_and_count_errors(shell)
     assert _value(text, "cspm_http_requests_total", route="<unmatched>", status="404") == 1
     # Raw paths never become labels (unbounded cardinality, and ids in metrics).
     routes = {labels["route"] for labels, _ in _samples(text, "cspm_http_requests_total")}
-    assert not any(re.search(r"/items/\d", route) or "/no/such" in route for route in routes)
+    assert not any(re.search(r"/items/\d", route) or "/api/no/such" in route for route in routes)
     assert _value(text, "cspm_http_request_duration_seconds_count", route="/api/sample/items/{item_id}") == 4
     # Component gauges from the integrity monitor are exported too.
     assert _value(text, "cspm_component_up", component="routes:broken") == 0
