@@ -85,40 +85,45 @@ def synthesise(count: int, seed: int = 7) -> list[dict[str, Any]]:
 
 
 class Posture:
-    """The engine's per-team computation, in memory: links, per-control aggregates, framework scores."""
+    """The engine's per-team computation, in memory: links, per-control counts (the engine has the
+    database count them with one grouped aggregation), control states, framework scores."""
 
     def __init__(self, mapper: FindingMapper, threshold: int) -> None:
         self.mapper = mapper
         self.threshold = threshold
         self.links: dict[str, tuple[str, ...]] = {}
         self.findings: dict[str, dict[str, Any]] = {}
-        self.by_control: dict[str, set[str]] = defaultdict(set)
+        self.counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # [failing ≥ threshold, passing]
         self.status: dict[str, str] = {}
+
+    def _contribution(self, finding: dict[str, Any]) -> tuple[int, int]:
+        if finding["status"] not in ("open", "reopened"):
+            return 0, 0
+        if finding["result"] == "fail" and finding["severity_rank"] >= self.threshold:
+            return 1, 0
+        return (0, 1) if finding["result"] == "pass" else (0, 0)
 
     def apply(self, findings: list[dict[str, Any]]) -> set[str]:
         affected: set[str] = set()
         for finding in findings:
             key = finding["dedup_key"]
-            for scf_id in self.links.get(key, ()):
-                self.by_control[scf_id].discard(key)
-                affected.add(scf_id)
+            old = self.findings.get(key)
+            if old is not None:
+                failing, passing = self._contribution(old)
+                for scf_id in self.links.get(key, ()):
+                    self.counts[scf_id][0] -= failing
+                    self.counts[scf_id][1] -= passing
+                    affected.add(scf_id)
             scf_ids = tuple(link.scf_id for link in self.mapper.map(finding))
             self.links[key] = scf_ids
             self.findings[key] = finding
+            failing, passing = self._contribution(finding)
             for scf_id in scf_ids:
-                self.by_control[scf_id].add(key)
+                self.counts[scf_id][0] += failing
+                self.counts[scf_id][1] += passing
                 affected.add(scf_id)
         for scf_id in affected:
-            failing = passing = 0
-            for key in self.by_control[scf_id]:
-                finding = self.findings[key]
-                if finding["status"] not in ("open", "reopened"):
-                    continue
-                if finding["result"] == "fail" and finding["severity_rank"] >= self.threshold:
-                    failing += 1
-                elif finding["result"] == "pass":
-                    passing += 1
-            self.status[scf_id] = engine_status(failing, passing).value
+            self.status[scf_id] = engine_status(*self.counts[scf_id]).value
         return affected
 
 

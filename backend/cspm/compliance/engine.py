@@ -156,35 +156,7 @@ class AutonomousComplianceEngine:
         moment = moment or now()
         freshest = moment - timedelta(days=self.settings.evidence_max_age_days)
         threshold = self.settings.severity_rank
-        aggregates: dict[str, dict[str, Any]] = {
-            scf_id: {"failing": 0, "failing_below": 0, "passing": 0, "stale": 0, "evidence": [], "failing_keys": []}
-            for scf_id in wanted}
-        wanted_set = set(wanted)
-        for link in await self.links.for_controls(team_id, wanted):
-            active = link.get("status") in ACTIVE_STATUSES
-            if not active:
-                continue
-            result = link.get("result")
-            for scf_id in link.get("scf_ids") or ():
-                if scf_id not in wanted_set:
-                    continue
-                bucket = aggregates[scf_id]
-                if result == CheckResult.FAIL.value:
-                    if int(link.get("severity_rank") or 0) >= threshold:
-                        bucket["failing"] += 1
-                        bucket["failing_keys"].append((-(link.get("severity_rank") or 0), link["dedup_key"]))
-                    else:
-                        bucket["failing_below"] += 1
-                elif result == CheckResult.PASS.value:
-                    seen = _aware(link.get("last_seen")) or moment
-                    if seen < freshest:
-                        bucket["stale"] += 1
-                        continue
-                    bucket["passing"] += 1
-                    bucket["evidence"].append({
-                        "kind": "finding", "dedup_key": link["dedup_key"], "title": link.get("title"),
-                        "source_tool": link.get("source_tool"), "last_seen": seen,
-                        "expires_at": seen + timedelta(days=self.settings.evidence_max_age_days)})
+        aggregates = await self._aggregate(team_id, wanted, threshold=threshold, freshest=freshest)
         existing = await self.states.for_controls(team_id, wanted)
         updates: dict[str, dict[str, Any]] = {}
         changes: list[StatusChange] = []
@@ -195,7 +167,7 @@ class AutonomousComplianceEngine:
             computed = engine_status(bucket["failing"], bucket["passing"])
             override = old.get("override")
             effective = ControlStatus(override["status"]) if override else computed
-            evidence = sorted(bucket["evidence"], key=lambda item: item["last_seen"], reverse=True)[:EVIDENCE_KEEP]
+            evidence = bucket["evidence"]
             expired = self._expired(old.get("evidence") or [], evidence, moment)
             state = {
                 "engine_status": computed.value,
@@ -203,7 +175,7 @@ class AutonomousComplianceEngine:
                 "counts": {"failing": bucket["failing"], "failing_below_threshold": bucket["failing_below"],
                            "passing": bucket["passing"], "stale_passing": bucket["stale"]},
                 "evidence": evidence,
-                "failing_findings": [key for _, key in sorted(bucket["failing_keys"])[:FAILING_KEEP]],
+                "failing_findings": bucket["failing_keys"],
                 "registry_version": registry.version_id,
                 "updated_at": moment,
             }
@@ -229,6 +201,57 @@ class AutonomousComplianceEngine:
         if changes:
             await self.drift.on_change(team_id, changes, registry=registry, moment=moment)
         return changes
+
+    async def _aggregate(self, team_id: str, wanted: list[str], *, threshold: int,
+                         freshest: datetime) -> dict[str, dict[str, Any]]:
+        """Per-control counts computed by the database (a control may carry tens of thousands of
+        findings), then the few failing findings and fresh evidence to show, by limited queries."""
+        pipeline = [
+            {"$match": self.links.scoped(team_id, {"scf_ids": {"$in": wanted},
+                                                   "status": {"$in": list(ACTIVE_STATUSES)}})},
+            {"$project": {"scf_ids": 1, "result": 1, "severity_rank": 1, "last_seen": 1}},
+            {"$unwind": "$scf_ids"},
+            {"$match": {"scf_ids": {"$in": wanted}}},
+            {"$group": {
+                "_id": "$scf_ids",
+                "failing": {"$sum": {"$cond": [{"$and": [{"$eq": ["$result", CheckResult.FAIL.value]},
+                                                         {"$gte": ["$severity_rank", threshold]}]}, 1, 0]}},
+                "failing_below": {"$sum": {"$cond": [{"$and": [{"$eq": ["$result", CheckResult.FAIL.value]},
+                                                               {"$lt": ["$severity_rank", threshold]}]}, 1, 0]}},
+                "passing": {"$sum": {"$cond": [{"$and": [{"$eq": ["$result", CheckResult.PASS.value]},
+                                                         {"$gte": ["$last_seen", freshest]}]}, 1, 0]}},
+                "stale": {"$sum": {"$cond": [{"$and": [{"$eq": ["$result", CheckResult.PASS.value]},
+                                                       {"$lt": ["$last_seen", freshest]}]}, 1, 0]}},
+            }},
+        ]
+        counted = {row["_id"]: row for row in await (await self.links.collection.aggregate(pipeline)).to_list()}
+        aggregates: dict[str, dict[str, Any]] = {}
+        max_age = timedelta(days=self.settings.evidence_max_age_days)
+        for scf_id in wanted:
+            row = counted.get(scf_id, {})
+            bucket = {"failing": int(row.get("failing", 0)), "failing_below": int(row.get("failing_below", 0)),
+                      "passing": int(row.get("passing", 0)), "stale": int(row.get("stale", 0)),
+                      "evidence": [], "failing_keys": []}
+            base = {"scf_ids": scf_id, "status": {"$in": list(ACTIVE_STATUSES)}}
+            if bucket["failing"]:
+                failing = await self.links.find(
+                    team_id, {**base, "result": CheckResult.FAIL.value, "severity_rank": {"$gte": threshold}},
+                    sort=[("severity_rank", -1), ("dedup_key", 1)], limit=FAILING_KEEP, projection={"dedup_key": 1})
+                bucket["failing_keys"] = [link["dedup_key"] for link in failing]
+            if bucket["passing"]:
+                passing = await self.links.find(
+                    team_id, {**base, "result": CheckResult.PASS.value, "last_seen": {"$gte": freshest}},
+                    sort=[("last_seen", -1), ("dedup_key", 1)], limit=EVIDENCE_KEEP,
+                    projection={"dedup_key": 1, "title": 1, "source_tool": 1, "last_seen": 1})
+                for link in passing:
+                    seen = _aware(link.get("last_seen"))
+                    if seen is None:
+                        continue
+                    bucket["evidence"].append({"kind": "finding", "dedup_key": link["dedup_key"],
+                                               "title": link.get("title"), "source_tool": link.get("source_tool"),
+                                               "last_seen": seen, "expires_at": seen + max_age})
+            aggregates[scf_id] = bucket
+        return aggregates
 
     @staticmethod
     def _expired(old: list[Mapping[str, Any]], new: list[Mapping[str, Any]], moment: datetime) -> list[dict[str, Any]]:
