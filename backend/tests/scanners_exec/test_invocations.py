@@ -189,3 +189,19 @@ def test_syft_and_grype_sources(context, tmp_path):
     sbom.write_text("{}")
     grype = build("grype", Target(TargetKind.REPOSITORY, str(sbom), {"mode": "sbom"}), context, ExecutorMode.DOCKER)
     assert grype.args[0] == "sbom:/in/sbom.json" and grype.read_only_mounts == {str(sbom.resolve()): "/in/sbom.json"}
+
+
+def test_settings_from_environment(monkeypatch):
+    monkeypatch.setenv("SCANNER_NETWORK_ALLOWLIST", "192.0.2.0/24, 127.0.0.1/32")
+    monkeypatch.setenv("SCANNER_IMAGES", f'{{"zap": "zaproxy/zap-stable@{DIGEST}"}}')
+    monkeypatch.setenv("SCANNER_TRIVY_OFFLINE", "true")
+    monkeypatch.setenv("SCANNER_TIMEOUTS", '{"nmap": 60}')
+    settings = ScannerSettings()
+    assert settings.network_allowlist == ["192.0.2.0/24", "127.0.0.1/32"]
+    assert settings.image_for("zap") == f"zaproxy/zap-stable@{DIGEST}"
+    assert settings.image_for("trivy") == "aquasec/trivy"  # defaults kept for the others
+    assert settings.trivy_offline is True and settings.timeout_for("nmap") == 60
+    assert settings.timeout_for("prowler") == 4 * 3600
+    monkeypatch.setenv("SCANNER_NETWORK_ALLOWLIST", "everything")
+    with pytest.raises(ValueError, match="'everything' is not a network"):
+        ScannerSettings()
