@@ -19,7 +19,7 @@ async def findings_changed(container: Any, *, team_id: str, dedup_keys: list[str
     await container.resolve(AutonomousComplianceEngine).on_findings_changed(team_id=team_id, dedup_keys=dedup_keys)
 
 
-@job("compliance.daily_snapshot", queue="compliance", time_limit_seconds=3 * 3600)
+@job("compliance.daily_snapshot", queue="compliance", time_limit_seconds=3 * 3600, every_seconds=24 * 3600)
 async def daily_snapshot(container: Any, *, team_id: str | None = None) -> dict[str, int]:
     """Expire old evidence, then snapshot every control and score of one team (or of every team)."""
     engine = container.resolve(AutonomousComplianceEngine)

@@ -63,7 +63,9 @@ async def test_team_isolation(client, auth, container, shared_dir):
     assert response.status_code == 403
 
 
-async def test_frameworks_detail_and_exports(client, auth):
+async def test_frameworks_detail_and_exports(client, auth, container):
+    status = container.integrity.get("scf_registry")  # reported at start-up by the router's lifespan
+    assert status is not None and status.mode == "built-in baseline"
     analyst = await auth.user(role="analyst")
     listing = (await client.get("/api/compliance/frameworks", headers=analyst.headers)).json()
     assert listing["registry"]["source"] == "baseline"
@@ -92,3 +94,18 @@ async def test_frameworks_detail_and_exports(client, auth):
     assert (await client.get("/api/compliance/drift?cursor=zzz", headers=analyst.headers)).status_code == 400
     registry = (await client.get("/api/compliance/registry", headers=analyst.headers)).json()
     assert registry["source"] == "baseline" and registry["counts"]["controls"] == 86
+
+
+async def test_daily_snapshot_job_is_scheduled_and_runs(container, auth, client):
+    from cspm.compliance import tasks
+    from cspm.core.jobs import JOBS
+
+    assert JOBS.get("compliance.daily_snapshot").every_seconds == 24 * 3600
+    analyst = await auth.user(role="analyst")
+    await client.put("/api/compliance/controls/GOV-01/status", headers=analyst.headers,
+                     json={"status": "implemented", "reason": "program charter signed"})
+    result = await tasks.daily_snapshot(container)
+    assert result["teams"] >= 1
+    snapshot = await container.database.db("ASSESSMENTS")["compliance_snapshots"].find_one(
+        {"team_id": analyst.team_id, "kind": "daily"})
+    assert ["GOV-01", "implemented"] in snapshot["controls"]
