@@ -50,6 +50,8 @@ FINGERPRINTS: tuple[Fingerprint, ...] = (
     _fp("checkov", "Checkov JSON", _key("checkov_version")),
     _fp("sslyze", "sslyze JSON", _key("sslyze_version")),
     _fp("sslyze", "sslyze JSON", _key("sslyze_url")),
+    _fp("sslyze", "sslyze JSON", r'^\s*\{\s*"(date_scans_completed|date_scans_started|server_scan_results|'
+        r'invalid_server_strings|server_connectivity_errors)"\s*:'),
     _fp("sslyze", "sslyze XML", r"<document\b[^>]*\bSSLyzeVersion="),
     _fp("nuclei", "Nuclei JSON", r'(?<!\\)"(template-id|templateID)"\s*:'),
     _fp("generic", "generic findings JSON", r'^\s*\{\s*"(scanner|findings|version)"\s*:'),

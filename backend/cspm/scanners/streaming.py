@@ -58,6 +58,7 @@ class PeekedReport(io.RawIOBase):
         self._report = report
         self.bytes_read = 0
         self.last_byte = b""
+        self.eof = False
 
     def readable(self) -> bool:
         return True
@@ -72,6 +73,8 @@ class PeekedReport(io.RawIOBase):
             chunk = self._report.read(len(view))
             count = len(chunk)
             view[:count] = chunk
+            if count == 0 and len(view):
+                self.eof = True
         self.bytes_read += count
         if count:
             self.last_byte = bytes(view[count - 1:count])
@@ -235,6 +238,9 @@ def iter_xml(tool: str, stream: PeekedReport, events: tuple[str, ...] = ("start"
         reason = str(exc).split(":")[0]
         if reason == "no element found":
             problem = f"truncated XML: the document ends at line {line}, column {column} before it is complete"
+        elif stream.eof:
+            problem = (f"truncated or malformed XML at the end of the document ({reason} at line {line}, "
+                       f"column {column})")
         else:
             problem = f"not well-formed XML ({reason}) at line {line}, column {column}"
         raise ReportFormatError(tool, problem) from None

@@ -89,6 +89,8 @@ class _TrivyStream:
             raise ReportFormatError(TOOL, "the report holds no JSON value")
         _prefix, event, _value = first
         if event == "null":
+            if next(self.events, None) is not None:  # yajl raises on trailing data; this is belt and braces
+                raise ReportFormatError(TOOL, "unexpected data after the bare null of a legacy Trivy report")
             return  # Trivy < 0.20 wrote a bare null when nothing was found
         if event == "start_array":
             yield from self._walk(result_bases=("item",), workload_bases=())
