@@ -9,7 +9,14 @@ Users, teams and sessions are created through the real services (AuthService,
 TeamService) against the test's own databases and Redis prefix. Password hashing uses
 ``AUTH_PASSWORD_ITERATIONS`` = 1,000 in tests (set below before any settings load) so a
 user costs milliseconds, not half a second; ``tests/auth/test_passwords.py`` checks the
-production default separately.
+production default separately. ``auth.configure(lockout_seconds=1, ...)`` changes auth
+settings for one test. ``await auth.api_token(session, ["findings:read"])`` returns a real
+API token of the session's team.
+
+Tenancy: ``tests/teams/test_cross_team.py`` probes every route of the app from another
+team. To give it realistic data of your module, add ``tests/<module>/tenancy_seed.py`` with
+``async def seed(client, session) -> None`` that creates data in ``session.team_id`` through
+your routes (``session.headers``); the test then tries every id it finds from another team.
 """
 
 from __future__ import annotations

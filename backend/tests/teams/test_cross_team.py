@@ -41,7 +41,7 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Routes that would end the seeding user's own session or change their credentials.
 SESSION_ENDING = re.compile(r"^/api/auth/(logout|logout-all|password|mfa/.*)$")
 MAX_IDS_PER_ROUTE = 24
-EXAMPLES_PER_OPERATION = 3
+EXAMPLES_PER_OPERATION = 5
 
 
 @dataclass(frozen=True)
@@ -264,6 +264,8 @@ async def test_team_b_cannot_reach_team_a_data_on_any_route(client, app, auth, c
                 if seen:
                     leaks.append(f"{label} GET {route.path} shows team A ids {seen[:3]}")
     assert tried > 20
+    print(f"seeded {successes}; {len(before)} team A documents in "
+          f"{sorted({key[:2] for key in before})}; {tried} probes by team B")
     assert not leaks, "team B reached team A's data:\n" + "\n".join(leaks)
     after = await team_documents(container, alice.team_id)
     assert after == before, "team A's documents changed while team B was probing"
