@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import codecs
 import io
+import shutil
+import tempfile
 import xml.etree.ElementTree as ET  # only for the ParseError/Element types: parsing goes through defusedxml
-from collections.abc import Iterator
-from typing import IO, Any, BinaryIO
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO, Any, BinaryIO, cast
 
 import defusedxml.ElementTree as DefusedET  # type: ignore[import-untyped]
 import ijson  # type: ignore[import-untyped]
@@ -34,6 +37,7 @@ from defusedxml import (  # type: ignore[import-untyped]
 from cspm.scanners.base import ReportFormatError
 
 PEEK_BYTES = 64 * 1024
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
 _PYTHON_BACKEND = ijson.get_backend("python")
 _START = ("start_map", "start_array")
 _END = ("end_map", "end_array")
@@ -95,6 +99,38 @@ class PeekedReport(io.RawIOBase):
 
 def peek(tool: str, report: BinaryIO) -> PeekedReport:
     return PeekedReport(tool, report)
+
+
+def start_position(report: BinaryIO) -> int | None:
+    """Where the report starts if it can be read again (a file, an upload spooled to disk); else None."""
+    try:
+        return report.tell() if report.seekable() else None
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+@contextmanager
+def rereadable(tool: str, report: BinaryIO, stream: PeekedReport, start: int | None
+               ) -> Iterator[Callable[[], PeekedReport]]:
+    """A function that gives a fresh stream over the whole report on every call, for parsers that
+    must read a report twice (a value they need comes after the items that need it).
+
+    A seekable report is re-read from ``start``; a one-way stream (a pipe) is first copied to a
+    temporary file (in memory up to ``SPOOL_IN_MEMORY``, then on disk), so memory stays bounded.
+    """
+    if start is not None:
+        def reopen_report() -> PeekedReport:
+            report.seek(start)
+            return peek(tool, report)
+        yield reopen_report
+        return
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        shutil.copyfileobj(stream, spool)
+
+        def reopen_spool() -> PeekedReport:
+            spool.seek(0)
+            return peek(tool, cast(BinaryIO, spool))
+        yield reopen_spool
 
 
 def ensure_not_blank(tool: str, stream: PeekedReport) -> None:

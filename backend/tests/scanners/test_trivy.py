@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
+from typing import Any
 
 from cspm.findings.models import FindingCategory, Severity
+from cspm.scanners.parsers import get_parser
 from tests.scanners.helpers import only, parse, parse_bytes
 
 
@@ -99,3 +102,31 @@ def test_key_order_does_not_change_findings(shared_dir: Path) -> None:
         resorted = parse_bytes("trivy", json.dumps(document, sort_keys=True).encode())
         assert [f.dedup_key for f in resorted] != [] or original == []
         assert sorted(f.dedup_key for f in resorted) == sorted(f.dedup_key for f in original)
+
+
+def test_reordered_report_from_a_one_way_stream_keeps_its_keys(shared_dir: Path) -> None:
+    """ArtifactName after Results (re-serialised report) and an unseekable upload: read twice via a spool."""
+    path = shared_dir / "scans/trivy/scheme_2_many_vulns.json"
+    document = json.loads(path.read_bytes())
+    reordered = {"Results": document.pop("Results"), **document}
+    stream = io.BufferedReader(_OneWay(json.dumps(reordered).encode()))
+    findings = list(get_parser("trivy").parse(stream))
+    assert [f.dedup_key for f in findings] == [f.dedup_key for f in parse("trivy", path)]
+    assert {f.identity["artifact"] for f in findings} == {"teamdojo:latest"}
+
+
+class _OneWay(io.RawIOBase):
+    def __init__(self, data: bytes) -> None:
+        super().__init__()
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._data.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)

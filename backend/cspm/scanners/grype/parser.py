@@ -22,10 +22,7 @@ package path; references = data source, URLs and advisories.
 
 from __future__ import annotations
 
-import io
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -44,10 +41,9 @@ from cspm.scanners.normalize import (
     unique,
 )
 from cspm.scanners.sniff import looks_like_other_tool, what_is_it
-from cspm.scanners.streaming import PeekedReport, ensure_not_blank, json_items, peek
+from cspm.scanners.streaming import PeekedReport, ensure_not_blank, json_items, peek, rereadable, start_position
 
 TOOL = "grype"
-_SPOOL_IN_MEMORY = 8 * 1024 * 1024
 _MATCHES_KEY = re.compile(rb'(?<!\\)"matches"\s*:')
 _RESOURCE_TYPES = {"image": "container_image", "directory": "directory", "file": "file", "sbom": "sbom"}
 
@@ -57,8 +53,7 @@ class GrypeParser:
     formats: tuple[str, ...] = ("json",)
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
-        seekable = _seekable(report)
-        start = report.tell() if seekable else 0
+        start = start_position(report)
         stream = peek(self.tool, report)
         ensure_not_blank(self.tool, stream)
         other = looks_like_other_tool(self.tool, stream.head)
@@ -67,28 +62,12 @@ class GrypeParser:
         if stream.first_char() != "{":
             raise ReportFormatError(self.tool, f"not a Grype JSON report (expected a JSON object): "
                                                f"{what_is_it(stream.head)}")
-        return self._findings(report, stream, seekable, start)
+        return self._findings(report, stream, start)
 
-    def _findings(self, report: BinaryIO, stream: PeekedReport, seekable: bool, start: int
-                  ) -> Iterator[CanonicalFinding]:
-        if seekable:
-            source = _read_source(stream)
-            report.seek(start)
-            yield from _matches(peek(TOOL, report), source)
-            return
-        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
-            shutil.copyfileobj(stream, spool)
-            spool.seek(0)
-            source = _read_source(peek(TOOL, spool))  # type: ignore[arg-type]
-            spool.seek(0)
-            yield from _matches(peek(TOOL, spool), source)  # type: ignore[arg-type]
-
-
-def _seekable(report: BinaryIO) -> bool:
-    try:
-        return bool(report.seekable())
-    except (AttributeError, ValueError, io.UnsupportedOperation):
-        return False
+    def _findings(self, report: BinaryIO, stream: PeekedReport, start: int | None) -> Iterator[CanonicalFinding]:
+        with rereadable(TOOL, report, stream, start) as reopen:
+            source = _read_source(reopen())
+            yield from _matches(reopen(), source)
 
 
 def _read_source(stream: PeekedReport) -> dict[str, Any]:

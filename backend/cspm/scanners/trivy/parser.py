@@ -11,7 +11,9 @@ Shapes accepted, all streamed with ijson one item at a time:
   and the older ``{"ClusterName", "Vulnerabilities": [{...workload...}], "Misconfigurations": [...]}``.
 
 Results without findings, and ``Packages``/``Metadata`` blocks, are skipped without being
-built. Vulnerability stubs without an id, and misconfigurations in ``EXCEPTION`` status (the
+built. Trivy writes ``ArtifactName``/``ClusterName`` before the results; a re-serialised report
+with its keys reordered is read twice (first pass: those names only) so the identities do not
+change. Vulnerability stubs without an id, and misconfigurations in ``EXCEPTION`` status (the
 user's own Trivy exceptions) are not findings. Misconfigurations in ``PASS`` status (with
 ``--include-non-failures``) become ``result=pass``.
 
@@ -36,6 +38,7 @@ References; misconfiguration resolution as remediation and cause lines as eviden
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -43,7 +46,15 @@ from cspm.findings.models import CanonicalFinding
 from cspm.scanners.base import ReportFormatError
 from cspm.scanners.normalize import text
 from cspm.scanners.sniff import looks_like_other_tool, what_is_it
-from cspm.scanners.streaming import JsonEvents, PeekedReport, ensure_not_blank, peek
+from cspm.scanners.streaming import (
+    PEEK_BYTES,
+    JsonEvents,
+    PeekedReport,
+    ensure_not_blank,
+    peek,
+    rereadable,
+    start_position,
+)
 from cspm.scanners.trivy.parser_items import ITEM_KINDS, TOOL, Context
 
 _TOP_KEYS = {"SchemaVersion", "ArtifactName", "ArtifactType", "Results", "ClusterName", "Resources",
@@ -55,6 +66,8 @@ _RESULT_KEYS = {"Target": "target", "Class": "result_class", "Type": "result_typ
 _OBJECT_RESULTS = ("Results.item", "Resources.item.Results.item", "Vulnerabilities.item.Results.item",
                    "Misconfigurations.item.Results.item")
 _OBJECT_WORKLOADS = ("Resources.item", "Vulnerabilities.item", "Misconfigurations.item")
+_CONTEXT_KEY = re.compile(rb'(?<!\\)"(ArtifactName|ClusterName)"\s*:')
+_RESULTS_KEY = re.compile(rb'(?<!\\)"(Results|Resources|Vulnerabilities|Misconfigurations)"\s*:')
 
 
 class TrivyParser:
@@ -62,6 +75,7 @@ class TrivyParser:
     formats: tuple[str, ...] = ("json",)
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
+        start = start_position(report)
         stream = peek(self.tool, report)
         ensure_not_blank(self.tool, stream)
         other = looks_like_other_tool(self.tool, stream.head)
@@ -69,14 +83,47 @@ class TrivyParser:
             raise ReportFormatError(self.tool, other)
         if stream.first_char() not in ("{", "[", "n"):
             raise ReportFormatError(self.tool, f"not a Trivy JSON report: {what_is_it(stream.head)}")
+        if stream.first_char() == "{" and not _context_first(stream.head):
+            return _two_passes(report, stream, start)
         return _TrivyStream(stream).findings()
 
 
+def _first(pattern: re.Pattern[bytes], head: bytes) -> int | None:
+    match = pattern.search(head)
+    return match.start() if match else None
+
+
+def _context_first(head: bytes) -> bool:
+    """Whether ArtifactName/ClusterName come before the results, as Trivy writes them.
+
+    A re-serialised report (keys reordered) may put them after; it is then read twice.
+    """
+    context, results = _first(_CONTEXT_KEY, head), _first(_RESULTS_KEY, head)
+    if results is None:
+        return context is not None or len(head) < PEEK_BYTES  # all of a small report is in the head
+    return context is not None and context < results
+
+
+def _two_passes(report: BinaryIO, stream: PeekedReport, start: int | None) -> Iterator[CanonicalFinding]:
+    with rereadable(TOOL, report, stream, start) as reopen:
+        context = _read_context(reopen())
+        yield from _TrivyStream(reopen(), context).findings()
+
+
+def _read_context(stream: PeekedReport) -> Context:
+    """First pass: the top-level ArtifactName, ArtifactType and ClusterName only (nothing is built)."""
+    context = Context()
+    for prefix, event, value in JsonEvents(TOOL, stream):
+        if prefix in _ARTIFACT_KEYS and event == "string":
+            setattr(context, _ARTIFACT_KEYS[prefix], text(value))
+    return context
+
+
 class _TrivyStream:
-    def __init__(self, stream: PeekedReport) -> None:
+    def __init__(self, stream: PeekedReport, artifact: Context | None = None) -> None:
         self.stream = stream
         self.events = JsonEvents(TOOL, stream)
-        self.artifact = Context()
+        self.artifact = artifact or Context()
         self.workload = Context()
         self.result = Context()
         self.pending: list[tuple[str, Any]] = []
