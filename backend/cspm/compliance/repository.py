@@ -43,7 +43,7 @@ DRIFT = "compliance_drift_events"
 ACTIVE_POINTER_ID = "active"
 IMPORT_LOCK_ID = "import-lock"
 IMPORT_LOCK_SECONDS = 1800
-INSERT_BATCH = 200
+INSERT_BATCH = 100
 
 INDEXES: tuple[IndexSpec, ...] = (
     # Registry documents are keyed "<version>:<id>" in _id, which already makes them unique.
