@@ -95,6 +95,7 @@ class AwsProvider(CloudProviderAdapter):
 
     def split(self, request: AwsAccountCreate) -> AccountParts:
         identifiers: dict[str, Any] = {"account_id": request.account_id, "regions": request.regions}
+        secrets: dict[str, Any]
         if request.auth_method is AwsAuthMethod.ROLE:
             identifiers["role_arn"] = request.role_arn
             assert request.external_id is not None
@@ -203,8 +204,7 @@ class GcpProvider(CloudProviderAdapter):
                 google_exceptions.RetryError) as exc:
             return _result(False, f"could not reach the Google Cloud Resource Manager API: {exc}", started)
         except google_exceptions.GoogleAPICallError as exc:
-            return _result(False, f"Google Cloud refused {who}: {exc.code.name if exc.code else ''} "
-                                  f"{exc.message}".strip(), started)
+            return _result(False, f"Google Cloud refused {who}: HTTP {exc.code}: {exc.message}", started)
         return _result(True, f"{who} can read {answered}", started, who)
 
     def scan_credentials(self, account_id: str, identifiers: dict[str, Any],

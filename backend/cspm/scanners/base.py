@@ -98,6 +98,6 @@ class InProcessInvocation:
     """A check that runs inside the worker (the HTTP header check): no subprocess, same result shape."""
 
     name: str
-    run: Callable[[], Awaitable[None]]
+    run: Callable[[], Awaitable[object]]
     """Writes the report to `report_path`; raising means the check failed."""
     report_path: Path

@@ -24,7 +24,7 @@ from docker import errors as docker_errors
 
 from cspm.core.logging import scrub
 from cspm.core.settings import ExecutorMode
-from cspm.scanners.base import DockerInvocation, InProcessInvocation
+from cspm.scanners.base import DockerInvocation, InProcessInvocation, LocalInvocation
 from cspm.scanners.executors.common import report_problem
 from cspm.scanners.executors.local import run_in_process
 from cspm.scanners.executors.result import ExecutionResult, ExecutionState
@@ -106,12 +106,14 @@ class DockerExecutor:
     async def ping(self) -> bool:
         return bool(await asyncio.to_thread(lambda: self.client().ping()))
 
-    async def execute(self, tool: str, invocation: DockerInvocation | InProcessInvocation, *,
+    async def execute(self, tool: str, invocation: LocalInvocation | DockerInvocation | InProcessInvocation, *,
                       workspace: JobWorkspace, timeout: float,
                       cancel: asyncio.Event | None = None) -> ExecutionResult:
         try:
             if isinstance(invocation, InProcessInvocation):
                 return await run_in_process(tool, invocation, workspace=workspace, timeout=timeout, cancel=cancel)
+            if not isinstance(invocation, DockerInvocation):
+                raise TypeError(f"DockerExecutor cannot run {type(invocation).__name__}")
             return await self._run_container(tool, invocation, workspace=workspace, timeout=timeout, cancel=cancel)
         finally:
             workspace.discard_secrets()
@@ -146,7 +148,8 @@ class DockerExecutor:
                 await asyncio.to_thread(_kill, container)
             with contextlib.suppress(Exception):
                 status = await asyncio.wait_for(waiter, self.settings.kill_grace_seconds + 10)
-                code = int(status.get("StatusCode")) if isinstance(status, dict) else None
+                raw_code = status.get("StatusCode") if isinstance(status, dict) else None
+                code = int(raw_code) if raw_code is not None else None
             raw = await asyncio.to_thread(container.logs, stdout=False, stderr=True, tail=200)
             logs = scrub(raw.decode("utf-8", errors="replace"))[-self.settings.stderr_tail_bytes:]
         except asyncio.CancelledError:

@@ -20,7 +20,7 @@ from pathlib import Path
 from cspm.core.logging import scrub
 from cspm.core.settings import ExecutorMode
 from cspm.core.tools import locate
-from cspm.scanners.base import InProcessInvocation, LocalInvocation
+from cspm.scanners.base import DockerInvocation, InProcessInvocation, LocalInvocation
 from cspm.scanners.executors.common import TailBuffer, pump, report_problem
 from cspm.scanners.executors.result import ExecutionResult, ExecutionState
 from cspm.scanners.workspace import JobWorkspace
@@ -46,7 +46,7 @@ class LocalExecutor:
         self.kill_grace_seconds = kill_grace_seconds
 
     # --- public ------------------------------------------------------------------------
-    async def execute(self, tool: str, invocation: LocalInvocation | InProcessInvocation, *,
+    async def execute(self, tool: str, invocation: LocalInvocation | DockerInvocation | InProcessInvocation, *,
                       workspace: JobWorkspace, timeout: float,
                       cancel: asyncio.Event | None = None) -> ExecutionResult:
         """Run one invocation to one of the five end states; never raises for a tool's failure.
@@ -119,30 +119,35 @@ class LocalExecutor:
         await self._drain(readers)
         duration = time.monotonic() - started
         code = process.returncode
-        tails = {"stderr_tail": stderr.text(), "stdout_tail": stdout.text()}
+        err, out = stderr.text(), stdout.text()
 
         if ending is not None:
             workspace.discard_outputs()
             reason = ("cancelled while running" if ending is ExecutionState.CANCELLED
                       else f"timed out after {timeout:g} s; the tool's process group was killed")
-            return ExecutionResult(tool, ending, reason, exit_code=code, duration=duration, **tails)
+            return ExecutionResult(tool, ending, reason, exit_code=code, duration=duration,
+                                   stderr_tail=err, stdout_tail=out)
         assert code is not None
         if code < 0:
             workspace.discard_outputs()
             return ExecutionResult(tool, ExecutionState.FAILED, f"killed by {_signal_name(code)}",
-                                   exit_code=code, duration=duration, **tails)
+                                   exit_code=code, duration=duration,
+                                   stderr_tail=err, stdout_tail=out)
         if code not in invocation.ok_exit_codes:
             workspace.discard_outputs()
             accepted = ", ".join(str(value) for value in sorted(invocation.ok_exit_codes))
-            last_line = _last_line(tails["stderr_tail"]) or _last_line(tails["stdout_tail"])
+            last_line = _last_line(err) or _last_line(out)
             reason = f"exited with code {code} (accepted: {accepted})" + (f": {last_line}" if last_line else "")
-            return ExecutionResult(tool, ExecutionState.FAILED, reason, exit_code=code, duration=duration, **tails)
+            return ExecutionResult(tool, ExecutionState.FAILED, reason, exit_code=code, duration=duration,
+                                   stderr_tail=err, stdout_tail=out)
         problem = report_problem(invocation.report_path, workspace)
         if problem is not None:
             workspace.discard_outputs()
-            return ExecutionResult(tool, ExecutionState.FAILED, problem, exit_code=code, duration=duration, **tails)
+            return ExecutionResult(tool, ExecutionState.FAILED, problem, exit_code=code, duration=duration,
+                                   stderr_tail=err, stdout_tail=out)
         return ExecutionResult(tool, ExecutionState.SUCCEEDED, "", exit_code=code, duration=duration,
-                               report_path=invocation.report_path, outputs=workspace.outputs(), **tails)
+                               report_path=invocation.report_path, outputs=workspace.outputs(),
+                               stderr_tail=err, stdout_tail=out)
 
     async def _stop(self, process: asyncio.subprocess.Process, waiter: asyncio.Task[int]) -> None:
         """SIGTERM to the whole group, SIGKILL after the grace period."""
@@ -177,7 +182,7 @@ async def run_in_process(tool: str, invocation: InProcessInvocation, *, workspac
     if not workspace.contains(invocation.report_path):
         return ExecutionResult(tool, ExecutionState.FAILED,
                                f"report path {invocation.report_path} is outside the job's output directory")
-    task = asyncio.create_task(invocation.run())
+    task = asyncio.ensure_future(invocation.run())
     cancelled = asyncio.create_task(cancel.wait()) if cancel is not None else None
     try:
         watched = {task} if cancelled is None else {task, cancelled}

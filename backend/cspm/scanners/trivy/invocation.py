@@ -84,6 +84,7 @@ def build_docker(target: Target, context: BuildContext) -> DockerInvocation:
     report = CONTAINER_OUTPUT / REPORT_NAME
     offline = context.settings.trivy_offline
     cache = context.settings.trivy_cache_dir
+    writable: tuple[str, ...]
     if offline and cache:
         # The database and checks are prepared on the host; the container only reads them.
         mounts[str(cache)] = "/cache"
