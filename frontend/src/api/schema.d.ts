@@ -4,6 +4,46 @@
  */
 
 export interface paths {
+    "/api/assets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Assets
+         * @description Lists the team's assets that have an SBOM.
+         */
+        get: operations["list_assets_api_assets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assets/components": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Components
+         * @description Searches the team's software components by name.
+         */
+        get: operations["list_components_api_assets_components_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audit/events": {
         parameters: {
             query?: never;
@@ -452,6 +492,318 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cloud-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Cloud Accounts
+         * @description Lists the active team's cloud accounts.
+         */
+        get: operations["list_cloud_accounts_api_cloud_accounts_get"];
+        put?: never;
+        /**
+         * Create Cloud Account
+         * @description Creates a cloud account; its credentials are stored encrypted and never returned.
+         */
+        post: operations["create_cloud_account_api_cloud_accounts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cloud-accounts/{account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Cloud Account
+         * @description Shows one cloud account (without credentials).
+         */
+        get: operations["get_cloud_account_api_cloud_accounts__account_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Cloud Account
+         * @description Deletes a cloud account and its stored credentials.
+         */
+        delete: operations["delete_cloud_account_api_cloud_accounts__account_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Cloud Account
+         * @description Renames, enables or disables a cloud account.
+         */
+        patch: operations["update_cloud_account_api_cloud_accounts__account_id__patch"];
+        trace?: never;
+    };
+    "/api/cloud-accounts/{account_id}/credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace Cloud Account Credentials
+         * @description Replaces a cloud account's credentials (same provider); the last test result is cleared.
+         */
+        put: operations["replace_cloud_account_credentials_api_cloud_accounts__account_id__credentials_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cloud-accounts/{account_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Cloud Account
+         * @description Tests the connection with the provider's SDK and records the outcome.
+         */
+        post: operations["test_cloud_account_api_cloud_accounts__account_id__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compliance/controls/{scf_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Control Detail
+         * @description Returns a control, the team's state and history, its findings with the reason of each link.
+         */
+        get: operations["control_detail_api_compliance_controls__scf_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compliance/controls/{scf_id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Control Status
+         * @description Sets a control's status manually, with a reason (audited); it wins over the engine until cleared.
+         */
+        put: operations["set_control_status_api_compliance_controls__scf_id__status_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compliance/controls/{scf_id}/status/clear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Clear Control Status
+         * @description Removes a manual status (audited); the engine's status applies again.
+         */
+        post: operations["clear_control_status_api_compliance_controls__scf_id__status_clear_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compliance/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Drift Timeline
+         * @description Lists the team's drift events, newest first (cursor-paginated).
+         */
+        get: operations["drift_timeline_api_compliance_drift_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compliance/frameworks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Frameworks
+         * @description Lists every framework of the registry with the team's score (satisfied / applicable requirements).
+         */
+        get: operations["list_frameworks_api_compliance_frameworks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compliance/frameworks/{framework_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Framework Detail
+         * @description Returns a framework's requirements, their SCF controls, the team's state, findings and evidence.
+         */
+        get: operations["framework_detail_api_compliance_frameworks__framework_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compliance/frameworks/{framework_id}/answers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer Requirement
+         * @description Sets the status of a requirement's SCF controls (equivalent requirements follow), with a reason.
+         */
+        post: operations["answer_requirement_api_compliance_frameworks__framework_id__answers_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compliance/frameworks/{framework_id}/equivalents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Requirement Equivalents
+         * @description Lists the requirements of other frameworks that share SCF controls with one requirement.
+         */
+        get: operations["requirement_equivalents_api_compliance_frameworks__framework_id__equivalents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compliance/frameworks/{framework_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Score History
+         * @description Returns the framework's score at each snapshot of the last ``days`` days.
+         */
+        get: operations["score_history_api_compliance_frameworks__framework_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compliance/frameworks/{framework_id}/soa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Statement Of Applicability
+         * @description Exports the framework's statement of applicability as JSON or CSV.
+         */
+        get: operations["statement_of_applicability_api_compliance_frameworks__framework_id__soa_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/compliance/registry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Registry Status
+         * @description Returns the active SCF registry: source (workbook or built-in baseline), release and counts.
+         */
+        get: operations["registry_status_api_compliance_registry_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/findings": {
         parameters: {
             query?: never;
@@ -654,6 +1006,182 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/scans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Runs
+         * @description Lists the team's scan runs and imports, newest first.
+         */
+        get: operations["list_runs_api_scans_get"];
+        put?: never;
+        /**
+         * Launch Scan
+         * @description Launches a scan of a target; the run is queued and its progress can be followed.
+         */
+        post: operations["launch_scan_api_scans_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/scans/external": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * External Scan
+         * @description Creates a run for a scanner that runs elsewhere and a signed, single-use callback for its report.
+         */
+        post: operations["external_scan_api_scans_external_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/scans/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run
+         * @description Shows a scan run with its jobs and sub-jobs (states, exit codes, failure reasons).
+         */
+        get: operations["get_run_api_scans__run_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/scans/{run_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Run
+         * @description Cancels a run: queued jobs never start, running tools are stopped.
+         */
+        post: operations["cancel_run_api_scans__run_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/scans/{run_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run Events
+         * @description Streams a run's progress as server-sent events until it finishes.
+         */
+        get: operations["run_events_api_scans__run_id__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/scans/{run_id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Run Status
+         * @description Answers a run's state and progress from the cache (cheap enough to poll every second).
+         */
+        get: operations["run_status_api_scans__run_id__status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Targets
+         * @description Lists the team's scan targets.
+         */
+        get: operations["list_targets_api_targets_get"];
+        put?: never;
+        /**
+         * Create Target
+         * @description Creates a scan target after checking every tool can scan it (allow-lists included).
+         */
+        post: operations["create_target_api_targets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/targets/{target_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Target
+         * @description Shows one scan target.
+         */
+        get: operations["get_target_api_targets__target_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Target
+         * @description Deletes a scan target (its findings stay).
+         */
+        delete: operations["delete_target_api_targets__target_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Target
+         * @description Changes a scan target or its schedule.
+         */
+        patch: operations["update_target_api_targets__target_id__patch"];
         trace?: never;
     };
     "/api/teams": {
@@ -886,7 +1414,7 @@ export interface components {
             /** Name */
             name: string;
             /** Permissions */
-            permissions: string[];
+            permissions: ("assets:read" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read")[];
         };
         /** ApiTokenCreated */
         ApiTokenCreated: {
@@ -951,6 +1479,20 @@ export interface components {
             /** Team Id */
             team_id: string;
         };
+        /** AssetOut */
+        AssetOut: {
+            /** Asset Id */
+            asset_id: string;
+            /** Component Count */
+            component_count: number;
+            /** Run Id */
+            run_id: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
         /** AssigneeChange */
         AssigneeChange: {
             /** Assignee */
@@ -995,6 +1537,60 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** AwsAccountCreate */
+        AwsAccountCreate: {
+            /** Access Key Id */
+            access_key_id?: string | null;
+            /** Account Id */
+            account_id: string;
+            auth_method: components["schemas"]["AwsAuthMethod"];
+            /**
+             * External Id
+             * @description Required with auth_method=role
+             */
+            external_id?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            provider: "aws";
+            /** Regions */
+            regions?: string[];
+            /** Role Arn */
+            role_arn?: string | null;
+            /** Secret Access Key */
+            secret_access_key?: string | null;
+            /** Session Token */
+            session_token?: string | null;
+        };
+        /**
+         * AwsAuthMethod
+         * @enum {string}
+         */
+        AwsAuthMethod: "role" | "access_keys";
+        /** AzureAccountCreate */
+        AzureAccountCreate: {
+            /** Client Id */
+            client_id: string;
+            /**
+             * Client Secret
+             * Format: password
+             */
+            client_secret: string;
+            /** Name */
+            name: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            provider: "azure";
+            /** Subscription Ids */
+            subscription_ids: string[];
+            /** Tenant Id */
+            tenant_id: string;
+        };
         /** Body_import_report_api_findings_import_post */
         Body_import_report_api_findings_import_post: {
             /**
@@ -1037,6 +1633,160 @@ export interface components {
          * @enum {string}
          */
         CheckResult: "fail" | "pass" | "manual";
+        /** ClearOverride */
+        ClearOverride: {
+            /** Reason */
+            reason: string;
+        };
+        /** CloudAccountOut */
+        CloudAccountOut: {
+            /** Auth Method */
+            auth_method: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Has Credentials */
+            has_credentials: boolean;
+            /** Id */
+            id: string;
+            /** Identifiers */
+            identifiers: {
+                [key: string]: unknown;
+            };
+            last_test?: components["schemas"]["ConnectionTest"] | null;
+            /** Name */
+            name: string;
+            provider: components["schemas"]["CloudProvider"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** CloudAccountUpdate */
+        CloudAccountUpdate: {
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Name */
+            name?: string | null;
+        };
+        /**
+         * CloudProvider
+         * @enum {string}
+         */
+        CloudProvider: "aws" | "gcp" | "azure";
+        /** ComponentOut */
+        ComponentOut: {
+            /** Asset Id */
+            asset_id: string;
+            /** Id */
+            id: string;
+            /**
+             * Licenses
+             * @default []
+             */
+            licenses: string[];
+            /**
+             * Locations
+             * @default []
+             */
+            locations: string[];
+            /** Name */
+            name: string;
+            /** Purl */
+            purl?: string | null;
+            /** Type */
+            type?: string | null;
+            /** Version */
+            version?: string | null;
+        };
+        /** ComponentPage */
+        ComponentPage: {
+            /** Items */
+            items: components["schemas"]["ComponentOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** ConnectionTest */
+        ConnectionTest: {
+            /**
+             * Checked At
+             * Format: date-time
+             */
+            checked_at: string;
+            /** Duration Ms */
+            duration_ms?: number | null;
+            /** Identity */
+            identity?: string | null;
+            /** Ok */
+            ok: boolean;
+            /** Reason */
+            reason: string;
+        };
+        /**
+         * ControlStatus
+         * @enum {string}
+         */
+        ControlStatus: "not_assessed" | "implemented" | "partially_implemented" | "not_implemented" | "not_applicable";
+        /**
+         * DriftKind
+         * @enum {string}
+         */
+        DriftKind: "control_regression" | "evidence_expired" | "score_below_threshold" | "score_above_threshold";
+        /** EvidenceLink */
+        EvidenceLink: {
+            /** Expires At */
+            expires_at?: string | null;
+            /** Title */
+            title: string;
+            /** Url */
+            url?: string | null;
+        };
+        /** ExternalScanIn */
+        ExternalScanIn: {
+            /**
+             * Complete
+             * @default true
+             */
+            complete: boolean;
+            /**
+             * Scope
+             * @description What the external scanner scans
+             */
+            scope: string;
+            /** Tool */
+            tool: string;
+            /**
+             * Ttl Minutes
+             * @default 360
+             */
+            ttl_minutes: number;
+        };
+        /** ExternalScanOut */
+        ExternalScanOut: {
+            /** Callback Path */
+            callback_path: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Run Id */
+            run_id: string;
+            /** Signature Help */
+            signature_help: string;
+            /**
+             * Signing Key
+             * @description Shown once: HMAC key for this callback only
+             */
+            signing_key: string;
+        };
         /**
          * FindingCategory
          * @description Where a finding belongs: cloud posture, package vulnerabilities, or everything else.
@@ -1227,6 +1977,26 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** GcpAccountCreate */
+        GcpAccountCreate: {
+            /** Name */
+            name: string;
+            /** Organization Id */
+            organization_id?: string | null;
+            /** Project Ids */
+            project_ids?: string[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            provider: "gcp";
+            /**
+             * Service Account Key
+             * Format: password
+             * @description The service account's JSON key file content
+             */
+            service_account_key: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -1327,6 +2097,21 @@ export interface components {
             role: "team_admin" | "analyst" | "viewer";
             /** Team Id */
             team_id: string;
+        };
+        /** JobOut */
+        JobOut: {
+            /** Finished At */
+            finished_at?: string | null;
+            /** Job Id */
+            job_id: string;
+            /** Started At */
+            started_at?: string | null;
+            /** State */
+            state: string;
+            /** Sub Job Count */
+            sub_job_count: number;
+            /** Tool */
+            tool: string;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -1481,6 +2266,21 @@ export interface components {
             open: boolean;
         };
         /**
+         * RequirementAnswer
+         * @description Status of one framework requirement; applied to every SCF control it maps to.
+         */
+        RequirementAnswer: {
+            /** Evidence */
+            evidence?: components["schemas"]["EvidenceLink"][];
+            /** Owner */
+            owner?: string | null;
+            /** Reason */
+            reason: string;
+            /** Requirement Id */
+            requirement_id: string;
+            status: components["schemas"]["ControlStatus"];
+        };
+        /**
          * Role
          * @enum {string}
          */
@@ -1492,6 +2292,163 @@ export interface components {
              * @enum {string}
              */
             role: "team_admin" | "analyst" | "viewer";
+        };
+        /** RunDetail */
+        RunDetail: {
+            /**
+             * Counts
+             * @default {}
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error?: string | null;
+            /** Finished At */
+            finished_at?: string | null;
+            /**
+             * Jobs
+             * @default []
+             */
+            jobs: components["schemas"]["JobOut"][];
+            /** Kind */
+            kind: string;
+            /** Progress */
+            progress?: {
+                [key: string]: number;
+            } | null;
+            /** Requested By */
+            requested_by: string;
+            /** Run Id */
+            run_id: string;
+            /** Scope Key */
+            scope_key?: string | null;
+            /** Started At */
+            started_at?: string | null;
+            /** State */
+            state: string;
+            /**
+             * Sub Jobs
+             * @default []
+             */
+            sub_jobs: components["schemas"]["SubJobOut"][];
+            /**
+             * Target
+             * @default {}
+             */
+            target: {
+                [key: string]: unknown;
+            };
+            /** Tools */
+            tools: string[];
+            /** Trigger */
+            trigger?: string | null;
+        };
+        /** RunOut */
+        RunOut: {
+            /**
+             * Counts
+             * @default {}
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error?: string | null;
+            /** Finished At */
+            finished_at?: string | null;
+            /** Kind */
+            kind: string;
+            /** Progress */
+            progress?: {
+                [key: string]: number;
+            } | null;
+            /** Requested By */
+            requested_by: string;
+            /** Run Id */
+            run_id: string;
+            /** Scope Key */
+            scope_key?: string | null;
+            /** Started At */
+            started_at?: string | null;
+            /** State */
+            state: string;
+            /**
+             * Target
+             * @default {}
+             */
+            target: {
+                [key: string]: unknown;
+            };
+            /** Tools */
+            tools: string[];
+            /** Trigger */
+            trigger?: string | null;
+        };
+        /** RunStatus */
+        RunStatus: {
+            /** Progress */
+            progress: {
+                [key: string]: number;
+            };
+            /** Run Id */
+            run_id: string;
+            /** State */
+            state: string;
+            /** Sub Jobs */
+            sub_jobs: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** ScanLaunch */
+        ScanLaunch: {
+            /** Target Id */
+            target_id: string;
+            /**
+             * Tools
+             * @description Default: the target's tools
+             */
+            tools?: string[] | null;
+        };
+        /** ScheduleIn */
+        ScheduleIn: {
+            /**
+             * Cron
+             * @description Five-field cron expression, e.g. '0 3 * * *'
+             */
+            cron: string;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Timezone
+             * @description IANA time zone the cron is read in
+             * @default UTC
+             */
+            timezone: string;
+        };
+        /** ScheduleOut */
+        ScheduleOut: {
+            /** Cron */
+            cron: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Next Run At */
+            next_run_at?: string | null;
+            /** Timezone */
+            timezone: string;
         };
         /** SessionOut */
         SessionOut: {
@@ -1533,6 +2490,58 @@ export interface components {
             /** Changed */
             changed: number;
         };
+        /**
+         * StatusOverride
+         * @description Manual status of a control, with the reason a reviewer will read.
+         */
+        StatusOverride: {
+            /** Evidence */
+            evidence?: components["schemas"]["EvidenceLink"][];
+            /** Owner */
+            owner?: string | null;
+            /** Reason */
+            reason: string;
+            status: components["schemas"]["ControlStatus"];
+        };
+        /** SubJobOut */
+        SubJobOut: {
+            /**
+             * Attempts
+             * @default 0
+             */
+            attempts: number;
+            /**
+             * Counts
+             * @default {}
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /** Duration S */
+            duration_s?: number | null;
+            /** Exit Code */
+            exit_code?: number | null;
+            /** Finished At */
+            finished_at?: string | null;
+            /** Job Id */
+            job_id: string;
+            /** Part */
+            part: string;
+            /** Reason */
+            reason?: string | null;
+            /** Started At */
+            started_at?: string | null;
+            /** State */
+            state: string;
+            /** Stderr Tail */
+            stderr_tail?: string | null;
+            /** Sub Job Id */
+            sub_job_id: string;
+            /** Task Id */
+            task_id?: string | null;
+            /** Tool */
+            tool: string;
+        };
         /** SuppressionRuleIn */
         SuppressionRuleIn: {
             /** Reason */
@@ -1571,6 +2580,81 @@ export interface components {
              * @default 0
              */
             suppressed_now: number;
+        };
+        /** TargetIn */
+        TargetIn: {
+            /** Cloud Account Id */
+            cloud_account_id?: string | null;
+            kind: components["schemas"]["TargetKind"];
+            /** Name */
+            name: string;
+            /** Options */
+            options?: {
+                [key: string]: string;
+            };
+            schedule?: components["schemas"]["ScheduleIn"] | null;
+            /**
+             * Tools
+             * @description Default: every tool for the kind
+             */
+            tools?: string[] | null;
+            /**
+             * Value
+             * @description Hosts/CIDRs, absolute path, image reference(s), URL, host:port, or account id
+             */
+            value: string;
+        };
+        /**
+         * TargetKind
+         * @enum {string}
+         */
+        TargetKind: "cloud_account" | "container_image" | "web_application" | "network" | "repository" | "tls_endpoint";
+        /** TargetOut */
+        TargetOut: {
+            /** Cloud Account Id */
+            cloud_account_id?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Id */
+            id: string;
+            kind: components["schemas"]["TargetKind"];
+            /** Last Scan Run Id */
+            last_scan_run_id?: string | null;
+            /** Name */
+            name: string;
+            /** Options */
+            options: {
+                [key: string]: string;
+            };
+            schedule?: components["schemas"]["ScheduleOut"] | null;
+            /** Tools */
+            tools: string[];
+            /** Value */
+            value: string;
+        };
+        /** TargetUpdate */
+        TargetUpdate: {
+            /**
+             * Clear Schedule
+             * @default false
+             */
+            clear_schedule: boolean;
+            /** Name */
+            name?: string | null;
+            /** Options */
+            options?: {
+                [key: string]: string;
+            } | null;
+            schedule?: components["schemas"]["ScheduleIn"] | null;
+            /** Tools */
+            tools?: string[] | null;
+            /** Value */
+            value?: string | null;
         };
         /** TeamCreate */
         TeamCreate: {
@@ -1672,6 +2756,75 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_assets_api_assets_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_components_api_assets_components_get: {
+        parameters: {
+            query?: {
+                q?: string | null;
+                asset?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComponentPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     team_events_api_audit_events_get: {
         parameters: {
             query?: {
@@ -2714,6 +3867,663 @@ export interface operations {
             };
         };
     };
+    list_cloud_accounts_api_cloud_accounts_get: {
+        parameters: {
+            query?: {
+                provider?: components["schemas"]["CloudProvider"] | null;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloudAccountOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_cloud_account_api_cloud_accounts_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AwsAccountCreate"] | components["schemas"]["GcpAccountCreate"] | components["schemas"]["AzureAccountCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloudAccountOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_cloud_account_api_cloud_accounts__account_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloudAccountOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_cloud_account_api_cloud_accounts__account_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_cloud_account_api_cloud_accounts__account_id__patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CloudAccountUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloudAccountOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    replace_cloud_account_credentials_api_cloud_accounts__account_id__credentials_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AwsAccountCreate"] | components["schemas"]["GcpAccountCreate"] | components["schemas"]["AzureAccountCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloudAccountOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    test_cloud_account_api_cloud_accounts__account_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTest"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    control_detail_api_compliance_controls__scf_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                scf_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_control_status_api_compliance_controls__scf_id__status_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                scf_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatusOverride"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    clear_control_status_api_compliance_controls__scf_id__status_clear_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                scf_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClearOverride"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    drift_timeline_api_compliance_drift_get: {
+        parameters: {
+            query?: {
+                kind?: components["schemas"]["DriftKind"] | null;
+                since?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_frameworks_api_compliance_frameworks_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    framework_detail_api_compliance_frameworks__framework_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                framework_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    answer_requirement_api_compliance_frameworks__framework_id__answers_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                framework_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequirementAnswer"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    requirement_equivalents_api_compliance_frameworks__framework_id__equivalents_get: {
+        parameters: {
+            query: {
+                requirement_id: string;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                framework_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    score_history_api_compliance_frameworks__framework_id__history_get: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                framework_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    statement_of_applicability_api_compliance_frameworks__framework_id__soa_get: {
+        parameters: {
+            query?: {
+                format?: "json" | "csv";
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                framework_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    registry_status_api_compliance_registry_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_findings_api_findings_get: {
         parameters: {
             query?: {
@@ -3110,6 +4920,421 @@ export interface operations {
                     "application/json": {
                         [key: string]: string;
                     };
+                };
+            };
+        };
+    };
+    list_runs_api_scans_get: {
+        parameters: {
+            query?: {
+                target_id?: string | null;
+                limit?: number;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    launch_scan_api_scans_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScanLaunch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    external_scan_api_scans_external_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExternalScanIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExternalScanOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_run_api_scans__run_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_run_api_scans__run_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_events_api_scans__run_id__events_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_status_api_scans__run_id__status_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunStatus"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_targets_api_targets_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_target_api_targets_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_target_api_targets__target_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                target_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_target_api_targets__target_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                target_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_target_api_targets__target_id__patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                target_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -12,3 +12,10 @@ export const keys = {
   audit: (team: string | null) => ["audit", team] as const,
   health: ["health"] as const,
 };
+
+export const moreKeys = {
+  targets: (team: string | null) => ["targets", team] as const,
+  scans: (team: string | null) => ["scans", team] as const,
+  compliance: (team: string | null) => ["compliance", team] as const,
+  assets: (team: string | null) => ["assets", team] as const,
+};

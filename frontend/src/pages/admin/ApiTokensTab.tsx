@@ -1,3 +1,4 @@
+import type { components } from "../../api/schema";
 import { useState, type FormEvent } from "react";
 import { useApiTokens, useCreateApiToken, useRevokeApiToken } from "../../api/hooks/auth";
 import type { ApiToken, ApiTokenCreated } from "../../api/types";
@@ -6,7 +7,7 @@ import { formatDate, timeAgo } from "../../components/format";
 import { Button, Card, ConfirmDialog, CopyField, EmptyState, Field, InlineError, QueryState } from "../../components/ui";
 
 /** Permissions an API token may hold (the backend refuses the others). */
-export const TOKEN_PERMISSIONS = [
+export const TOKEN_PERMISSIONS: components["schemas"]["ApiTokenCreate"]["permissions"] = [
   "findings:read", "findings:write", "findings:import", "scans:read", "scans:write",
   "targets:read", "targets:write", "compliance:read", "compliance:write", "assets:read", "teams:read",
 ];
@@ -16,7 +17,7 @@ export function ApiTokensTab() {
   const create = useCreateApiToken();
   const revoke = useRevokeApiToken();
   const [name, setName] = useState("");
-  const [permissions, setPermissions] = useState<string[]>(["findings:import", "findings:read"]);
+  const [permissions, setPermissions] = useState<typeof TOKEN_PERMISSIONS>(["findings:import", "findings:read"]);
   const [days, setDays] = useState(90);
   const [created, setCreated] = useState<ApiTokenCreated | null>(null);
   const [revoking, setRevoking] = useState<ApiToken | null>(null);

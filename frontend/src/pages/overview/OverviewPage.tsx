@@ -1,6 +1,12 @@
 import { Link } from "react-router-dom";
 import { Bar, BarChart, CartesianGrid, Cell, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { useFindingCounts, useFindingsPage } from "../../api/hooks/findings";
+import { useFramework, useFrameworks, useScoreHistory } from "../../api/hooks/compliance";
+import { useRuns } from "../../api/hooks/scans";
+import { useCan } from "../../app/AuthGate";
+import { Pill } from "../../components/badges";
+import { timeAgo } from "../../components/format";
+import { Area, AreaChart } from "recharts";
 import { SEVERITIES, type FindingCounts, type FindingStatus } from "../../api/types";
 import { useTheme } from "../../app/theme";
 import { SeverityBadge } from "../../components/badges";
@@ -125,7 +131,96 @@ function SlaBreaches() {
   );
 }
 
+function RecentScans() {
+  const runs = useRuns(undefined, 6);
+  const tone: Record<string, "good" | "bad" | "info" | "neutral"> = { succeeded: "good", failed: "bad", timed_out: "bad", running: "info" };
+  return (
+    <QueryState query={runs} isEmpty={(list) => list.length === 0} empty={<EmptyState title="No scans yet" icon="scans"><p><Link to="/scans">Add a target</Link> and run a scan.</p></EmptyState>}>
+      {(list) => (
+        <ul className="list">
+          {list.map((run) => (
+            <li key={run.run_id}>
+              <Link to={`/scans?run=${run.run_id}`} className="list-row">
+                <Pill tone={tone[run.state] ?? "neutral"}>{humanize(run.state)}</Pill>
+                <span className="list-main">
+                  <span className="list-title">{String(run.target?.name ?? run.scope_key ?? humanize(run.kind))}</span>
+                  <span className="list-sub">{run.tools.join(", ")}{run.error ? ` · ${run.error}` : ""}</span>
+                </span>
+                <span className="muted small nowrap">{timeAgo(run.started_at ?? run.created_at)}</span>
+              </Link>
+            </li>
+          ))}
+        </ul>
+      )}
+    </QueryState>
+  );
+}
+
+/** The framework with the most controls stands for the control catalogue on the Overview. */
+function useLeadFramework() {
+  const frameworks = useFrameworks();
+  const lead = frameworks.data?.frameworks.slice().sort((a, b) => b.control_count - a.control_count)[0];
+  return { frameworks, lead };
+}
+
+function TopFailingControls() {
+  const { frameworks, lead } = useLeadFramework();
+  const detail = useFramework(lead?.framework_id ?? null);
+  if (frameworks.isError) return <ErrorState error={frameworks.error} />;
+  if (frameworks.isPending || (lead && detail.isPending)) return <Skeleton rows={5} />;
+  if (detail.isError) return <ErrorState error={detail.error} />;
+  const controls = new Map<string, { scf_id: string; title: string; failing: number }>();
+  for (const requirement of detail.data?.requirements ?? []) {
+    for (const control of requirement.controls) {
+      if ((control.counts.failing ?? 0) > 0) controls.set(control.scf_id, { scf_id: control.scf_id, title: control.title, failing: control.counts.failing ?? 0 });
+    }
+  }
+  const top = [...controls.values()].sort((a, b) => b.failing - a.failing).slice(0, 6);
+  if (!top.length) return <EmptyState title="No failing controls" icon="check" />;
+  const max = top[0].failing;
+  return (
+    <ul className="hbars hbars-wide">
+      {top.map((control) => (
+        <li key={control.scf_id}>
+          <Link to={`/compliance?framework=${lead!.framework_id}`} className="hbar-label" title={control.title}><code>{control.scf_id}</code> {control.title}</Link>
+          <span className="hbar-track"><span className="hbar-fill hbar-bad" style={{ width: `${(100 * control.failing) / max}%` }} /></span>
+          <span className="hbar-value">{control.failing}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function ComplianceTrend() {
+  const { frameworks, lead } = useLeadFramework();
+  const history = useScoreHistory(lead?.framework_id ?? null, 90);
+  const colors = useChartColors();
+  if (frameworks.isPending || (lead && history.isPending)) return <Skeleton rows={4} />;
+  if (frameworks.isError || history.isError) return <ErrorState error={frameworks.error ?? history.error} />;
+  const points = [...(history.data ?? [])].sort((a, b) => a.at.localeCompare(b.at)).map((p) => ({ day: formatDate(p.at), score: Math.round(p.score <= 1 ? p.score * 100 : p.score), satisfied: p.satisfied }));
+  return (
+    <div>
+      <p className="muted small">{lead?.name}: requirements satisfied over the last 90 days</p>
+      {points.length < 2 ? <EmptyState title="Not enough history yet" icon="clock"><p>The trend fills in as scans and triage change the score.</p></EmptyState> : (
+        <div className="chart" role="img" aria-label={`Compliance score trend for ${lead?.name}`}>
+          <ResponsiveContainer width="100%" height={200}>
+            <AreaChart data={points} margin={{ top: 8, right: 8, left: -12, bottom: 0 }}>
+              <CartesianGrid vertical={false} stroke={colors.grid} />
+              <XAxis dataKey="day" tick={{ fill: colors.axis, fontSize: 11 }} axisLine={false} tickLine={false} minTickGap={24} />
+              <YAxis allowDecimals={false} tick={{ fill: colors.axis, fontSize: 11 }} axisLine={false} tickLine={false} />
+              <Tooltip contentStyle={{ background: colors.tooltip, border: `1px solid ${colors.grid}`, borderRadius: 8, color: colors.text }} />
+              <Area type="stepAfter" dataKey="satisfied" name="Satisfied requirements" stroke="#6366f1" fill="#6366f1" fillOpacity={0.15} strokeWidth={2} isAnimationActive={false} />
+            </AreaChart>
+          </ResponsiveContainer>
+        </div>
+      )}
+    </div>
+  );
+}
+
 export default function OverviewPage() {
+  const canCompliance = useCan("compliance:read");
+  const canScans = useCan("scans:read");
   const active = useFindingCounts({ status: ACTIVE });
   const all = useFindingCounts({});
   const passed = useFindingCounts({ result: "pass" });
@@ -172,6 +267,21 @@ export default function OverviewPage() {
           <Card title="Active findings by scanner" id="tools">
             {active.isPending ? <Skeleton rows={4} /> : active.data && <ToolBars counts={active.data} />}
           </Card>
+          {canCompliance && (
+            <Card title="Top failing controls" id="controls" className="card-wide" actions={<Link to="/compliance" className="link small">Compliance</Link>}>
+              <TopFailingControls />
+            </Card>
+          )}
+          {canScans && (
+            <Card title="Recent scans" id="scans" actions={<Link to="/scans" className="link small">All scans</Link>}>
+              <RecentScans />
+            </Card>
+          )}
+          {canCompliance && (
+            <Card title="Compliance trend" id="trend" className="card-full">
+              <ComplianceTrend />
+            </Card>
+          )}
         </div>
       )}
     </div>

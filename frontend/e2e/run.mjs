@@ -1,0 +1,328 @@
+// End-to-end: the real backend in embedded mode, the production build, Debian's Chromium.
+// register first admin → enable MFA (TOTP computed from the secret the UI shows) → sign out →
+// sign in with TOTP → import a real scanner report → add a directory and a localhost network
+// target → scan both and watch them finish → triage a finding as false positive → see the
+// compliance counts change → sign in with a recovery code → sign out.
+// Screenshots of every main page go to artifacts/screenshots/.
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import * as OTPAuth from "otpauth";
+import { launchChromium, REPO, startBackend } from "./server.mjs";
+
+const SHOTS = join(REPO, "artifacts/screenshots");
+const SCANS = process.env.CSPM_SCANS_DIR ?? join(REPO, "../shared/scans");
+const EMAIL = "ada@example.com";
+const PASSWORD = "correct horse battery staple 42";
+const TIMEOUT = 30_000;
+
+mkdirSync(SHOTS, { recursive: true });
+const steps = [];
+let page;
+
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+}
+
+async function step(name, fn) {
+  const started = Date.now();
+  process.stdout.write(`• ${name} … `);
+  await fn();
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  steps.push({ name, seconds });
+  console.log(`ok (${seconds}s)`);
+}
+
+async function shot(name) {
+  await page.waitForLoadState("networkidle").catch(() => {});
+  await page.waitForTimeout(250); // let charts finish their first layout
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+}
+
+let lastCode = null;
+/** A TOTP code for `secret`, never the one used last (the backend refuses a replayed code). */
+async function totp(secret) {
+  const generator = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: "SHA1" });
+  for (;;) {
+    const remaining = 30 - (Math.floor(Date.now() / 1000) % 30);
+    const code = generator.generate();
+    if (code !== lastCode && remaining > 3) {
+      lastCode = code;
+      return code;
+    }
+    await new Promise((r) => setTimeout(r, remaining * 1000 + 200));
+  }
+}
+
+async function apiAs(base, path, init = {}) {
+  const session = JSON.parse(await page.evaluate(() => localStorage.getItem("cspm.session")));
+  const team = await page.evaluate(() => localStorage.getItem("cspm.team"));
+  const response = await fetch(`${base}${path}`, {
+    ...init,
+    headers: { Authorization: `Bearer ${session.accessToken}`, "X-Team-ID": team, ...(init.headers ?? {}) },
+  });
+  if (!response.ok) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
+  return response.json();
+}
+
+async function signIn(base, secret, { recoveryCode } = {}) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel("E-mail").fill(EMAIL);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Two-factor authentication" }).waitFor();
+  if (recoveryCode) {
+    await page.getByRole("button", { name: /Use a recovery code/ }).click();
+    await page.getByLabel("Recovery code").fill(recoveryCode);
+  } else {
+    await page.getByLabel("Authentication code").fill(await totp(secret));
+  }
+  await page.getByRole("button", { name: "Verify" }).click();
+  await page.getByRole("heading", { name: "Overview", exact: true }).waitFor();
+}
+
+async function signOut() {
+  await page.locator(".user-button").click();
+  await page.getByRole("menuitem", { name: "Sign out" }).click();
+  await page.getByRole("heading", { name: "Sign in", exact: true }).waitFor();
+}
+
+async function waitForRun(label) {
+  const drawer = page.getByRole("dialog");
+  await drawer.waitFor();
+  await drawer.locator(".drawer-title").getByText(/Succeeded|Failed|Timed out|Cancelled/).waitFor({ timeout: 180_000 });
+  const state = (await drawer.locator(".drawer-title .pill").first().innerText()).trim();
+  console.log(`\n    ${label}: ${state}`);
+  return state;
+}
+
+const backend = await startBackend({ label: "e2e" });
+const browser = await launchChromium(chromium);
+const errors = [];
+let failed = false;
+try {
+  page = await browser.context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error" && !/status of 4\d\d/.test(message.text())) errors.push(`console: ${message.text()}`);
+  });
+  const base = backend.url;
+  let secret = "";
+  let recoveryCodes = [];
+
+  await step("first run: register the first admin", async () => {
+    await page.goto(base);
+    await page.getByRole("heading", { name: "Set up your platform" }).waitFor();
+    await page.getByLabel("Your name").fill("Ada Lovelace");
+    await page.getByLabel("E-mail").fill(EMAIL);
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByLabel("Confirm password").fill(PASSWORD);
+    await shot("01-setup");
+    await page.getByRole("button", { name: "Create administrator account" }).click();
+    await page.getByRole("heading", { name: "Create your first team" }).waitFor();
+    await page.getByLabel("Team name").fill("Platform security");
+    await page.getByRole("button", { name: "Create team" }).click();
+    await page.getByRole("heading", { name: "Overview", exact: true }).waitFor();
+    await page.getByText("No active findings").first().waitFor();
+    await shot("02-overview-empty");
+  });
+
+  await step("enable MFA with the secret the UI shows", async () => {
+    await page.getByRole("link", { name: "My account" }).click();
+    await page.getByRole("button", { name: "Enable two-factor" }).click();
+    secret = (await page.getByLabel("TOTP secret").innerText()).trim();
+    check(/^[A-Z2-7]{16,}$/.test(secret), `secret looks like base32 (${secret})`);
+    await page.getByLabel(/Enter the 6-digit code/).fill(await totp(secret));
+    await shot("03-account-mfa-enrol");
+    await page.getByRole("button", { name: "Activate" }).click();
+    await page.getByText("Save these recovery codes now.").waitFor();
+    recoveryCodes = (await page.getByRole("list", { name: "Recovery codes" }).locator("code").allInnerTexts()).map((c) => c.trim());
+    check(recoveryCodes.length >= 4, "recovery codes shown");
+    await shot("04-account-recovery-codes");
+  });
+
+  await step("sign out, then sign in with password + TOTP", async () => {
+    await signOut();
+    await shot("05-login");
+    await signIn(base, secret);
+    const me = await apiAs(base, "/api/auth/me");
+    check(me.mfa_enabled === true, "MFA enabled on the account");
+  });
+
+  await step("import a real Prowler report through the UI", async () => {
+    await page.getByRole("link", { name: "Findings", exact: true }).click();
+    await page.getByRole("heading", { name: "Findings", exact: true }).waitFor();
+    await page.getByRole("button", { name: "Import report" }).first().click();
+    await page.getByLabel("Report file").setInputFiles(join(SCANS, "prowler/prowler_5.46_aws_moto_s3_iam.ocsf.json"));
+    await page.getByLabel("Tool").selectOption("prowler");
+    await page.getByLabel(/Scope/).fill("aws:123456789012");
+    await page.getByRole("dialog").getByRole("button", { name: "Import" }).click();
+    await page.getByText(/report imported into scope/).waitFor();
+    const parsed = Number(await page.locator(".stat-row div", { hasText: "Parsed" }).locator("dd").innerText());
+    check(parsed === 37, `37 Prowler results parsed (got ${parsed})`);
+    await page.getByRole("button", { name: "Done" }).click();
+    await page.locator(".data-table tbody tr[data-index]").first().waitFor();
+  });
+
+  const repo = mkdtempSync(join(tmpdir(), "cspm-e2e-repo-"));
+  writeFileSync(join(repo, "requirements.txt"), "requests==2.19.0\nurllib3==1.26.3\n");
+  writeFileSync(join(repo, "Dockerfile"), "FROM ubuntu:latest\nUSER root\n");
+
+  await step("add a directory target and a localhost network target", async () => {
+    await page.getByRole("link", { name: "Scans", exact: true }).click();
+    await page.getByRole("heading", { name: "Scans", exact: true }).waitFor();
+    for (const [kind, name, value, ports] of [["repository", "Service checkout", repo, null], ["network", "Localhost", "127.0.0.1", String(backend.port)]]) {
+      await page.getByRole("button", { name: "Add target" }).first().click();
+      const dialog = page.getByRole("dialog");
+      await dialog.getByLabel("Kind").selectOption(kind);
+      await dialog.getByLabel("Name").fill(name);
+      await dialog.getByLabel(kind === "repository" ? "Path" : "Value").fill(value);
+      if (ports) await dialog.getByLabel(/Ports/).fill(ports);
+      await dialog.getByRole("button", { name: "Add target" }).click();
+      await dialog.waitFor({ state: "detached" });
+      await page.getByRole("cell", { name: new RegExp(name) }).first().waitFor();
+    }
+  });
+
+  await step("scan the directory and localhost; watch both finish", async () => {
+    await page.getByRole("button", { name: "Scan Service checkout" }).click();
+    const repoState = await waitForRun("directory scan");
+    await page.getByRole("dialog").getByText("syft").first().waitFor();
+    const syftOk = await page.getByRole("dialog").locator(".job", { hasText: "syft" }).getByText("Succeeded").count();
+    check(syftOk === 1, "the syft job succeeded");
+    check(["Succeeded", "Failed"].includes(repoState), `directory scan finished (${repoState})`);
+    await shot("07-scan-run-directory");
+    await page.keyboard.press("Escape");
+    await page.getByRole("button", { name: "Scan Localhost" }).click();
+    const netState = await waitForRun("network scan");
+    check(netState === "Succeeded", `network scan succeeded (${netState})`);
+    await page.keyboard.press("Escape");
+    await shot("06-scans");
+  });
+
+  // Pick a finding whose false-positive triage must change a requirement's status: a
+  // not-satisfied requirement whose failing controls rest on that one finding only.
+  const frameworks = (await apiAs(base, "/api/compliance/frameworks")).frameworks;
+  let target = null;
+  for (const framework of frameworks) {
+    const detail = await apiAs(base, `/api/compliance/frameworks/${framework.framework_id}`);
+    for (const requirement of detail.requirements) {
+      if (requirement.status !== "not_satisfied") continue;
+      const keys = new Set(requirement.controls.flatMap((control) => control.failing_findings));
+      const failingControls = requirement.controls.filter((control) => control.status === "not_implemented");
+      if (keys.size === 1 && failingControls.every((control) => control.counts.failing === 1 && !control.override)) {
+        const control = await apiAs(base, `/api/compliance/controls/${failingControls[0].scf_id}`);
+        const finding = control.findings.find((item) => item.dedup_key === [...keys][0]);
+        if (finding && finding.status === "open") target = { framework, finding };
+      }
+      if (target) break;
+    }
+    if (target) break;
+  }
+  check(target, "a requirement that rests on a single finding");
+
+  let before = 0;
+  await step(`see the compliance counts of ${target.framework.name}`, async () => {
+    await page.getByRole("link", { name: "Compliance", exact: true }).click();
+    await page.getByRole("heading", { name: "Compliance", exact: true }).waitFor();
+    const card = page.locator(".framework-card", { hasText: target.framework.name });
+    const expected = target.framework.counts.not_satisfied;
+    const deadline = Date.now() + 15_000;
+    do {
+      before = parseInt(await card.getByTestId("not-satisfied").innerText(), 10);
+      if (before === expected) break;
+      await page.waitForTimeout(500);
+    } while (Date.now() < deadline);
+    check(before === expected, `UI shows the API's not-satisfied count (${before} vs ${expected})`);
+    await shot("08-compliance");
+  });
+
+  await step("triage the finding as false positive from the findings drawer", async () => {
+    await page.goto(`${base}/findings?q=${encodeURIComponent(target.finding.rule_id)}`);
+    const row = page.locator(".data-table tbody tr[data-index]", { hasText: target.finding.title.slice(0, 40) }).first();
+    await row.click();
+    const drawer = page.getByRole("dialog");
+    await drawer.getByRole("heading", { name: target.finding.title }).waitFor();
+    await drawer.getByText("Evidence").or(drawer.getByText("History")).first().waitFor();
+    await shot("09-finding-drawer");
+    await drawer.getByRole("button", { name: "False positive" }).click();
+    const modal = page.getByRole("dialog", { name: /Mark as false positive/ });
+    await modal.getByLabel("Reason").fill("Test fixture bucket, not a production resource");
+    await modal.getByRole("button", { name: "Mark as false positive" }).click();
+    await page.getByText(/1 finding updated: mark as false positive/).waitFor();
+    await page.locator(".drawer").getByText("False positive", { exact: true }).first().waitFor();
+    await page.locator(".drawer").getByText("Test fixture bucket, not a production resource").waitFor();
+    await page.keyboard.press("Escape");
+  });
+
+  await step("the compliance counts changed", async () => {
+    await page.getByRole("link", { name: "Compliance", exact: true }).click();
+    const card = page.locator(".framework-card", { hasText: target.framework.name });
+    const deadline = Date.now() + 20_000;
+    let after = before;
+    while (Date.now() < deadline) {
+      after = parseInt(await card.getByTestId("not-satisfied").innerText(), 10);
+      if (after < before) break;
+      await page.waitForTimeout(1000);
+      await page.reload();
+    }
+    check(after < before, `not-satisfied requirements went down (${before} → ${after})`);
+    console.log(`\n    ${target.framework.name}: not satisfied ${before} → ${after}`);
+    await card.click();
+    await page.getByTestId("framework-score").waitFor();
+    await shot("10-compliance-framework");
+  });
+
+  await step("screenshots of the other pages (overview, findings, assets, admin, dark mode)", async () => {
+    await page.getByRole("link", { name: "Overview", exact: true }).click();
+    await page.getByRole("heading", { name: "Overview", exact: true }).waitFor();
+    await page.locator(".score-ring").waitFor();
+    await shot("11-overview");
+    await page.getByRole("link", { name: "Findings", exact: true }).click();
+    await page.locator(".data-table tbody tr[data-index]").first().waitFor();
+    await shot("12-findings");
+    await page.getByRole("link", { name: "Assets & SBOM" }).click();
+    await page.getByText("urllib3").first().waitFor();
+    await shot("13-assets");
+    await page.getByRole("link", { name: "Administration" }).click();
+    await page.getByRole("tab", { name: "System health" }).click();
+    await page.getByText("routes:findings").waitFor();
+    await shot("14-admin-health");
+    await page.getByRole("tab", { name: "Audit log" }).click();
+    await page.locator(".simple-table tbody tr").first().waitFor();
+    await shot("15-admin-audit");
+    await page.getByRole("button", { name: "Switch to dark theme" }).click();
+    await page.getByRole("link", { name: "Overview", exact: true }).click();
+    await page.locator(".score-ring").waitFor();
+    await shot("16-overview-dark");
+    await page.getByRole("link", { name: "Findings", exact: true }).click();
+    await page.locator(".data-table tbody tr[data-index]").first().waitFor();
+    await shot("17-findings-dark");
+    await page.getByRole("button", { name: "Switch to light theme" }).click();
+  });
+
+  await step("sign out, sign in with a recovery code, sign out again", async () => {
+    await signOut();
+    await signIn(base, secret, { recoveryCode: recoveryCodes[0] });
+    const session = await page.evaluate(() => localStorage.getItem("cspm.session"));
+    await signOut();
+    const old = JSON.parse(session).accessToken;
+    const after = await fetch(`${base}/api/auth/me`, { headers: { Authorization: `Bearer ${old}` } });
+    check(after.status === 401, `the signed-out session's token is refused (${after.status})`);
+  });
+
+  check(errors.length === 0, `no browser errors:\n${errors.join("\n")}`);
+} catch (error) {
+  failed = true;
+  console.error(`\nFAILED: ${error.stack ?? error}`);
+  if (page) await page.screenshot({ path: join(SHOTS, "failure.png") }).catch(() => {});
+  if (errors.length) console.error(errors.join("\n"));
+  console.error(`--- backend log (tail) ---\n${backend.logs().slice(-3000)}`);
+} finally {
+  await browser.close().catch(() => {});
+  await backend.stop();
+}
+console.log(`\n${steps.length} steps passed${failed ? ", then a failure" : ""}; screenshots in ${SHOTS}`);
+process.exit(failed ? 1 : 0);
