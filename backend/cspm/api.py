@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRouter
@@ -59,11 +60,11 @@ def index_modules() -> list[str]:
 AUTH_DEPENDENCY = "cspm.auth.dependencies:authenticated"
 
 
-def _authentication_dependency() -> object | None:
+def _authentication_dependency() -> Callable[..., Any] | None:
     module_name, attribute = AUTH_DEPENDENCY.split(":")
     try:
         return getattr(importlib.import_module(module_name), attribute)
-    except Exception:  # noqa: BLE001 - reported below; private routes are then not mounted
+    except Exception:  # reported below; private routes are then not mounted
         logger.exception("authentication module failed to import")
         return None
 
@@ -83,7 +84,7 @@ def register_all_routes(app: FastAPI, monitor: SystemIntegrityMonitor,
             router: APIRouter = importlib.import_module(module.import_path).router
             dependencies = [] if module.public else [Depends(authenticated)]
             app.include_router(router, prefix=module.prefix, dependencies=dependencies)
-        except Exception as exc:  # noqa: BLE001 - one broken module must not take the platform down
+        except Exception as exc:  # one broken module must not take the platform down
             logger.exception("route module failed", extra={"route_module": module.name})
             monitor.down(component, "failed", f"{module.name} routes unavailable: {type(exc).__name__}: {exc}")
             continue

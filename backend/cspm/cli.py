@@ -66,7 +66,7 @@ def serve(
     if worker and embedded is not None and _redis_answers(settings) and not settings.celery_always_in_process:
         worker_process = subprocess.Popen(
             [sys.executable, "-m", "cspm.cli", "worker", "--concurrency", "2"],
-            env={**os.environ, "MONGODB_URI": uri},
+            env={**os.environ, "MONGODB_URI": uri, "MONGODB_URI_IS_EMBEDDED": "true"},
         )
         # Stopped with the application, before the embedded server it uses: on SIGTERM uvicorn shuts
         # the app down and then re-raises the signal, so code after uvicorn.run() never runs.
@@ -247,7 +247,7 @@ async def _redis_failures(settings: CoreSettings) -> list[str]:
 
 def _docker_failure() -> list[str]:
     try:
-        import docker  # noqa: PLC0415
+        import docker  # type: ignore[import-untyped]  # noqa: PLC0415
 
         docker.from_env().ping()
     except Exception as exc:  # noqa: BLE001

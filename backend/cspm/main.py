@@ -14,12 +14,12 @@ from cspm.api import ROUTE_MODULES, RouteModule, register_all_routes
 from cspm.core.container import ServiceContainer
 from cspm.core.errors import install_error_handlers
 from cspm.core.jobs import load_job_modules
-from cspm.core.scheduler import UnifiedLifecycleScheduler
 from cspm.core.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from cspm.core.scheduler import UnifiedLifecycleScheduler
 from cspm.core.settings import CoreSettings, resolve_core_settings
 from cspm.web.spa import frontend_dist, mount_spa
 

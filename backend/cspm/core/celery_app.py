@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from celery import Celery, Task, signals
+from celery import Celery, Task, signals  # type: ignore[import-untyped]
 from kombu import Queue
 
 from cspm.core.jobs import JOBS, QUEUES, JobSpec, load_job_modules
@@ -142,22 +142,22 @@ def prepare_worker_metrics(settings: CoreSettings) -> Path | None:
     else:
         directory = Path(tempfile.mkdtemp(prefix="cspm-worker-metrics-"))
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
-    values = sys.modules.get("prometheus_client.values")
-    if values is not None:
+    if "prometheus_client.values" in sys.modules:
         # Imported earlier (a CLI module): the value class is chosen at import, so choose again.
-        values.ValueClass = values.get_value_class()
+        from prometheus_client import values  # noqa: PLC0415
+
+        values.ValueClass = values.get_value_class()  # type: ignore[attr-defined]
     return directory
 
 
-def start_worker_metrics_server(settings: CoreSettings) -> None:
+def start_worker_metrics_server(settings: CoreSettings, port: int) -> None:
     from prometheus_client import CollectorRegistry, start_http_server  # noqa: PLC0415 - after prepare_worker_metrics
     from prometheus_client.multiprocess import MultiProcessCollector  # noqa: PLC0415
 
     registry = CollectorRegistry()
     MultiProcessCollector(registry)
-    start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host, registry=registry)
-    logger.info("worker metrics served", extra={"host": settings.worker_metrics_host,
-                                                "port": settings.worker_metrics_port})
+    start_http_server(port, addr=settings.worker_metrics_host, registry=registry)
+    logger.info("worker metrics served", extra={"host": settings.worker_metrics_host, "port": port})
 
 
 def install_worker_hooks(settings: CoreSettings) -> None:
@@ -165,7 +165,7 @@ def install_worker_hooks(settings: CoreSettings) -> None:
 
     def serve_metrics(**_: Any) -> None:
         if settings.worker_metrics_port is not None:
-            start_worker_metrics_server(settings)
+            start_worker_metrics_server(settings, settings.worker_metrics_port)
 
     def process_shutdown(pid: int | None = None, **_: Any) -> None:
         WorkerRuntime.shutdown_current()

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
 from fastapi import Request
 
 from cspm.core.container import ServiceContainer
-
-T = TypeVar("T")
 
 
 def get_container(request: Request) -> ServiceContainer:
     return request.app.state.container
 
 
-def service(cls: type[T]) -> Callable[[Request], Awaitable[T]]:
+def service[T](cls: type[T]) -> Callable[[Request], Awaitable[T]]:
     """Dependency that resolves `cls` from the container (built once, overridable in tests).
 
     Async on purpose: FastAPI runs sync dependencies on a thread pool, and building a

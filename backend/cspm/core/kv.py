@@ -44,7 +44,8 @@ class RedisStore:
         return cls(client, prefix)
 
     async def get(self, key: str) -> str | None:
-        return await self.client.get(self.prefix + key)
+        value = await self.client.get(self.prefix + key)
+        return value.decode() if isinstance(value, bytes) else value  # str: the client decodes responses
 
     async def set(self, key: str, value: str, ttl_seconds: int | None = None) -> None:
         await self.client.set(self.prefix + key, value, ex=ttl_seconds)

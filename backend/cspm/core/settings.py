@@ -12,7 +12,7 @@ import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -48,6 +48,10 @@ class CoreSettings(CSPMSettings):
     )
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     redis_key_prefix: str = "cspm:"
+    mongodb_uri_is_embedded: bool = Field(
+        default=False,
+        description="Set by `cspm serve` for the worker it starts: MONGODB_URI is its embedded stand-in "
+                    "(relaxed driver timeouts; reported as embedded).")
     data_dir: Path = Path("data")
     embedded_engine: EmbeddedEngine = EmbeddedEngine.SQLITE
     jwt_secret: SecretStr | None = None
@@ -179,10 +183,7 @@ class DatabaseNameSettings(CSPMSettings):
         return {key.upper(): value for key, value in self.model_dump().items() if value}
 
 
-S = TypeVar("S", bound=BaseSettings)
-
-
-def load(settings_class: type[S], **overrides: object) -> S:
+def load[S: BaseSettings](settings_class: type[S], **overrides: Any) -> S:
     """Instantiate a settings class; a validation failure becomes one line naming the variable."""
     try:
         return settings_class(**overrides)

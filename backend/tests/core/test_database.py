@@ -236,3 +236,19 @@ async def test_cross_module_reference_identity_is_unique_in_the_database(contain
     with pytest.raises(DuplicateKeyError):
         await stored.insert_one(dict(identity))
     await stored.insert_one({**identity, "relation": "other"})
+
+
+async def test_index_whose_definition_changed_is_rebuilt(fresh_manager):
+    from cspm.core.database.indexes import IndexSpec
+
+    plain = IndexSpec(Database.INTEGRATIONS, "sync_state", [("integration_id", 1)], "idx_sync_state")
+    unique = IndexSpec(Database.INTEGRATIONS, "sync_state", [("integration_id", 1)], "idx_sync_state", unique=True)
+    wider = IndexSpec(Database.INTEGRATIONS, "sync_state", [("integration_id", 1), ("team_id", 1)],
+                      "idx_sync_state", unique=True)
+    assert len((await IndexManagementService(fresh_manager, 180, [plain]).ensure_indexes()).created) == 1
+    assert len((await IndexManagementService(fresh_manager, 180, [unique]).ensure_indexes()).rebuilt) == 1
+    assert len((await IndexManagementService(fresh_manager, 180, [wider]).ensure_indexes()).rebuilt) == 1
+    info = await fresh_manager.db(Database.INTEGRATIONS)["sync_state"].index_information()
+    assert info["idx_sync_state"]["unique"] is True
+    assert info["idx_sync_state"]["key"] == [("integration_id", 1), ("team_id", 1)]
+    assert len((await IndexManagementService(fresh_manager, 180, [wider]).ensure_indexes()).unchanged) == 1

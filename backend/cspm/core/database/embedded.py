@@ -63,6 +63,7 @@ class EmbeddedMongoServer:
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
+        engine: SQLiteEngine | MemoryEngine
         if self.database_file is not None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             engine = SQLiteEngine(str(self.database_file), executor_workers=1)

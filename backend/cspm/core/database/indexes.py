@@ -88,7 +88,7 @@ def collect_domain_indexes(module_names: Iterable[str]) -> list[IndexSpec]:
                 continue  # a domain without a repository module of its own
             logger.exception("index declarations failed to import", extra={"index_module": module_name})
             continue
-        except Exception:  # noqa: BLE001 - its routes are reported down too; start-up goes on
+        except Exception:  # its routes are reported down too; start-up goes on
             logger.exception("index declarations failed to import", extra={"index_module": module_name})
             continue
         specs.extend(getattr(module, "INDEXES", ()))
@@ -126,9 +126,11 @@ class IndexManagementService:
             wanted_ttl = self.retention_days * DAY_SECONDS if spec.ttl_from_retention else None
             current = existing.get(spec.name)
             if current is not None:
-                if current.get("expireAfterSeconds") == wanted_ttl:
+                if _same_definition(current, spec, wanted_ttl):
                     report.unchanged.append(label)
                     continue
+                # Same name, other definition (retention changed, or the spec was edited): creating it
+                # over the old one would fail with an options conflict, so it is rebuilt.
                 await collection.drop_index(spec.name)
                 report.rebuilt.append(label)
             else:
@@ -138,3 +140,14 @@ class IndexManagementService:
                                                "indexes_rebuilt": len(report.rebuilt),
                                                "indexes_unchanged": len(report.unchanged)})
         return report
+
+
+def _direction(value: object) -> object:
+    return int(value) if isinstance(value, int | float) else value  # 1 / -1 (servers may say 1.0), "text", ...
+
+
+def _same_definition(current: dict, spec: IndexSpec, wanted_ttl: int | None) -> bool:
+    keys = [(name, _direction(direction)) for name, direction in current.get("key", [])]
+    return (keys == [(name, _direction(direction)) for name, direction in spec.keys]
+            and bool(current.get("unique", False)) == spec.unique
+            and current.get("expireAfterSeconds") == wanted_ttl)

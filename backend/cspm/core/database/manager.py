@@ -28,6 +28,20 @@ ClientFactory = Callable[[str], AsyncMongoClient]
 CROSS_MODULE_REFERENCES = "cross_module_references"
 
 
+def embedded_client_factory(uri: str) -> AsyncMongoClient:
+    """The embedded stand-in answers on a thread of this process and blocks while it writes a
+    large batch (seconds to minutes at a few thousand documents): with the usual timeouts the
+    driver's heartbeat would give up on it and cancel the very write it is waiting for."""
+    return AsyncMongoClient(
+        uri,
+        tz_aware=True,
+        serverSelectionTimeoutMS=120_000,
+        connectTimeoutMS=0,
+        socketTimeoutMS=None,
+        appname="offload-cspm-embedded",
+    )
+
+
 def default_client_factory(uri: str) -> AsyncMongoClient:
     return AsyncMongoClient(
         uri,
@@ -104,6 +118,7 @@ class CSPMDatabaseManager:
             return_document=True,
             projection={"_id": 1},
         )
+        assert result is not None  # an upsert returning the document after it always finds one
         return result["_id"]
 
     async def references_from(
