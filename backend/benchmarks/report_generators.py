@@ -28,10 +28,12 @@ PROWLER_STATUS_WEIGHTS = (70, 25, 5)
 _LOREM = ("A flaw was found in the way the library handles crafted input. A remote attacker could use this "
           "flaw to cause a denial of service or possibly execute arbitrary code with the privileges of the "
           "process using the library. ")
-_OS_PACKAGES: tuple[str, ...] = ("openssl", "libssl3", "zlib", "curl", "libcurl4", "glibc", "libxml2", "busybox", "expat",
-                "ncurses", "sqlite-libs", "krb5-libs", "libgcrypt", "gnutls", "freetype", "pcre2")
-_LANG_PACKAGES: tuple[str, ...] = ("requests", "urllib3", "django", "jinja2", "pyyaml", "cryptography", "lodash", "express",
-                  "log4j-core", "jackson-databind", "spring-core", "netty-codec", "golang.org/x/net")
+_OS_PACKAGES: tuple[str, ...] = (
+    "openssl", "libssl3", "zlib", "curl", "libcurl4", "glibc", "libxml2", "busybox", "expat", "ncurses", "sqlite-libs",
+    "krb5-libs", "libgcrypt", "gnutls", "freetype", "pcre2")
+_LANG_PACKAGES: tuple[str, ...] = (
+    "requests", "urllib3", "django", "jinja2", "pyyaml", "cryptography", "lodash", "express", "log4j-core",
+    "jackson-databind", "spring-core", "netty-codec", "golang.org/x/net")
 _PROWLER_CHECKS = (
     ("s3_bucket_default_encryption", "s3", "AwsS3Bucket", "Check if S3 buckets have default encryption (SSE) enabled"),
     ("s3_bucket_public_access", "s3", "AwsS3Bucket", "Ensure there are no S3 buckets open to Everyone or Any AWS user"),
