@@ -30,10 +30,12 @@ from cspm.compliance.repository import (
     HISTORY,
     LINKS,
     POSTURE_DB,
+    REFRESHES,
     STATES,
     ControlStateRepository,
     FindingLinkRepository,
     HistoryRepository,
+    TeamRefreshRepository,
     now,
 )
 from cspm.compliance.settings import ComplianceSettings
@@ -86,6 +88,7 @@ class AutonomousComplianceEngine:
         self.states = ControlStateRepository(posture[STATES])
         self.links = FindingLinkRepository(posture[LINKS])
         self.history = HistoryRepository(posture[HISTORY])
+        self.refreshes = TeamRefreshRepository(posture[REFRESHES])
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
@@ -282,7 +285,20 @@ class AutonomousComplianceEngine:
         for start in range(0, len(keys), CHUNK):
             affected |= await self._relink(team_id, keys[start:start + CHUNK], registry)
         await self.recompute(team_id, affected, registry=registry)
+        await self.refreshes.mark(team_id, now())
         return len(keys)
+
+    async def refresh_stale(self, *, older_than: datetime) -> list[str]:
+        """Recompute in full every team not fully recomputed since ``older_than`` (the watchdog's call)."""
+        refreshed: list[str] = []
+        for team_id in await self.states.teams():
+            last = await self.refreshes.last(team_id)
+            if last is not None and last.tzinfo is None:
+                last = last.replace(tzinfo=older_than.tzinfo)
+            if last is None or last < older_than:
+                await self.recompute_team(team_id)
+                refreshed.append(team_id)
+        return refreshed
 
     async def counts_by_control(self, team_id: str, scf_ids: Iterable[str]) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)

@@ -39,6 +39,7 @@ LINKS = "compliance_finding_links"
 HISTORY = "compliance_status_history"
 SNAPSHOTS = "compliance_snapshots"
 DRIFT = "compliance_drift_events"
+REFRESHES = "compliance_team_refreshes"
 
 ACTIVE_POINTER_ID = "active"
 IMPORT_LOCK_ID = "import-lock"
@@ -58,6 +59,7 @@ INDEXES: tuple[IndexSpec, ...] = (
               "idx_team_control_at"),
     IndexSpec(POSTURE_DB, SNAPSHOTS, [("team_id", ASCENDING), ("taken_at", DESCENDING)], "idx_team_taken_at"),
     IndexSpec(POSTURE_DB, DRIFT, [("team_id", ASCENDING), ("at", DESCENDING)], "idx_team_at"),
+    IndexSpec(POSTURE_DB, REFRESHES, [("team_id", ASCENDING)], "idx_team_refresh_unique", unique=True),
     IndexSpec(POSTURE_DB, DRIFT, [("team_id", ASCENDING), ("kind", ASCENDING), ("at", DESCENDING)],
               "idx_team_kind_at"),
 )
@@ -175,6 +177,17 @@ class ControlStateRepository(TeamScopedRepository):
     async def teams(self) -> list[str]:
         """Teams that have any posture (for the daily job, which then works team by team)."""
         return [team for team in await self.collection.distinct("team_id") if isinstance(team, str)]
+
+
+class TeamRefreshRepository(TeamScopedRepository):
+    """When each team's posture was last recomputed in full (the watchdog refreshes stale ones)."""
+
+    async def last(self, team_id: str) -> datetime | None:
+        document = await self.collection.find_one(self.scoped(team_id))
+        return document["refreshed_at"] if document else None
+
+    async def mark(self, team_id: str, moment: datetime) -> None:
+        await self.collection.update_one(self.scoped(team_id), {"$set": {"refreshed_at": moment}}, upsert=True)
 
 
 class FindingLinkRepository(TeamScopedRepository):

@@ -16,7 +16,7 @@ from typing import Any, Protocol, Self, TypeVar
 from cspm.api import index_modules
 from cspm.core.database.embedded import EmbeddedMongoServer
 from cspm.core.database.indexes import IndexManagementService, collect_domain_indexes
-from cspm.core.database.manager import CSPMDatabaseManager
+from cspm.core.database.manager import CSPMDatabaseManager, default_client_factory, embedded_client_factory
 from cspm.core.database.registry import DatabaseRegistry
 from cspm.core.events import EventHub
 from cspm.core.integrity import SystemIntegrityMonitor
@@ -78,11 +78,13 @@ class ServiceContainer:
             self.embedded_server = EmbeddedMongoServer(self.settings.embedded_engine, self.settings.data_dir)
             self.embedded_server.start()
             uri = self.embedded_server.uri
-        embedded = self.embedded_server is not None
+        embedded = self.embedded_server is not None or self.settings.mongodb_uri_is_embedded
         assert uri is not None
         if embedded:
             self.integrity.degraded("database", f"embedded ({self.settings.embedded_engine})", EMBEDDED_DB_IMPACT)
-        self._database = CSPMDatabaseManager(uri, self.registry, embedded=embedded)
+        self._database = CSPMDatabaseManager(
+            uri, self.registry, embedded=embedded,
+            client_factory=embedded_client_factory if embedded else default_client_factory)
         await self._database.connect()
         if not embedded:
             self.integrity.optimal("database", "mongodb")
@@ -118,7 +120,8 @@ class ServiceContainer:
         metrics = self.metrics
 
         async def worker_container() -> ServiceContainer:
-            worker = ServiceContainer(settings, database_names=database_names, metrics=metrics)
+            worker_settings = settings.model_copy(update={"mongodb_uri_is_embedded": self.database.embedded})
+            worker = ServiceContainer(worker_settings, database_names=database_names, metrics=metrics)
             # Its own monitor, unconnected to the metrics: the worker's view must not overwrite
             # this process's component gauges (it would report the embedded database as "mongodb").
             worker.integrity = SystemIntegrityMonitor()

@@ -38,22 +38,27 @@ STATE_OF_EXECUTION = {
 
 
 class CredentialSource:
-    """Where cloud-account targets get the environment and files their tool needs.
+    """What a cloud-account sub-job's tool gets from the cloud accounts module: the provider
+    options (account, role, regions) and the credentials, as environment and secret files.
 
-    Resolved from the cloud accounts module when a cloud target is scanned; kept behind
-    this small seam so the execution path does not import cloud SDKs for other targets.
+    The cloud accounts module is imported only when a cloud target is scanned, so the other
+    targets' scans never load the cloud SDKs.
     """
 
     def __init__(self, container: ServiceContainer) -> None:
         self.container = container
 
-    async def for_sub_job(self, team_id: str, sub_job: dict[str, Any]) -> tuple[dict[str, str], dict[str, bytes]]:
-        if sub_job["target_kind"] != TargetKind.CLOUD_ACCOUNT.value:
-            return {}, {}
+    async def resolve(self, team_id: str, sub_job: dict[str, Any]) -> tuple[Target, dict[str, str], dict[str, bytes]]:
+        target = Target(TargetKind(sub_job["target_kind"]), sub_job["target_value"], sub_job["target_options"])
+        if target.kind is not TargetKind.CLOUD_ACCOUNT:
+            return target, {}, {}
         from cspm.cloud_accounts.service import CloudAccountService  # noqa: PLC0415 - cloud SDKs only when needed
 
         accounts = self.container.resolve(CloudAccountService)
-        return await accounts.scan_credentials(team_id=team_id, account_id=sub_job["cloud_account_id"])
+        credentials = await accounts.scan_credentials(team_id=team_id, account_id=sub_job["cloud_account_id"])
+        # The target's own options (services, a region of the split) narrow the account's defaults.
+        options = {**credentials.target.options, **target.options}
+        return Target(credentials.target.kind, credentials.target.value, options), credentials.env, credentials.files
 
 
 class ScanExecutionService:
@@ -100,10 +105,9 @@ class ScanExecutionService:
         watcher = asyncio.create_task(self._watch_cancel(sub_job["run_id"], cancel))
         try:
             try:
-                credentials, files = await self.credentials.for_sub_job(team_id, sub_job)
+                target, credentials, files = await self.credentials.resolve(team_id, sub_job)
             except CSPMError as exc:
                 return RunState.FAILED, {"reason": f"credentials unavailable: {exc.detail}"}
-            target = Target(TargetKind(sub_job["target_kind"]), sub_job["target_value"], sub_job["target_options"])
             tool_run = await self.runner.run(sub_job["tool"], target, label=f"{sub_job['tool']}-{sub_job['sub_job_id'][:8]}",
                                              credentials=credentials, credential_files=files, cancel=cancel)
         finally:

@@ -48,14 +48,23 @@ def validate_schedule(schedule: ScheduleIn) -> None:
 
 
 class TargetService:
-    def __init__(self, targets: TargetRepository, runner: ToolRunner) -> None:
+    def __init__(self, container: ServiceContainer, targets: TargetRepository, runner: ToolRunner) -> None:
+        self.container = container
         self.targets = targets
         self.runner = runner
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
-        return cls(TargetRepository(container.database.db(Database.ORCHESTRATION)),
+        return cls(container, TargetRepository(container.database.db(Database.ORCHESTRATION)),
                    container.resolve(ScannerExecutorFactory).runner())
+
+    async def check_cloud_account(self, team_id: str, account_id: str) -> None:
+        from cspm.cloud_accounts.service import CloudAccountService  # noqa: PLC0415 - cloud SDKs only when needed
+
+        try:
+            await self.container.resolve(CloudAccountService).get(team_id=team_id, account_id=account_id)
+        except NotFound:
+            raise Unprocessable(f"cloud account {account_id!r} not found in this team") from None
 
     def tools_for(self, kind: TargetKind, requested: list[str] | None) -> list[str]:
         supported = {spec.tool for spec in self.runner.registry.for_target(kind)
@@ -84,8 +93,10 @@ class TargetService:
             workspace.cleanup()
 
     async def create(self, *, team_id: str, actor: str, payload: TargetIn) -> dict[str, Any]:
-        if payload.kind is TargetKind.CLOUD_ACCOUNT and not payload.cloud_account_id:
-            raise Unprocessable("a cloud account target needs cloud_account_id")
+        if payload.kind is TargetKind.CLOUD_ACCOUNT:
+            if not payload.cloud_account_id:
+                raise Unprocessable("a cloud account target needs cloud_account_id")
+            await self.check_cloud_account(team_id, payload.cloud_account_id)
         tools = self.tools_for(payload.kind, payload.tools)
         # Cloud targets get their credentials at scan time; their invocations are checked then.
         if payload.kind is not TargetKind.CLOUD_ACCOUNT:

@@ -288,3 +288,21 @@ async def test_retention_archives_closed_findings_only(container):
     archived = await container.database.db(Database.SECURITY_SCANS)["findings_archive"].find(
         {"team_id": "t-ret"}).to_list()
     assert [document["dedup_key"] for document in archived] == ["a"]
+
+
+async def test_watchdog_refreshes_stale_compliance(client, container, analyst, shared_dir):
+    from cspm.compliance.engine import AutonomousComplianceEngine
+
+    content = (shared_dir / "scans/prowler/example_output_aws.ocsf.json").read_bytes()
+    imported = await client.post("/api/findings/import", headers=analyst.headers,
+                                 files={"file": ("p.json", content, "application/json")}, data={"tool": "prowler"})
+    assert imported.status_code == 201
+    engine = container.resolve(AutonomousComplianceEngine)
+    assert await engine.refreshes.last(analyst.team_id) is None
+    report = await container.resolve(DataSyncWatchdogService).run_cycle()
+    assert report["compliance_refresh_failed"] == []
+    refreshed_at = await engine.refreshes.last(analyst.team_id)
+    assert refreshed_at is not None
+    # Fresh now: the next cycle leaves it alone.
+    await container.resolve(DataSyncWatchdogService).run_cycle()
+    assert await engine.refreshes.last(analyst.team_id) == refreshed_at
