@@ -83,5 +83,6 @@ def test_prowler_process_memory_is_far_below_what_loading_costs(tmp_path: Path) 
     count, parse_growth = _rss_growth("parse", "prowler", path)
     loaded, load_growth = _rss_growth("load", "prowler", path)
     assert count == loaded == FINDINGS
-    assert load_growth > size  # json.load holds the whole report, and more
-    assert parse_growth < size / 10, f"resident set grew {parse_growth} bytes for a {size}-byte report"
+    numbers = f"report {size} bytes, parse grew the resident set by {parse_growth}, json.load by {load_growth}"
+    assert load_growth > size / 2, numbers  # the measure sees a parser that holds the report
+    assert parse_growth < size / 10, numbers

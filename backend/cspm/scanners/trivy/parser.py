@@ -120,14 +120,22 @@ def _read_context(stream: PeekedReport) -> Context:
 
 
 class _TrivyStream:
+    """One pass over the events. Items wait in a buffer only while their context is incomplete:
+    until their result's Target is known (per result) and, inside a ``trivy k8s`` workload, until
+    its Namespace/Kind/Name are known (per workload). Trivy writes those first, so in practice
+    nothing waits; a re-ordered report costs one result's or one workload's items of memory."""
+
     def __init__(self, stream: PeekedReport, artifact: Context | None = None) -> None:
         self.stream = stream
         self.events = JsonEvents(TOOL, stream)
         self.artifact = artifact or Context()
         self.workload = Context()
+        self.workload_keys: set[str] = set()
+        self.in_workload = False
         self.result = Context()
-        self.pending: list[tuple[str, Any]] = []
         self.target_seen = False
+        self.result_pending: list[tuple[str, dict[str, Any]]] = []
+        self.workload_pending: list[tuple[str, dict[str, Any], Context]] = []
         self.count = 0
 
     def findings(self) -> Iterator[CanonicalFinding]:
@@ -148,7 +156,7 @@ class _TrivyStream:
 
     def _walk(self, *, result_bases: tuple[str, ...], workload_bases: tuple[str, ...],
               top_level: bool = False) -> Iterator[CanonicalFinding]:
-        item_prefixes = {f"{base}.{kind}.item": (base, kind) for base in result_bases for kind in ITEM_KINDS}
+        item_prefixes = {f"{base}.{kind}.item": kind for base in result_bases for kind in ITEM_KINDS}
         top_keys: set[str] = set()
         results = 0
         for prefix, event, value in self.events:
@@ -156,14 +164,14 @@ class _TrivyStream:
                 top_keys.add(value)
                 continue
             if prefix in item_prefixes and event in ("start_map", "start_array", "string", "number", "null"):
-                _base, kind = item_prefixes[prefix]
+                kind = item_prefixes[prefix]
                 item = self.events.build(event, value)
                 if not isinstance(item, dict):
                     raise ReportFormatError(TOOL, f"a {kind} entry is not a JSON object")
                 if self.target_seen:
-                    yield from self._convert(kind, item)
+                    yield from self._ready(kind, item)
                 else:
-                    self.pending.append((kind, item))
+                    self.result_pending.append((kind, item))
                 continue
             if prefix in result_bases:
                 if event == "start_map":
@@ -171,13 +179,22 @@ class _TrivyStream:
                     self.target_seen = False
                     results += 1
                 elif event == "end_map":
-                    yield from self._flush()
+                    pending, self.result_pending = self.result_pending, []
+                    for kind, item in pending:
+                        yield from self._ready(kind, item)
+                    self.target_seen = False
                 elif event != "map_key":
                     raise ReportFormatError(TOOL, f"result #{results + 1} is not a JSON object; "
                                                   + what_is_it(self.stream.head))
                 continue
-            if prefix in workload_bases and event == "start_map":
-                self.workload = Context()
+            if prefix in workload_bases:
+                if event == "start_map":
+                    self.workload, self.workload_keys, self.in_workload = Context(), set(), True
+                elif event == "end_map":
+                    pending_items, self.workload_pending = self.workload_pending, []
+                    for kind, item, result in pending_items:
+                        yield from self._convert(kind, item, result)
+                    self.in_workload = False
                 continue
             head, _, key = prefix.rpartition(".")
             if event in ("string", "number") or event == "null":
@@ -187,24 +204,28 @@ class _TrivyStream:
                         self.target_seen = True
                 elif head in workload_bases and key in _WORKLOAD_KEYS:
                     setattr(self.workload, _WORKLOAD_KEYS[key], text(value))
+                    self.workload_keys.add(key)
                 elif top_level and head == "" and key in _ARTIFACT_KEYS:
                     setattr(self.artifact, _ARTIFACT_KEYS[key], text(value))
         if top_level and not (top_keys & _TOP_KEYS):
             raise ReportFormatError(TOOL, "not a Trivy JSON report: no Results, Resources or SchemaVersion; "
                                           + what_is_it(self.stream.head))
 
-    def _flush(self) -> Iterator[CanonicalFinding]:
-        pending, self.pending = self.pending, []
-        for kind, item in pending:
-            yield from self._convert(kind, item)
-        self.target_seen = False
+    def _ready(self, kind: str, item: dict[str, Any]) -> Iterator[CanonicalFinding]:
+        """The item's result context is complete; convert now unless its workload's is not."""
+        result = Context(target=self.result.target, result_class=self.result.result_class,
+                         result_type=self.result.result_type)
+        if self.in_workload and not self.workload_keys >= set(_WORKLOAD_KEYS):
+            self.workload_pending.append((kind, item, result))
+            return
+        yield from self._convert(kind, item, result)
 
-    def _convert(self, kind: str, item: dict[str, Any]) -> Iterator[CanonicalFinding]:
+    def _convert(self, kind: str, item: dict[str, Any], result: Context) -> Iterator[CanonicalFinding]:
         self.count += 1
         ctx = Context(artifact=self.artifact.artifact, artifact_type=self.artifact.artifact_type,
                       cluster=self.artifact.cluster, namespace=self.workload.namespace, kind=self.workload.kind,
-                      name=self.workload.name, target=self.result.target, result_class=self.result.result_class,
-                      result_type=self.result.result_type)
+                      name=self.workload.name, target=result.target, result_class=result.result_class,
+                      result_type=result.result_type)
         finding = ITEM_KINDS[kind](item, ctx, f"{kind[:-1].lower()} #{self.count}")
         if finding is not None:
             yield finding
