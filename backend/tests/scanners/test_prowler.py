@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+
 from cspm.findings.models import CheckResult, FindingCategory, Severity
-from tests.scanners.helpers import only, parse
+from cspm.scanners.base import ReportFormatError
+from tests.scanners.helpers import only, parse, parse_bytes
 
 
 def test_ocsf_fail_finding_fields(shared_dir: Path) -> None:
@@ -85,3 +89,10 @@ def test_azure_and_gcp_outputs(shared_dir: Path) -> None:
     assert {f.resource.provider for f in azure} == {"azure"}
     gcp = parse("prowler", shared_dir / "scans/prowler/example_output_gcp.csv")
     assert only(gcp, rule_id="apikeys_key_exists").result is CheckResult.PASS
+
+
+def test_prowler_3_json_is_refused_with_a_way_out() -> None:
+    v3 = [{"AssessmentStartTime": "2023-01-01T00:00:00Z", "CheckID": "s3_bucket_public_access",
+           "Status": "FAIL", "Severity": "high", "ResourceId": "bucket"}]
+    with pytest.raises(ReportFormatError, match="Prowler 3 JSON .* --output-formats json-ocsf"):
+        parse_bytes("prowler", json.dumps(v3).encode())

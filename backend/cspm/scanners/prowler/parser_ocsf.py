@@ -34,6 +34,9 @@ def parse_ocsf(stream: PeekedReport) -> Iterator[CanonicalFinding]:
 
 def _finding(item: Any, index: int, head: bytes) -> CanonicalFinding:
     position = f"OCSF finding #{index}"
+    if isinstance(item, dict) and "CheckID" in item and "Status" in item:
+        raise ReportFormatError(TOOL, "this is Prowler 3 JSON (-M json), which is not supported: export with "
+                                      "Prowler 4 or later using --output-formats json-ocsf (or csv)")
     if not isinstance(item, dict) or "status_code" not in item or not isinstance(item.get("metadata"), dict):
         raise ReportFormatError(TOOL, f"{position} is not a Prowler OCSF Detection Finding "
                                       f"(no metadata/status_code); {what_is_it(head)}")
