@@ -94,5 +94,5 @@ def test_azure_and_gcp_outputs(shared_dir: Path) -> None:
 def test_prowler_3_json_is_refused_with_a_way_out() -> None:
     v3 = [{"AssessmentStartTime": "2023-01-01T00:00:00Z", "CheckID": "s3_bucket_public_access",
            "Status": "FAIL", "Severity": "high", "ResourceId": "bucket"}]
-    with pytest.raises(ReportFormatError, match="Prowler 3 JSON .* --output-formats json-ocsf"):
+    with pytest.raises(ReportFormatError, match=r"Prowler 3 JSON .* --output-formats json-ocsf"):
         parse_bytes("prowler", json.dumps(v3).encode())
