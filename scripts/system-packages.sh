@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System tools the tests run for real (Debian packages). Skips what is already installed.
 set -euo pipefail
-PACKAGES=(nmap nginx prometheus prometheus-alertmanager openssl shellcheck)
+PACKAGES=(nmap nginx prometheus prometheus-alertmanager openssl shellcheck chromium)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

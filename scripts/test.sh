@@ -18,6 +18,13 @@ status=$?
 set -e
 if [ "$status" -eq 5 ]; then
   echo "error: pytest collected no tests" >&2
-  exit 1
+  status=1
 fi
+# The frontend check (unit, build, end-to-end in Chromium); either failing fails the run.
+cd "$ROOT"
+set +e
+bash scripts/test-frontend.sh
+frontend_status=$?
+set -e
+[ "$status" -ne 0 ] || status=$frontend_status
 exit "$status"

@@ -40,7 +40,7 @@ export function HealthTab() {
         return (
           <div className="stack">
             <Card title="Platform">
-              <dl className="kpis">
+              <dl className="kpis kpis-row">
                 <div><dt>Overall</dt><dd><Pill tone={TONE[status.status] ?? "neutral"}>{humanize(status.status)}</Pill></dd></div>
                 <div><dt>Version</dt><dd>{status.version}</dd></div>
                 <div><dt>Uptime</dt><dd>{duration(Math.round(status.uptime_seconds))}</dd></div>
@@ -56,8 +56,8 @@ export function HealthTab() {
                     <span className="health-name">{component.component}</span>
                     <Pill tone={TONE[component.state] ?? "neutral"}>{humanize(component.state)}</Pill>
                     <span className="muted small">{component.mode}</span>
-                    {component.impact && <p className="health-impact">{component.impact}</p>}
                     <span className="muted small health-when">checked {timeAgo(component.checked_at)}</span>
+                    {component.impact && <p className="health-impact">{component.impact}</p>}
                   </li>
                 ))}
               </ul>

@@ -45,7 +45,7 @@ function FrameworkCard({ framework }: { framework: FrameworkSummary }) {
       <ScoreBar framework={framework} />
       <div className="framework-meta">
         <span><strong>{framework.satisfied}</strong> of {framework.applicable} satisfied</span>
-        <span className="framework-failing" data-testid="not-satisfied">{framework.counts.not_satisfied} not satisfied</span>
+        <span className={framework.counts.not_satisfied ? "framework-failing" : ""} data-testid="not-satisfied">{framework.counts.not_satisfied} not satisfied</span>
       </div>
     </Link>
   );
@@ -213,7 +213,7 @@ function FrameworkView({ frameworkId }: { frameworkId: string }) {
             {(Object.keys(data.counts) as RequirementStatus[]).map((key) => <div key={key}><dt>{humanize(key)}</dt><dd>{data.counts[key]}</dd></div>)}
           </dl>
         </Card>
-        <Card title="Score trend (90 days)" id="fw-trend" className="card-wide"><HistoryChart frameworkId={frameworkId} /></Card>
+        <Card title="Score trend (90 days)" id="fw-trend"><HistoryChart frameworkId={frameworkId} /></Card>
       </div>
       <Card title={`Requirements (${requirements.length})`} id="requirements" actions={
         <div className="filterbar">

@@ -37,7 +37,7 @@ export function FindingsTable({
     () => [
       column.display({
         id: "select",
-        size: 44,
+        size: 48,
         header: ({ table }) => (
           <input
             type="checkbox"
@@ -60,10 +60,10 @@ export function FindingsTable({
           />
         ),
       }),
-      column.accessor("severity", { header: "Severity", size: 112, cell: (info) => <SeverityBadge severity={info.getValue()} /> }),
+      column.accessor("severity", { header: "Severity", size: 108, cell: (info) => <SeverityBadge severity={info.getValue()} /> }),
       column.accessor("title", {
         header: "Finding",
-        size: 420,
+        size: 300,
         cell: (info) => (
           <div className="cell-title">
             <span className="cell-main" title={info.getValue()}>{info.getValue()}</span>
@@ -74,7 +74,7 @@ export function FindingsTable({
       column.accessor((finding) => resourceLabel(finding.resource), {
         id: "resource",
         header: "Resource",
-        size: 260,
+        size: 200,
         cell: (info) => (
           <div className="cell-title">
             <span className="cell-main mono" title={info.getValue()}>{info.getValue()}</span>
@@ -82,12 +82,12 @@ export function FindingsTable({
           </div>
         ),
       }),
-      column.accessor("source_tool", { header: "Tool", size: 100, cell: (info) => <span className="tool-tag">{humanize(info.getValue())}</span> }),
-      column.accessor("status", { header: "Status", size: 130, cell: (info) => <StatusBadge status={info.getValue()} /> }),
-      column.accessor("last_seen", { header: "Last seen", size: 120, cell: (info) => <span title={info.getValue()}>{timeAgo(info.getValue())}</span> }),
+      column.accessor("source_tool", { header: "Tool", size: 92, cell: (info) => <span className="tool-tag">{humanize(info.getValue())}</span> }),
+      column.accessor("status", { header: "Status", size: 124, cell: (info) => <StatusBadge status={info.getValue()} /> }),
+      column.accessor("last_seen", { header: "Last seen", size: 100, cell: (info) => <span title={info.getValue()}>{timeAgo(info.getValue())}</span> }),
       column.accessor("sla_due_at", {
         header: "SLA due",
-        size: 120,
+        size: 108,
         cell: (info) => (
           <span className={info.row.original.overdue ? "overdue" : undefined}>
             {info.getValue() ? formatDate(info.getValue()) : "—"}
@@ -95,7 +95,7 @@ export function FindingsTable({
           </span>
         ),
       }),
-      column.accessor("assignee", { header: "Assignee", size: 150, cell: (info) => info.getValue() ?? <span className="muted">Unassigned</span> }),
+      column.accessor("assignee", { header: "Assignee", size: 116, cell: (info) => info.getValue() ?? <span className="muted">Unassigned</span> }),
     ],
     [],
   );
@@ -156,14 +156,15 @@ export function FindingsTable({
 
   const paddingTop = items.length ? items[0].start : 0;
   const paddingBottom = items.length ? virtualizer.getTotalSize() - items[items.length - 1].end : 0;
-  const width = table.getTotalSize();
+  // The title column takes the remaining width (at least 240 px); the others have fixed widths.
+  const width = table.getAllLeafColumns().reduce((sum, col) => sum + (col.id === "title" ? 240 : col.getSize()), 0);
 
   return (
     <div className="table-scroll" ref={scrollRef} aria-label="Findings" tabIndex={-1}>
       <table className="data-table" style={{ minWidth: width }} aria-rowcount={total ?? tableRows.length} aria-multiselectable="true">
         <colgroup>
           {table.getAllLeafColumns().map((col) => (
-            <col key={col.id} style={{ width: col.getSize() }} />
+            <col key={col.id} style={col.id === "title" ? undefined : { width: col.getSize() }} />
           ))}
         </colgroup>
         <thead>

@@ -121,7 +121,7 @@ function SlaBreaches() {
                   <span className="list-title">{finding.title}</span>
                   <span className="list-sub mono">{resourceLabel(finding.resource)}</span>
                 </span>
-                <span className="overdue small">due {formatDate(finding.sla_due_at)}</span>
+                <span className="overdue small nowrap">{finding.sla_due_at ? `due ${formatDate(finding.sla_due_at)}` : "overdue"}</span>
               </Link>
             </li>
           ))}
@@ -245,7 +245,7 @@ export default function OverviewPage() {
               </div>
             )}
           </Card>
-          <Card title="Active findings" id="kpis" className="card-kpis">
+          <Card title="Active findings" id="kpis" className="card-kpis card-wide">
             {active.isPending ? <Skeleton rows={2} /> : (
               <dl className="kpis">
                 <div><dt>Open</dt><dd>{formatNumber(active.data?.total)}</dd></div>

@@ -1,0 +1,68 @@
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { fireEvent, render, screen, within } from "@testing-library/react";
+import type { FindingSummary } from "../../api/types";
+import { FindingsTable, type FindingsTableProps } from "./FindingsTable";
+
+function finding(index: number): FindingSummary {
+  return {
+    id: `f${index}`, dedup_key: `k${index}`, source_tool: "trivy", rule_id: `AVD-${index}`, title: `Finding number ${index}`,
+    severity: index % 2 ? "high" : "critical", status: "open", result: "fail", category: "misconfiguration",
+    resource: { type: "file", id: `/srv/app/file-${index}.tf` }, cve_ids: [], package: null,
+    first_seen: "2026-01-01T00:00:00Z", last_seen: "2026-01-02T00:00:00Z", times_seen: 1, sla_due_at: null, overdue: false, assignee: null,
+  };
+}
+
+function setup(overrides: Partial<FindingsTableProps> = {}) {
+  const props: FindingsTableProps = {
+    rows: Array.from({ length: 5000 }, (_, index) => finding(index)),
+    total: 100_000, hasMore: true, loadingMore: false, onLoadMore: vi.fn(), sort: "severity", order: "desc",
+    onSort: vi.fn(), selection: {}, onSelectionChange: vi.fn(), onOpen: vi.fn(), ...overrides,
+  };
+  render(<FindingsTable {...props} />);
+  return props;
+}
+
+// jsdom lays nothing out: give the scroll container a laptop-sized viewport.
+beforeAll(() => {
+  Object.defineProperty(HTMLElement.prototype, "clientHeight", { configurable: true, get: () => 720 });
+  Object.defineProperty(HTMLElement.prototype, "clientWidth", { configurable: true, get: () => 1200 });
+});
+
+describe("FindingsTable", () => {
+  it("renders only a window of rows, not all of them", () => {
+    setup();
+    const rows = screen.getAllByRole("row").filter((row) => row.hasAttribute("data-index"));
+    expect(rows.length).toBeGreaterThan(5);
+    expect(rows.length).toBeLessThan(60);
+    expect(screen.getByRole("table")).toHaveAttribute("aria-rowcount", "100000");
+  });
+
+  it("sorts on the server: clicking the active column flips the order", () => {
+    const props = setup();
+    expect(screen.getByRole("columnheader", { name: /Severity/ })).toHaveAttribute("aria-sort", "descending");
+    fireEvent.click(screen.getByRole("button", { name: /Severity/ }));
+    expect(props.onSort).toHaveBeenCalledWith("severity", "asc");
+    fireEvent.click(screen.getByRole("button", { name: /Last seen/ }));
+    expect(props.onSort).toHaveBeenCalledWith("last_seen", "desc");
+  });
+
+  it("selects rows with the checkbox or Space, and opens with a click or Enter", () => {
+    const props = setup();
+    fireEvent.click(screen.getByRole("checkbox", { name: "Select Finding number 0" }));
+    expect(props.onSelectionChange).toHaveBeenCalledWith({ f0: true });
+    expect(props.onOpen).not.toHaveBeenCalled();
+    const row = screen.getAllByRole("row").find((item) => item.getAttribute("data-index") === "1")!;
+    fireEvent.keyDown(row, { key: " " });
+    expect(props.onSelectionChange).toHaveBeenLastCalledWith({ f1: true });
+    fireEvent.keyDown(row, { key: "Enter" });
+    expect(props.onOpen).toHaveBeenCalledWith(expect.objectContaining({ id: "f1" }));
+    fireEvent.click(within(row).getByText("Finding number 1"));
+    expect(props.onOpen).toHaveBeenCalledTimes(2);
+  });
+
+  it("asks for the next page when the end of the loaded rows is near", () => {
+    const props = setup({ rows: Array.from({ length: 10 }, (_, index) => finding(index)) });
+    expect(props.onLoadMore).toHaveBeenCalled();
+    expect(screen.getByText(/Loading more findings/)).toBeInTheDocument();
+  });
+});
