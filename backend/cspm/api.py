@@ -81,9 +81,13 @@ def register_all_routes(app: FastAPI, monitor: SystemIntegrityMonitor,
             monitor.down(component, "not mounted", "authentication unavailable; module not served")
             continue
         try:
-            router: APIRouter = importlib.import_module(module.import_path).router
+            routes_module = importlib.import_module(module.import_path)
+            router: APIRouter = routes_module.router
             dependencies = [] if module.public else [Depends(authenticated)]
             app.include_router(router, prefix=module.prefix, dependencies=dependencies)
+            # A module may declare `async def on_startup(container)`, run in the app's lifespan.
+            if (on_startup := getattr(routes_module, "on_startup", None)) is not None:
+                app.state.startup_hooks.append(on_startup)
         except Exception as exc:  # one broken module must not take the platform down
             logger.exception("route module failed", extra={"route_module": module.name})
             monitor.down(component, "failed", f"{module.name} routes unavailable: {type(exc).__name__}: {exc}")

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.middleware.cors import CORSMiddleware
 
 from cspm import __version__
@@ -25,6 +27,11 @@ from cspm.web.spa import frontend_dist, mount_spa
 
 logger = logging.getLogger(__name__)
 
+SWAGGER_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+)
 JSON_BODY_LIMIT = 2 * 1024 * 1024
 REPORT_BODY_LIMIT = 512 * 1024 * 1024
 LARGE_BODY_PREFIXES = ("/api/findings/import", "/api/webhooks/")
@@ -63,10 +70,17 @@ def create_app(
         title="OffloadSecurity CSPM",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # served below with the content security policy the Swagger UI page needs
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    @app.get("/api/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        page = get_swagger_ui_html(openapi_url="/api/openapi.json", title="OffloadSecurity CSPM API")
+        # The page loads Swagger UI from its CDN and starts it with an inline script; only here.
+        page.headers["Content-Security-Policy"] = SWAGGER_CSP
+        return page
+
     app.state.container = container
     app.state.startup_hooks = []
     install_error_handlers(app)

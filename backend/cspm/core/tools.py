@@ -11,6 +11,7 @@ import asyncio
 import os
 import re
 import shutil
+import time
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,10 +74,27 @@ class ToolStatus:
     error: str | None = None
 
 
+# A binary's version does not change under a running process: one answer serves every caller
+# (health status, start-up check, each app a test builds) for a while. Keyed by path, so a tool
+# installed meanwhile is seen at once.
+PROBE_CACHE_SECONDS = 300.0
+_probe_cache: dict[tuple[str, str], tuple[float, ToolStatus]] = {}
+
+
 async def probe(tool: ToolBinary) -> ToolStatus:
     path = locate(tool.executable)
     if path is None:
         return ToolStatus(tool.name, False, None, None, tool.purpose, "not installed")
+    cached = _probe_cache.get((tool.name, path))
+    if cached is not None and time.monotonic() - cached[0] < PROBE_CACHE_SECONDS:
+        return cached[1]
+    status = await _run_version(tool, path)
+    if status.found:
+        _probe_cache[(tool.name, path)] = (time.monotonic(), status)
+    return status
+
+
+async def _run_version(tool: ToolBinary, path: str) -> ToolStatus:
     try:
         process = await asyncio.create_subprocess_exec(
             path, *tool.version_args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,

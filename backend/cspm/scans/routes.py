@@ -12,8 +12,12 @@ from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import StreamingResponse
 
 from cspm.auth.dependencies import Principal, require_permission
+from cspm.core.container import ServiceContainer
 from cspm.core.dependencies import service
+from cspm.core.settings import ExecutorMode
 from cspm.core.errors import BadRequest
+from cspm.scanners.executors.factory import local_tools, verify_native_tools_or_fail
+from cspm.scanners.invocations import default_registry
 from cspm.scanners.parsers import get_parser
 from cspm.scans.models import RunKind, RunState
 from cspm.scans.schemas import ExternalScanIn, ExternalScanOut, RunDetail, RunOut, RunStatus, ScanLaunch
@@ -21,6 +25,16 @@ from cspm.scans.service import ScanOrchestrationService
 from cspm.webhooks.service import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSecurityService
 
 router = APIRouter(tags=["scans"])
+
+
+async def on_startup(container: ServiceContainer) -> None:
+    """Probe the scanner binaries in the background (Prowler alone takes seconds to answer), so
+    the integrity monitor knows which tools this process can run without delaying start-up."""
+    if container.settings.scanner_executor is not ExecutorMode.LOCAL:
+        return
+    probe = asyncio.create_task(verify_native_tools_or_fail(local_tools(default_registry()), container.integrity,
+                                                            fail=False))
+    container.on_stop(probe.cancel)
 Scans = Annotated[ScanOrchestrationService, Depends(service(ScanOrchestrationService))]
 Webhooks = Annotated[WebhookSecurityService, Depends(service(WebhookSecurityService))]
 Reader = Annotated[Principal, Depends(require_permission("scans:read"))]

@@ -235,3 +235,11 @@ async def test_cors_allows_configured_origin_on_errors_too(tmp_path, mongo_uri):
     assert failed.status_code == 500
     assert failed.headers["access-control-allow-origin"] == "https://app.example"
     assert "access-control-allow-origin" not in foreign.headers
+
+
+async def test_swagger_ui_gets_its_own_content_security_policy(client):
+    docs = await client.get("/api/docs")
+    assert docs.status_code == 200 and "swagger-ui" in docs.text
+    assert "https://cdn.jsdelivr.net" in docs.headers["content-security-policy"]
+    api = await client.get("/api/health")
+    assert "cdn.jsdelivr.net" not in api.headers["content-security-policy"]
