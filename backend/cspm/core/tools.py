@@ -99,9 +99,19 @@ async def _run_version(tool: ToolBinary, path: str) -> ToolStatus:
         process = await asyncio.create_subprocess_exec(
             path, *tool.version_args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )
+    except OSError as exc:
+        return ToolStatus(tool.name, False, path, None, tool.purpose, f"did not start: {exc!r}")
+    try:
         output, _ = await asyncio.wait_for(process.communicate(), VERSION_TIMEOUT_SECONDS)
-    except (TimeoutError, OSError) as exc:
-        return ToolStatus(tool.name, False, path, None, tool.purpose, f"did not answer: {exc!r}")
+    except (TimeoutError, asyncio.CancelledError) as exc:
+        # Never leave the child behind (a cancelled start-up check, a hung binary).
+        if process.returncode is None:
+            process.kill()
+        await asyncio.shield(process.wait())
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+        return ToolStatus(tool.name, False, path, None, tool.purpose,
+                          f"did not answer within {VERSION_TIMEOUT_SECONDS} s")
     text = output.decode(errors="replace")
     match = _VERSION_PATTERN.search(text)
     return ToolStatus(tool.name, True, path, match.group(1) if match else "unknown", tool.purpose)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 
-from cspm.auth.dependencies import Principal, require_permission
+from cspm.auth.dependencies import Principal, client_info, require_permission
 from cspm.core.dependencies import service
 from cspm.core.errors import NotFound
 from cspm.findings.models import CheckResult, FindingCategory, FindingStatus, Severity
@@ -101,12 +101,14 @@ async def count_findings(principal: Reader, findings: Findings, selected: Filter
 
 
 @router.post("/bulk-status", response_model=StatusChangeResult)
-async def bulk_status(principal: Writer, findings: Findings, change: BulkStatusChange) -> StatusChangeResult:
+async def bulk_status(principal: Writer, findings: Findings, change: BulkStatusChange,
+                      request: Request) -> StatusChangeResult:
     """Changes the status of several findings at once."""
     assert principal.team_id is not None
     changed = await findings.change_status(
         team_id=principal.team_id, actor=principal.user_id, finding_ids=change.ids, status=change.status,
-        reason=change.reason, risk_owner=change.risk_owner, expires_at=change.expires_at)
+        reason=change.reason, risk_owner=change.risk_owner, expires_at=change.expires_at,
+        ip=client_info(request).ip)
     return StatusChangeResult(changed=changed)
 
 
@@ -131,7 +133,7 @@ async def create_rule(principal: Writer, findings: Findings, rule: SuppressionRu
 async def delete_rule(principal: Writer, findings: Findings, rule_id: str) -> None:
     """Deletes a suppression rule (findings it suppressed keep their status)."""
     assert principal.team_id is not None
-    if not await findings.delete_suppression_rule(team_id=principal.team_id, rule_id=rule_id):
+    if not await findings.delete_suppression_rule(team_id=principal.team_id, actor=principal.user_id, rule_id=rule_id):
         raise NotFound("suppression rule not found")
 
 
@@ -144,12 +146,13 @@ async def get_finding(principal: Reader, findings: Findings, finding_id: str) ->
 
 @router.patch("/{finding_id}/status", response_model=StatusChangeResult)
 async def change_status(principal: Writer, findings: Findings, finding_id: str,
-                        change: StatusChange) -> StatusChangeResult:
+                        change: StatusChange, request: Request) -> StatusChangeResult:
     """Changes the status of one finding (false positive, accepted risk, suppressed, open)."""
     assert principal.team_id is not None
     changed = await findings.change_status(
         team_id=principal.team_id, actor=principal.user_id, finding_ids=[finding_id], status=change.status,
-        reason=change.reason, risk_owner=change.risk_owner, expires_at=change.expires_at)
+        reason=change.reason, risk_owner=change.risk_owner, expires_at=change.expires_at,
+        ip=client_info(request).ip)
     return StatusChangeResult(changed=changed)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, Self
 
+from cspm.audit.service import AuditService
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
 from cspm.core.errors import BadRequest
@@ -33,12 +34,13 @@ MAX_PAGE = 500
 
 class FindingsService:
     def __init__(self, container: ServiceContainer, findings: FindingsRepository, runs: ScanRunRepository,
-                 ingest: FindingsIngestService, lifecycle: LifecycleService) -> None:
+                 ingest: FindingsIngestService, lifecycle: LifecycleService, audit: AuditService) -> None:
         self.container = container
         self.findings = findings
         self.runs = runs
         self.ingest_service = ingest
         self.lifecycle = lifecycle
+        self.audit = audit
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
@@ -48,7 +50,7 @@ class FindingsService:
         vulnerabilities = VulnerabilitySync(container.database.db(Database.VULNERABILITIES), findings.collection)
         ingest = FindingsIngestService(findings, runs, vulnerabilities, load(FindingsSettings), container.metrics,
                                        spool_dir=None)
-        return cls(container, findings, runs, ingest, LifecycleService(findings))
+        return cls(container, findings, runs, ingest, LifecycleService(findings), container.resolve(AuditService))
 
     # --- ingestion ------------------------------------------------------------------------
     async def import_report(self, *, team_id: str, actor: str, tool: str, report: BinaryIO,
@@ -155,10 +157,19 @@ class FindingsService:
 
     # --- triage -----------------------------------------------------------------------------
     async def change_status(self, *, team_id: str, actor: str, finding_ids: Sequence[str], status: FindingStatus,
-                            reason: str, risk_owner: str | None, expires_at: datetime | None) -> int:
+                            reason: str, risk_owner: str | None, expires_at: datetime | None,
+                            ip: str | None = None) -> int:
         changed = await self.lifecycle.change_status(team_id=team_id, finding_ids=finding_ids, status=status,
                                                      actor=actor, reason=reason, risk_owner=risk_owner,
                                                      expires_at=expires_at)
+        if changed:
+            details: dict[str, Any] = {"to": status.value, "reason": reason, "dedup_keys": changed[:100],
+                                       "count": len(changed)}
+            if status is FindingStatus.RISK_ACCEPTED:
+                details |= {"risk_owner": risk_owner, "expires_at": expires_at}
+            await self.audit.record("finding.status_changed", actor_id=actor, team_id=team_id, ip=ip,
+                                    target_type="finding", target_id=finding_ids[0] if len(finding_ids) == 1 else None,
+                                    details=details)
         await self._changed(team_id, changed)
         return len(changed)
 
@@ -172,6 +183,11 @@ class FindingsService:
         rule_id_created, suppressed = await self.lifecycle.add_suppression_rule(
             team_id=team_id, actor=actor, source_tool=source_tool, rule_id=rule_id,
             resource_pattern=resource_pattern, reason=reason)
+        await self.audit.record("finding.suppression_rule_created", actor_id=actor, team_id=team_id,
+                                target_type="suppression_rule", target_id=rule_id_created,
+                                details={"source_tool": source_tool, "rule_id": rule_id,
+                                         "resource_pattern": resource_pattern, "reason": reason,
+                                         "suppressed_now": len(suppressed)})
         await self._changed(team_id, suppressed)
         rules = await self.findings.rules_for(team_id)
         created = next(rule for rule in rules if str(rule["_id"]) == rule_id_created)
@@ -180,8 +196,12 @@ class FindingsService:
     async def suppression_rules(self, *, team_id: str) -> list[dict[str, Any]]:
         return [{**rule, "id": str(rule["_id"])} for rule in await self.findings.rules_for(team_id)]
 
-    async def delete_suppression_rule(self, *, team_id: str, rule_id: str) -> bool:
-        return await self.findings.delete_rule(team_id, self.findings.object_id(rule_id, "suppression rule"))
+    async def delete_suppression_rule(self, *, team_id: str, actor: str, rule_id: str) -> bool:
+        deleted = await self.findings.delete_rule(team_id, self.findings.object_id(rule_id, "suppression rule"))
+        if deleted:
+            await self.audit.record("finding.suppression_rule_deleted", actor_id=actor, team_id=team_id,
+                                    target_type="suppression_rule", target_id=rule_id)
+        return deleted
 
     async def reopen_expired_acceptances(self) -> int:
         reopened = await self.lifecycle.reopen_expired_acceptances()

@@ -134,3 +134,22 @@ async def test_other_team_sees_and_changes_nothing(client, auth, shared_dir):
     forged = {**mallory.headers, "X-Team-ID": alice.team_id}
     assert (await client.get("/api/findings", headers=forged)).status_code in (403, 404)
     assert (await client.get(f"/api/findings/{item['id']}", headers=alice.headers)).json()["status"] == "open"
+
+
+async def test_triage_is_audited(client, auth, shared_dir):
+    admin = await auth.user(role="team_admin")
+    await upload(client, admin, shared_dir, TRIVY, "trivy")
+    item = (await client.get("/api/findings", headers=admin.headers)).json()["items"][0]
+    await client.patch(f"/api/findings/{item['id']}/status", headers=admin.headers,
+                       json={"status": "risk_accepted", "reason": "compensating WAF rule",
+                             "risk_owner": "ciso@example.com", "expires_at": "2099-01-01T00:00:00Z"})
+    rule = await client.post("/api/findings/suppression-rules", headers=admin.headers,
+                             json={"source_tool": "trivy", "rule_id": "CVE-1999-0001", "reason": "not shipped"})
+    await client.delete(f"/api/findings/suppression-rules/{rule.json()['id']}", headers=admin.headers)
+    events = (await client.get("/api/audit/events", headers=admin.headers, params={"limit": 50})).json()["items"]
+    actions = [event["action"] for event in events]
+    assert {"finding.status_changed", "finding.suppression_rule_created",
+            "finding.suppression_rule_deleted"} <= set(actions)
+    changed = next(event for event in events if event["action"] == "finding.status_changed")
+    assert changed["actor_id"] == admin.user_id and changed["target_id"] == item["id"]
+    assert changed["details"]["to"] == "risk_accepted" and changed["details"]["risk_owner"] == "ciso@example.com"
