@@ -16,6 +16,7 @@ from typing import Any, Self
 from cspm.assets.service import AssetService
 from cspm.core.container import ServiceContainer
 from cspm.core.errors import CSPMError
+from cspm.core.jobs import TransientJobError
 from cspm.findings.service import FindingsService
 from cspm.scanners.base import Target, TargetKind
 from cspm.scanners.executors.factory import ScannerExecutorFactory, ToolRunner
@@ -27,6 +28,7 @@ from cspm.scans.service import ScanOrchestrationService, cancel_key
 logger = logging.getLogger(__name__)
 
 CANCEL_POLL_SECONDS = 0.5
+MAX_TRANSIENT_RETRIES = 2  # the scan jobs' max_retries: the last attempt records the failure instead
 SBOM_TOOLS = {"syft": "syft"}
 STATE_OF_EXECUTION = {
     ExecutionState.SUCCEEDED: RunState.SUCCEEDED,
@@ -92,6 +94,11 @@ class ScanExecutionService:
         started = asyncio.get_running_loop().time()
         try:
             state, changes = await self._execute(team_id, claimed)
+        except TransientJobError:
+            # Back to the queue: the worker retries the job with backoff, and a later attempt claims it again.
+            await jobs.transition(team_id, sub_job_id, [RunState.RUNNING.value],
+                                  {"state": RunState.QUEUED.value, "started_at": None})
+            raise
         except Exception as exc:  # recorded on the sub-job, then re-raised for the worker's own accounting
             logger.exception("sub-job crashed", extra={"sub_job_id": sub_job_id})
             await self._finish(team_id, claimed, RunState.FAILED, {"reason": f"internal error: {type(exc).__name__}"},
@@ -121,6 +128,8 @@ class ScanExecutionService:
                        result: ExecutionResult) -> tuple[RunState, dict[str, Any]]:
         changes: dict[str, Any] = {"exit_code": result.exit_code, "stderr_tail": result.stderr_tail or None,
                                    "tool_duration_s": round(result.duration, 3)}
+        if result.transient and sub_job["attempts"] <= MAX_TRANSIENT_RETRIES:
+            raise TransientJobError(result.reason)
         if not result.succeeded or result.report_path is None:
             prefix = "tool missing: " if result.state is ExecutionState.TOOL_MISSING else ""
             return STATE_OF_EXECUTION[result.state], {**changes, "reason": prefix + result.reason}

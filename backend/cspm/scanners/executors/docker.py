@@ -133,7 +133,7 @@ class DockerExecutor:
                                    duration=time.monotonic() - started)
         except docker_errors.DockerException as exc:
             return ExecutionResult(tool, ExecutionState.TOOL_MISSING, f"Docker engine unavailable: {exc}",
-                                   duration=time.monotonic() - started)
+                                   duration=time.monotonic() - started, transient=True)
         waiter = asyncio.create_task(asyncio.to_thread(container.wait))
         cancelled = asyncio.create_task(cancel.wait()) if cancel is not None else None
         ending: ExecutionState | None = None

@@ -34,6 +34,8 @@ class ExecutionResult:
     """Set only when the run succeeded: a report never outlives a failed run."""
     outputs: tuple[Path, ...] = field(default_factory=tuple)
     """Every file the tool left in its output directory (syft writes CycloneDX and SPDX)."""
+    transient: bool = False
+    """Nothing ran because of a condition that may pass (the Docker engine not answering): worth a retry."""
 
     @property
     def succeeded(self) -> bool:
