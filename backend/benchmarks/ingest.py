@@ -129,13 +129,13 @@ async def database_ingest(tool: str, path: Path, uri: str, batch_size: int) -> d
         elapsed = time.perf_counter() - started
         return {"seconds": elapsed, "commands": dict(counter.commands), "new": result.counts.new}
     finally:
-        for database, name in registry.items():
+        for _, name in registry.items():
             await manager.client().drop_database(name)
         await manager.close()
 
 
 def _variables() -> dict[Database, str]:
-    from cspm.core.database.registry import ENV_VARIABLES  # noqa: PLC0415
+    from cspm.core.database.registry import ENV_VARIABLES
 
     return dict(ENV_VARIABLES)
 
@@ -167,7 +167,7 @@ def main() -> None:
             for size in sizes:
                 path = GENERATORS[tool](Path(directory) / f"{tool}-{size}.json", size)
                 pipeline_s, keys = timed(lambda: pipeline(tool, path, arguments.batch_size))  # noqa: B023
-                floor_s, items = timed(lambda: floor(path))  # noqa: B023
+                floor_s, _ = timed(lambda: floor(path))  # noqa: B023
                 peak = peak_memory(lambda: pipeline(tool, path, arguments.batch_size))  # noqa: B023
                 floor_peak = peak_memory(lambda: floor(path))  # noqa: B023
                 print(f"{tool:8} {size:>7} {path.stat().st_size / 1e6:>8.1f} {pipeline_s:>11.2f} {floor_s:>13.3f} "

@@ -43,7 +43,7 @@ class ComponentPage(BaseModel):
 @router.get("", response_model=list[AssetOut])
 async def list_assets(principal: Reader, assets: Assets) -> list[dict[str, Any]]:
     """Lists the team's assets that have an SBOM."""
-    return await assets.assets(team_id=principal.team_id)
+    return await assets.assets(team_id=principal.team)
 
 
 @router.get("/components", response_model=ComponentPage)
@@ -53,6 +53,6 @@ async def list_components(principal: Reader, assets: Assets,
                           cursor: Annotated[str | None, Query(max_length=500)] = None,
                           limit: Annotated[int, Query(ge=1, le=500)] = 100) -> ComponentPage:
     """Searches the team's software components by name."""
-    items, next_cursor = await assets.search(team_id=principal.team_id, q=q, asset_id=asset, cursor=cursor,
+    items, next_cursor = await assets.search(team_id=principal.team, q=q, asset_id=asset, cursor=cursor,
                                              limit=limit)
     return ComponentPage(items=[ComponentOut.model_validate(item) for item in items], next_cursor=next_cursor)

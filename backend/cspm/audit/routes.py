@@ -42,7 +42,7 @@ async def team_events(
 ) -> AuditPage:
     """Lists the active team's audit events, newest first."""
     _check_range(since, until)
-    events, next_cursor = await audit.list(team_id=principal.team_id, action=action, actor_id=actor_id,
+    events, next_cursor = await audit.list(team_id=principal.team, action=action, actor_id=actor_id,
                                            target_id=target_id, outcome=outcome, since=since, until=until,
                                            cursor=cursor, limit=limit)
     return page(events, next_cursor)

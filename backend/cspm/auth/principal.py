@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cspm.auth.permissions import Role
+from cspm.core.errors import Forbidden
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,13 @@ class Principal:
     via: Literal["session", "api_token"]
     token_id: str | None = None
     session_id: str | None = None
+
+    @property
+    def team(self) -> str:
+        """The active team, for routes behind a team permission (``require_permission`` ensured one)."""
+        if self.team_id is None:
+            raise Forbidden("this request needs an active team: send the X-Team-ID header")
+        return self.team_id
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions

@@ -209,7 +209,7 @@ class AutonomousComplianceEngine:
                          freshest: datetime) -> dict[str, dict[str, Any]]:
         """Per-control counts computed by the database (a control may carry tens of thousands of
         findings), then the few failing findings and fresh evidence to show, by limited queries."""
-        pipeline = [
+        pipeline: list[dict[str, Any]] = [
             {"$match": self.links.scoped(team_id, {"scf_ids": {"$in": wanted},
                                                    "status": {"$in": list(ACTIVE_STATUSES)}})},
             {"$project": {"scf_ids": 1, "result": 1, "severity_rank": 1, "last_seen": 1}},
@@ -232,7 +232,8 @@ class AutonomousComplianceEngine:
         max_age = timedelta(days=self.settings.evidence_max_age_days)
         for scf_id in wanted:
             row = counted.get(scf_id, {})
-            bucket = {"failing": int(row.get("failing", 0)), "failing_below": int(row.get("failing_below", 0)),
+            bucket: dict[str, Any] = {
+                      "failing": int(row.get("failing", 0)), "failing_below": int(row.get("failing_below", 0)),
                       "passing": int(row.get("passing", 0)), "stale": int(row.get("stale", 0)),
                       "evidence": [], "failing_keys": []}
             base = {"scf_ids": scf_id, "status": {"$in": list(ACTIVE_STATUSES)}}

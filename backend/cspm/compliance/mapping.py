@@ -407,17 +407,17 @@ class FindingMapper:
             for spec in table.rules
         ]
         self._cwe: dict[str, list[CweSpec]] = defaultdict(list)
-        for spec in table.cwe:
-            for cwe in spec.cwe:
-                self._cwe[cwe].append(spec)
+        for cwe_spec in table.cwe:
+            for cwe in cwe_spec.cwe:
+                self._cwe[cwe].append(cwe_spec)
         self._categories: dict[str, list[CategorySpec]] = defaultdict(list)
-        for spec in table.categories:
-            for category in spec.categories:
-                self._categories[category.value].append(spec)
+        for category_spec in table.categories:
+            for category in category_spec.categories:
+                self._categories[category.value].append(category_spec)
         self._tags: dict[str, list[TagSpec]] = defaultdict(list)
-        for spec in table.compliance_tags:
-            for tag in spec.tags:
-                self._tags[tag.lower()].append(spec)
+        for tag_spec in table.compliance_tags:
+            for tag in tag_spec.tags:
+                self._tags[tag.lower()].append(tag_spec)
         self._tag_frameworks: dict[str, list[str]] = {
             spec.id: [fid for fid in registry.frameworks if re.search(spec.frameworks, fid)]
             for spec in table.compliance_tags

@@ -54,13 +54,13 @@ async def registry_status(principal: Reader, registries: Registries) -> dict[str
 @router.get("/frameworks")
 async def list_frameworks(principal: Reader, compliance: Compliance) -> dict[str, Any]:
     """Lists every framework of the registry with the team's score (satisfied / applicable requirements)."""
-    return await compliance.frameworks(principal.team_id)
+    return await compliance.frameworks(principal.team)
 
 
 @router.get("/frameworks/{framework_id}")
 async def framework_detail(framework_id: str, principal: Reader, compliance: Compliance) -> dict[str, Any]:
     """Returns a framework's requirements, their SCF controls, the team's state, findings and evidence."""
-    return await compliance.framework_detail(principal.team_id, framework_id)
+    return await compliance.framework_detail(principal.team, framework_id)
 
 
 @router.get("/frameworks/{framework_id}/equivalents")
@@ -74,7 +74,7 @@ async def requirement_equivalents(framework_id: str, principal: Reader, complian
 async def answer_requirement(framework_id: str, body: RequirementAnswer, request: Request, principal: Writer,
                              compliance: Compliance) -> dict[str, Any]:
     """Sets the status of a requirement's SCF controls (equivalent requirements follow), with a reason."""
-    return await compliance.answer_requirement(principal.team_id, framework_id, body, actor=principal.user_id,
+    return await compliance.answer_requirement(principal.team, framework_id, body, actor=principal.user_id,
                                                via=principal.via, token_id=principal.token_id, ip=_ip(request))
 
 
@@ -82,7 +82,7 @@ async def answer_requirement(framework_id: str, body: RequirementAnswer, request
 async def statement_of_applicability(framework_id: str, principal: Reader, compliance: Compliance,
                                      format: Literal["json", "csv"] = "json") -> Response:
     """Exports the framework's statement of applicability as JSON or CSV."""
-    rows = await compliance.statement_of_applicability(principal.team_id, framework_id)
+    rows = await compliance.statement_of_applicability(principal.team, framework_id)
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     if format == "csv":
         return Response(compliance.soa_csv(rows), media_type="text/csv; charset=utf-8", headers={
@@ -94,14 +94,14 @@ async def statement_of_applicability(framework_id: str, principal: Reader, compl
 @router.get("/controls/{scf_id}")
 async def control_detail(scf_id: str, principal: Reader, compliance: Compliance) -> dict[str, Any]:
     """Returns a control, the team's state and history, its findings with the reason of each link."""
-    return await compliance.control_detail(principal.team_id, scf_id.upper())
+    return await compliance.control_detail(principal.team, scf_id.upper())
 
 
 @router.put("/controls/{scf_id}/status")
 async def set_control_status(scf_id: str, body: StatusOverride, request: Request, principal: Writer,
                              compliance: Compliance) -> dict[str, Any]:
     """Sets a control's status manually, with a reason (audited); it wins over the engine until cleared."""
-    return await compliance.set_status(principal.team_id, scf_id.upper(), body, actor=principal.user_id,
+    return await compliance.set_status(principal.team, scf_id.upper(), body, actor=principal.user_id,
                                        via=principal.via, token_id=principal.token_id, ip=_ip(request))
 
 
@@ -109,7 +109,7 @@ async def set_control_status(scf_id: str, body: StatusOverride, request: Request
 async def clear_control_status(scf_id: str, body: ClearOverride, request: Request, principal: Writer,
                                compliance: Compliance) -> dict[str, Any]:
     """Removes a manual status (audited); the engine's status applies again."""
-    return await compliance.clear_status(principal.team_id, scf_id.upper(), actor=principal.user_id,
+    return await compliance.clear_status(principal.team, scf_id.upper(), actor=principal.user_id,
                                          reason=body.reason, via=principal.via, token_id=principal.token_id,
                                          ip=_ip(request))
 
@@ -119,7 +119,7 @@ async def drift_timeline(principal: Reader, compliance: Compliance, kind: DriftK
                          since: datetime | None = None, cursor: str | None = None,
                          limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
     """Lists the team's drift events, newest first (cursor-paginated)."""
-    return await compliance.drift_timeline(principal.team_id, kind=kind.value if kind else None, since=since,
+    return await compliance.drift_timeline(principal.team, kind=kind.value if kind else None, since=since,
                                            cursor=cursor, limit=limit)
 
 
@@ -127,4 +127,4 @@ async def drift_timeline(principal: Reader, compliance: Compliance, kind: DriftK
 async def score_history(framework_id: str, principal: Reader, compliance: Compliance,
                         days: Annotated[int, Query(ge=1, le=366)] = 30) -> list[dict[str, Any]]:
     """Returns the framework's score at each snapshot of the last ``days`` days."""
-    return await compliance.score_history(principal.team_id, framework_id, datetime.now(UTC) - timedelta(days=days))
+    return await compliance.score_history(principal.team, framework_id, datetime.now(UTC) - timedelta(days=days))

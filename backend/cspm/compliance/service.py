@@ -306,7 +306,7 @@ class ComplianceService:
         events = events[:limit]
         next_cursor = encode_cursor({"at": events[-1]["at"].isoformat(), "id": str(events[-1]["_id"])}) \
             if more and events else None
-        return {"events": [{**public(event), "id": str(event["_id"])} for event in events],
+        return {"events": [{**(public(event) or {}), "id": str(event["_id"])} for event in events],
                 "next_cursor": next_cursor}
 
     async def score_history(self, team_id: str, framework_id: str, since: datetime) -> list[dict[str, Any]]:

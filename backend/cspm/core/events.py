@@ -41,7 +41,7 @@ class EventHub:
                 class_name, method = qualified.split(".")
                 cls = getattr(importlib.import_module(module_name), class_name)
                 await getattr(self.container.resolve(cls), method)(**payload)
-            except Exception as exc:  # noqa: BLE001 - the publisher's committed work must stand
+            except Exception as exc:
                 logger.exception("event subscriber failed", extra={"topic": topic, "subscriber": target})
                 self.container.integrity.degraded(
                     f"events:{target}", "failing", f"{topic} not delivered: {type(exc).__name__}: {exc}")

@@ -50,7 +50,7 @@ class UnifiedLifecycleScheduler:
                 try:
                     await self.container.dispatcher.send(spec.name, {})
                     sent.append(spec.name)
-                except Exception:  # noqa: BLE001 - one failing send must not stop the others
+                except Exception:
                     logger.exception("periodic job not sent", extra={"job": spec.name})
         return sent
 

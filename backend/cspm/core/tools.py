@@ -11,8 +11,10 @@ import asyncio
 import os
 import re
 import shutil
-import time
+import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,45 +77,47 @@ class ToolStatus:
 
 
 # A binary's version does not change under a running process: one answer serves every caller
-# (health status, start-up check, each app a test builds) for a while. Keyed by path, so a tool
-# installed meanwhile is seen at once.
+# (health status, the start-up check, every app a test builds) for a while. Keyed by path, so a
+# tool installed meanwhile is seen at once. The probe runs on a thread behind a per-tool lock:
+# callers arriving while it runs (Prowler takes seconds to print its version) wait for that one
+# answer instead of starting the tool again, whichever event loop they come from.
 PROBE_CACHE_SECONDS = 300.0
 _probe_cache: dict[tuple[str, str], tuple[float, ToolStatus]] = {}
+_probe_locks: dict[tuple[str, str], threading.Lock] = {}
+_locks_guard = threading.Lock()
 
 
 async def probe(tool: ToolBinary) -> ToolStatus:
     path = locate(tool.executable)
     if path is None:
         return ToolStatus(tool.name, False, None, None, tool.purpose, "not installed")
-    cached = _probe_cache.get((tool.name, path))
-    if cached is not None and time.monotonic() - cached[0] < PROBE_CACHE_SECONDS:
-        return cached[1]
-    status = await _run_version(tool, path)
-    if status.found:
-        _probe_cache[(tool.name, path)] = (time.monotonic(), status)
-    return status
+    return await asyncio.to_thread(_probe_once, tool, path)
 
 
-async def _run_version(tool: ToolBinary, path: str) -> ToolStatus:
+def _probe_once(tool: ToolBinary, path: str) -> ToolStatus:
+    key = (tool.name, path)
+    with _locks_guard:
+        lock = _probe_locks.setdefault(key, threading.Lock())
+    with lock:
+        cached = _probe_cache.get(key)
+        if cached is not None and time.monotonic() - cached[0] < PROBE_CACHE_SECONDS:
+            return cached[1]
+        status = _run_version(tool, path)
+        if status.found:
+            _probe_cache[key] = (time.monotonic(), status)
+        return status
+
+
+def _run_version(tool: ToolBinary, path: str) -> ToolStatus:
     try:
-        process = await asyncio.create_subprocess_exec(
-            path, *tool.version_args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )
-    except OSError as exc:
-        return ToolStatus(tool.name, False, path, None, tool.purpose, f"did not start: {exc!r}")
-    try:
-        output, _ = await asyncio.wait_for(process.communicate(), VERSION_TIMEOUT_SECONDS)
-    except (TimeoutError, asyncio.CancelledError) as exc:
-        # Never leave the child behind (a cancelled start-up check, a hung binary).
-        if process.returncode is None:
-            process.kill()
-        await asyncio.shield(process.wait())
-        if isinstance(exc, asyncio.CancelledError):
-            raise
+        completed = subprocess.run([path, *tool.version_args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, timeout=VERSION_TIMEOUT_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
         return ToolStatus(tool.name, False, path, None, tool.purpose,
                           f"did not answer within {VERSION_TIMEOUT_SECONDS} s")
-    text = output.decode(errors="replace")
-    match = _VERSION_PATTERN.search(text)
+    except OSError as exc:
+        return ToolStatus(tool.name, False, path, None, tool.purpose, f"did not start: {exc!r}")
+    match = _VERSION_PATTERN.search(completed.stdout.decode(errors="replace"))
     return ToolStatus(tool.name, True, path, match.group(1) if match else "unknown", tool.purpose)
 
 

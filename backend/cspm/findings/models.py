@@ -69,7 +69,7 @@ class CheckResult(StrEnum):
     """What the tool concluded for this rule on this resource."""
 
     FAIL = "fail"
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - a check result, not a password
     MANUAL = "manual"
 
 
@@ -93,7 +93,7 @@ class FindingCategory(StrEnum):
     CLOUD = "cloud"
     VULNERABILITY = "vulnerability"
     MISCONFIGURATION = "misconfiguration"
-    SECRET = "secret"
+    SECRET = "secret"  # noqa: S105 - a finding category, not a secret
     LICENSE = "license"
     WEB = "web"
     NETWORK = "network"

@@ -63,7 +63,7 @@ class FindingsRepository(TeamScopedRepository):
         requests = [UpdateOne(query, update, upsert=True) for query, update in operations]
         try:
             result = await self.collection.bulk_write(requests, ordered=False)
-            return set(result.upserted_ids)
+            return set(result.upserted_ids or {})
         except BulkWriteError as error:
             details = error.details
             inserted = {item["index"] for item in details.get("upserted", [])}

@@ -71,9 +71,8 @@ async def import_report(
     = True,
 ) -> ImportResult:
     """Imports a scanner report and answers with what changed."""
-    assert principal.team_id is not None
     result, scope_key = await findings.import_report(
-        team_id=principal.team_id, actor=principal.user_id, tool=tool.strip().lower(), report=file.file,
+        team_id=principal.team, actor=principal.user_id, tool=tool.strip().lower(), report=file.file,
         scope=scope, complete=complete)
     return ImportResult(run_id=result.run_id, tool=tool.strip().lower(), scope_key=scope_key, complete=complete,
                         counts=result.counts.as_dict())
@@ -87,8 +86,7 @@ async def list_findings(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> FindingPage:
     """Lists the team's findings, filtered and sorted, one page at a time."""
-    assert principal.team_id is not None
-    items, next_cursor = await findings.list(team_id=principal.team_id, filters=selected, sort=sort,
+    items, next_cursor = await findings.list_page(team_id=principal.team, filters=selected, sort=sort,
                                              descending=order == "desc", cursor=cursor, limit=limit)
     return FindingPage(items=[FindingSummary.model_validate(item) for item in items], next_cursor=next_cursor)
 
@@ -96,17 +94,15 @@ async def list_findings(
 @router.get("/counts", response_model=FindingCounts)
 async def count_findings(principal: Reader, findings: Findings, selected: Filters) -> FindingCounts:
     """Counts the team's findings by severity, status and tool."""
-    assert principal.team_id is not None
-    return FindingCounts.model_validate(await findings.counts(team_id=principal.team_id, filters=selected))
+    return FindingCounts.model_validate(await findings.counts(team_id=principal.team, filters=selected))
 
 
 @router.post("/bulk-status", response_model=StatusChangeResult)
 async def bulk_status(principal: Writer, findings: Findings, change: BulkStatusChange,
                       request: Request) -> StatusChangeResult:
     """Changes the status of several findings at once."""
-    assert principal.team_id is not None
     changed = await findings.change_status(
-        team_id=principal.team_id, actor=principal.user_id, finding_ids=change.ids, status=change.status,
+        team_id=principal.team, actor=principal.user_id, finding_ids=change.ids, status=change.status,
         reason=change.reason, risk_owner=change.risk_owner, expires_at=change.expires_at,
         ip=client_info(request).ip)
     return StatusChangeResult(changed=changed)
@@ -115,16 +111,14 @@ async def bulk_status(principal: Writer, findings: Findings, change: BulkStatusC
 @router.get("/suppression-rules", response_model=list[SuppressionRuleOut])
 async def list_rules(principal: Reader, findings: Findings) -> list[SuppressionRuleOut]:
     """Lists the team's suppression rules."""
-    assert principal.team_id is not None
     return [SuppressionRuleOut.model_validate(rule) for rule in await findings.suppression_rules(
-        team_id=principal.team_id)]
+        team_id=principal.team)]
 
 
 @router.post("/suppression-rules", status_code=status.HTTP_201_CREATED, response_model=SuppressionRuleOut)
 async def create_rule(principal: Writer, findings: Findings, rule: SuppressionRuleIn) -> SuppressionRuleOut:
     """Creates a suppression rule and applies it to the matching open findings."""
-    assert principal.team_id is not None
-    created = await findings.add_suppression_rule(team_id=principal.team_id, actor=principal.user_id,
+    created = await findings.add_suppression_rule(team_id=principal.team, actor=principal.user_id,
                                                   **rule.model_dump())
     return SuppressionRuleOut.model_validate(created)
 
@@ -132,25 +126,22 @@ async def create_rule(principal: Writer, findings: Findings, rule: SuppressionRu
 @router.delete("/suppression-rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_rule(principal: Writer, findings: Findings, rule_id: str) -> None:
     """Deletes a suppression rule (findings it suppressed keep their status)."""
-    assert principal.team_id is not None
-    if not await findings.delete_suppression_rule(team_id=principal.team_id, actor=principal.user_id, rule_id=rule_id):
+    if not await findings.delete_suppression_rule(team_id=principal.team, actor=principal.user_id, rule_id=rule_id):
         raise NotFound("suppression rule not found")
 
 
 @router.get("/{finding_id}", response_model=FindingDetail)
 async def get_finding(principal: Reader, findings: Findings, finding_id: str) -> FindingDetail:
     """Shows one finding with its evidence and history."""
-    assert principal.team_id is not None
-    return FindingDetail.model_validate(await findings.detail(team_id=principal.team_id, finding_id=finding_id))
+    return FindingDetail.model_validate(await findings.detail(team_id=principal.team, finding_id=finding_id))
 
 
 @router.patch("/{finding_id}/status", response_model=StatusChangeResult)
 async def change_status(principal: Writer, findings: Findings, finding_id: str,
                         change: StatusChange, request: Request) -> StatusChangeResult:
     """Changes the status of one finding (false positive, accepted risk, suppressed, open)."""
-    assert principal.team_id is not None
     changed = await findings.change_status(
-        team_id=principal.team_id, actor=principal.user_id, finding_ids=[finding_id], status=change.status,
+        team_id=principal.team, actor=principal.user_id, finding_ids=[finding_id], status=change.status,
         reason=change.reason, risk_owner=change.risk_owner, expires_at=change.expires_at,
         ip=client_info(request).ip)
     return StatusChangeResult(changed=changed)
@@ -159,5 +150,4 @@ async def change_status(principal: Writer, findings: Findings, finding_id: str,
 @router.patch("/{finding_id}/assignee", status_code=status.HTTP_204_NO_CONTENT)
 async def assign(principal: Writer, findings: Findings, finding_id: str, change: AssigneeChange) -> None:
     """Assigns a finding to someone (or clears the assignee)."""
-    assert principal.team_id is not None
-    await findings.assign(team_id=principal.team_id, finding_id=finding_id, assignee=change.assignee)
+    await findings.assign(team_id=principal.team, finding_id=finding_id, assignee=change.assignee)

@@ -109,8 +109,9 @@ class FindingsService:
             query["$and"] = clauses
         return query
 
-    async def list(self, *, team_id: str, filters: FindingFilters, sort: SortField = "severity",
-                   descending: bool = True, cursor: str | None = None, limit: int = 50) -> tuple[list[dict], str | None]:
+    async def list_page(self, *, team_id: str, filters: FindingFilters, sort: SortField = "severity",
+                   descending: bool = True, cursor: str | None = None,
+                   limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
         if not 1 <= limit <= MAX_PAGE:
             raise BadRequest(f"limit must be between 1 and {MAX_PAGE}")
         now = datetime.now(UTC)

@@ -1,8 +1,8 @@
 """Unified vulnerability catalog and per-team occurrences (VULNERABILITIES database).
 
 The catalog holds one document per advisory (CVE, GHSA, ...) whatever tool reported it;
-public advisory data, so it is shared by all teams. An occurrence is advisory × asset ×
-package × team and mirrors the status of the finding it comes from.
+public advisory data, so it is shared by all teams. An occurrence is advisory x asset x
+package x team and mirrors the status of the finding it comes from.
 """
 
 from __future__ import annotations
@@ -57,6 +57,13 @@ def occurrence_key(advisory_id: str, finding: dict[str, Any]) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+def _advisory_fields(finding: dict[str, Any]) -> dict[str, Any]:
+    """What the catalog keeps of an advisory, from the latest finding that reported it."""
+    return {"severity": finding["severity"], "cvss_score": finding.get("cvss_score"),
+            "cvss_vector": finding.get("cvss_vector"), "epss_score": finding.get("epss_score"),
+            "title": finding["title"], "references": finding.get("references", [])}
+
+
 class VulnerabilitySync(TeamScopedRepository):
     def __init__(self, database: AsyncDatabase, findings_collection: Any) -> None:
         super().__init__(database[OCCURRENCES])
@@ -90,11 +97,7 @@ class VulnerabilitySync(TeamScopedRepository):
         await self.catalog.bulk_write([
             UpdateOne({"advisory_id": advisory},
                       {"$setOnInsert": {"first_seen": now},
-                       "$set": {"severity": entry["finding"]["severity"], "cvss_score": entry["finding"].get("cvss_score"),
-                                "cvss_vector": entry["finding"].get("cvss_vector"),
-                                "epss_score": entry["finding"].get("epss_score"),
-                                "title": entry["finding"]["title"], "references": entry["finding"].get("references", []),
-                                "updated_at": now},
+                       "$set": {**_advisory_fields(entry["finding"]), "updated_at": now},
                        "$addToSet": {"fixed_versions": {"$each": sorted(entry["fixed"])},
                                      "packages": {"$each": sorted(entry["packages"])}}},
                       upsert=True)

@@ -115,8 +115,9 @@ class ScanExecutionService:
                 target, credentials, files = await self.credentials.resolve(team_id, sub_job)
             except CSPMError as exc:
                 return RunState.FAILED, {"reason": f"credentials unavailable: {exc.detail}"}
-            tool_run = await self.runner.run(sub_job["tool"], target, label=f"{sub_job['tool']}-{sub_job['sub_job_id'][:8]}",
-                                             credentials=credentials, credential_files=files, cancel=cancel)
+            label = f"{sub_job['tool']}-{sub_job['sub_job_id'][:8]}"
+            tool_run = await self.runner.run(sub_job["tool"], target, label=label, credentials=credentials,
+                                             credential_files=files, cancel=cancel)
         finally:
             watcher.cancel()
         try:

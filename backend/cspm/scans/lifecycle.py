@@ -49,7 +49,7 @@ class ScheduledScanDispatcher:
                 await self.orchestration.launch(team_id=target["team_id"], target_id=str(target["_id"]),
                                                 actor="scheduler", trigger="schedule")
                 launched += 1
-            except Exception:  # noqa: BLE001 - a broken target must not stop the others' scans
+            except Exception:
                 logger.exception("scheduled scan not launched", extra={"target": str(target["_id"])})
         return launched
 

@@ -141,7 +141,7 @@ class TargetService:
     async def get(self, *, team_id: str, target_id: str) -> dict[str, Any]:
         return await self.targets.get(team_id, target_id, what="target")
 
-    async def list(self, *, team_id: str) -> list[dict[str, Any]]:
+    async def list_targets(self, *, team_id: str) -> list[dict[str, Any]]:
         return await self.targets.find(team_id, sort=[("name", 1)], limit=1000)
 
     async def delete(self, *, team_id: str, target_id: str) -> None:

@@ -56,56 +56,56 @@ async def list_my_teams(principal: Caller, teams: Teams) -> list[TeamOut]:
     """Lists the teams the caller belongs to, with the caller's role in each."""
     mine = await teams.mine(principal.user_id)
     if principal.via == "api_token":
-        mine = [team for team in mine if team["_id"] == principal.team_id]
+        mine = [team for team in mine if team["_id"] == principal.team]
     return [team_out(team) for team in mine]
 
 
 @router.get("/active")
 async def get_active_team(principal: Reader, teams: Teams) -> TeamOut:
     """Returns the active team."""
-    assert principal.team_id is not None
-    return team_out(await teams.get(team_id=principal.team_id), principal.role)
+    assert principal.team is not None
+    return team_out(await teams.get(team_id=principal.team), principal.role)
 
 
 @router.patch("/active")
 async def rename_active_team(body: TeamUpdate, principal: Manager, teams: Teams, client: Client) -> TeamOut:
     """Renames the active team."""
-    assert principal.team_id is not None
-    team = await teams.rename(team_id=principal.team_id, name=body.name, actor=principal, client=client)
+    assert principal.team is not None
+    team = await teams.rename(team_id=principal.team, name=body.name, actor=principal, client=client)
     return team_out(team, principal.role)
 
 
 @router.get("/active/members")
 async def list_members(principal: Reader, teams: Teams) -> list[MemberOut]:
     """Lists the members of the active team and their roles."""
-    assert principal.team_id is not None
-    return [MemberOut(**member) for member in await teams.members(team_id=principal.team_id)]
+    assert principal.team is not None
+    return [MemberOut(**member) for member in await teams.members(team_id=principal.team)]
 
 
 @router.put("/active/members/{user_id}")
 async def set_member_role(user_id: Id, body: RoleUpdate, principal: Manager, teams: Teams,
                           client: Client) -> MemberOut:
     """Changes a member's role in the active team."""
-    assert principal.team_id is not None
-    await teams.set_role(team_id=principal.team_id, user_id=user_id, role=body.role, actor=principal,
+    assert principal.team is not None
+    await teams.set_role(team_id=principal.team, user_id=user_id, role=body.role, actor=principal,
                          client=client)
-    members = {m["user_id"]: m for m in await teams.members(team_id=principal.team_id)}
+    members = {m["user_id"]: m for m in await teams.members(team_id=principal.team)}
     return MemberOut(**members[user_id])
 
 
 @router.delete("/active/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_member(user_id: Id, principal: Manager, teams: Teams, client: Client) -> Response:
     """Removes a member from the active team."""
-    assert principal.team_id is not None
-    await teams.remove(team_id=principal.team_id, user_id=user_id, actor=principal, client=client)
+    assert principal.team is not None
+    await teams.remove(team_id=principal.team, user_id=user_id, actor=principal, client=client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/active/invitations", status_code=status.HTTP_201_CREATED)
 async def invite(body: InvitationCreate, principal: Manager, teams: Teams, client: Client) -> InvitationCreated:
     """Invites an e-mail address to the active team; the invitation token is shown once."""
-    assert principal.team_id is not None
-    document = await teams.invite(team_id=principal.team_id, email=body.email, role=body.role, actor=principal,
+    assert principal.team is not None
+    document = await teams.invite(team_id=principal.team, email=body.email, role=body.role, actor=principal,
                                   client=client)
     return InvitationCreated(**invitation_out(document))
 
@@ -113,14 +113,14 @@ async def invite(body: InvitationCreate, principal: Manager, teams: Teams, clien
 @router.get("/active/invitations")
 async def list_invitations(principal: Manager, teams: Teams) -> list[InvitationOut]:
     """Lists the active team's invitations."""
-    assert principal.team_id is not None
-    return [InvitationOut(**invitation_out(d)) for d in await teams.invitations(team_id=principal.team_id)]
+    assert principal.team is not None
+    return [InvitationOut(**invitation_out(d)) for d in await teams.invitations(team_id=principal.team)]
 
 
 @router.delete("/active/invitations/{invitation_id}")
 async def revoke_invitation(invitation_id: Id, principal: Manager, teams: Teams, client: Client) -> InvitationOut:
     """Revokes an open invitation of the active team."""
-    assert principal.team_id is not None
-    document = await teams.revoke_invitation(team_id=principal.team_id, invitation_id=invitation_id,
+    assert principal.team is not None
+    document = await teams.revoke_invitation(team_id=principal.team, invitation_id=invitation_id,
                                              actor=principal, client=client)
     return InvitationOut(**invitation_out(document))

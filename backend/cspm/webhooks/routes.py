@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from typing import Annotated
+from typing import Annotated, BinaryIO, cast
 
 from fastapi import APIRouter, Depends, Request
 
@@ -35,6 +35,6 @@ async def receive_report(job_id: str, request: Request, webhooks: Webhooks, find
         body.seek(0)
         result = await findings.ingest_for_run(
             team_id=grant["team_id"], run_id=grant["run_id"], actor=f"webhook:{job_id}", tool=grant["tool"],
-            scope_key=grant["scope_key"], complete=grant["complete"], report=body)
+            scope_key=grant["scope_key"], complete=grant["complete"], report=cast(BinaryIO, body))
     return ImportResult(run_id=result.run_id, tool=grant["tool"], scope_key=grant["scope_key"],
                         complete=grant["complete"], counts=result.counts.as_dict())

@@ -173,7 +173,7 @@ async def test_team_data_is_separate(findings, container, shared_dir):
     assert len(await stored(container, OTHER_TEAM)) == 5
     from cspm.findings.schemas import FindingFilters
 
-    page, _ = await findings.list(team_id=OTHER_TEAM, filters=FindingFilters())
+    page, _ = await findings.list_page(team_id=OTHER_TEAM, filters=FindingFilters())
     assert {item["team_id"] for item in page} == {OTHER_TEAM}
 
 

@@ -20,7 +20,7 @@ GITHUB_TOKEN = "ghp_" + "Zq8x" * 9  # shaped like a GitHub personal access token
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
         self.end_headers()
