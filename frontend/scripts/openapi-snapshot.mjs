@@ -1,10 +1,14 @@
 // Keeps frontend/openapi.json (and the generated src/api/schema.d.ts) in step with the backend.
 //   --write  dump the backend's current spec into openapi.json
-//   --check  exit 1 when openapi.json or schema.d.ts differ from what the backend produces now
+//   --check  compare with what the backend produces now. schema.d.ts must be generated from
+//            openapi.json. When the backend's spec has moved on, the frontend is type-checked
+//            against the current spec: it fails only if the typed client no longer fits the
+//            backend (a breaking change), and warns otherwise (refresh with npm run api:snapshot).
+//            --check --strict fails on any difference.
 // The spec comes from the app factory itself (no server needed): cspm.main.create_app().openapi().
 // Set OPENAPI_URL=http://127.0.0.1:8790/api/openapi.json to read it from a running server instead.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,29 +70,50 @@ if (mode === "--write") {
   writeFileSync(snapshotPath, rendered);
   console.log(`openapi.json: ${pathsOf(spec).size} operations written`);
 } else if (mode === "--check") {
-  const problems = [];
+  const strict = process.argv.includes("--strict");
+  const tmp = mkdtempSync(join(tmpdir(), "openapi-"));
   const snapshot = existsSync(snapshotPath) ? readFileSync(snapshotPath, "utf8") : "";
-  if (snapshot !== rendered) {
-    const before = snapshot ? pathsOf(JSON.parse(snapshot)) : new Set();
-    const after = pathsOf(spec);
-    const added = [...after].filter((op) => !before.has(op));
-    const removed = [...before].filter((op) => !after.has(op));
-    problems.push("frontend/openapi.json differs from the backend's current spec" +
-      (added.length ? `\n  new operations: ${added.join(", ")}` : "") +
-      (removed.length ? `\n  removed operations: ${removed.join(", ")}` : "") +
-      (!added.length && !removed.length ? "\n  (same operations; schemas or descriptions changed)" : ""));
-  } else {
-    const tmp = mkdtempSync(join(tmpdir(), "openapi-"));
-    const expected = generateTypes(snapshotPath, join(tmp, "schema.d.ts"));
-    const actual = existsSync(schemaPath) ? readFileSync(schemaPath, "utf8") : "";
-    if (expected !== actual) problems.push("src/api/schema.d.ts was not generated from openapi.json");
+  const committedTypes = existsSync(schemaPath) ? readFileSync(schemaPath, "utf8") : "";
+  if (!snapshot || generateTypes(snapshotPath, join(tmp, "snapshot.d.ts")) !== committedTypes) {
+    console.error("src/api/schema.d.ts was not generated from openapi.json\nfix: cd frontend && npm run api:generate");
+    process.exit(1);
   }
-  if (problems.length) {
-    console.error(problems.join("\n"));
+  if (snapshot === rendered) {
+    console.log("openapi.json and schema.d.ts match the backend");
+    process.exit(0);
+  }
+  const before = pathsOf(JSON.parse(snapshot));
+  const after = pathsOf(spec);
+  const added = [...after].filter((op) => !before.has(op));
+  const removed = [...before].filter((op) => !after.has(op));
+  console.error("frontend/openapi.json differs from the backend's current spec" +
+    (added.length ? `\n  new operations: ${added.join(", ")}` : "") +
+    (removed.length ? `\n  removed operations: ${removed.join(", ")}` : "") +
+    (!added.length && !removed.length ? "\n  (same operations; schemas or descriptions changed)" : ""));
+  if (strict) {
     console.error("fix: cd frontend && npm run api:snapshot  (then fix any type errors and commit both files)");
     process.exit(1);
   }
-  console.log("openapi.json and schema.d.ts match the backend");
+  // Does the frontend still fit the backend as it is now? Type-check against the current spec.
+  const currentSpec = join(tmp, "openapi.json");
+  writeFileSync(currentSpec, rendered);
+  const currentTypes = generateTypes(currentSpec, join(tmp, "current.d.ts"));
+  const backup = join(tmp, "schema.d.ts.orig");
+  copyFileSync(schemaPath, backup);
+  let typecheck;
+  try {
+    writeFileSync(schemaPath, currentTypes);
+    typecheck = spawnSync(join(frontend, "node_modules/.bin/tsc"), ["-p", "tsconfig.json", "--noEmit"], { cwd: frontend, encoding: "utf8" });
+  } finally {
+    copyFileSync(backup, schemaPath);
+  }
+  if (typecheck.status !== 0) {
+    console.error(`the frontend no longer type-checks against the backend's current API:\n${typecheck.stdout}${typecheck.stderr}`);
+    console.error("fix: cd frontend && npm run api:snapshot, then fix the type errors and commit");
+    process.exit(1);
+  }
+  console.error("warning: the frontend still type-checks against the current spec (no breaking change); " +
+    "refresh the snapshot with npm run api:snapshot");
 } else {
   console.error("usage: node scripts/openapi-snapshot.mjs --write|--check");
   process.exit(2);

@@ -16,7 +16,7 @@ function RecoveryCodesList({ codes }: { codes: string[] }) {
       <ul className="recovery-codes" aria-label="Recovery codes">
         {codes.map((code) => <li key={code}><code>{code}</code></li>)}
       </ul>
-      <CopyField value={codes.join("\n")} label="All recovery codes" />
+      <div><Button size="sm" onClick={() => navigator.clipboard?.writeText(codes.join("\n"))}>Copy all codes</Button></div>
     </div>
   );
 }
