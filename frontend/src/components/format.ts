@@ -60,3 +60,12 @@ export function resourceLabel(resource: Record<string, unknown> | null | undefin
   const id = resource.id ?? resource.name ?? resource.uid ?? resource.arn;
   return id ? String(id) : String(resource.type ?? "—");
 }
+
+/** A compact date for table cells: "Feb 23", with the year only when it is not this year. */
+export function formatShortDate(value: string | Date | null | undefined, now = new Date()): string {
+  if (!value) return "—";
+  const date = new Date(value);
+  const options: Intl.DateTimeFormatOptions = { month: "short", day: "numeric" };
+  if (date.getFullYear() !== now.getFullYear()) options.year = "2-digit";
+  return date.toLocaleDateString(undefined, options);
+}

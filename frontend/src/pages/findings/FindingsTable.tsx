@@ -8,7 +8,7 @@ import { createColumnHelper, flexRender, getCoreRowModel, useReactTable, type Ro
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { FindingSort, FindingSummary } from "../../api/types";
 import { SeverityBadge, StatusBadge } from "../../components/badges";
-import { formatDate, humanize, resourceLabel, timeAgo } from "../../components/format";
+import { formatDate, formatShortDate, humanize, resourceLabel, timeAgo } from "../../components/format";
 
 export const ROW_HEIGHT = 48;
 const column = createColumnHelper<FindingSummary>();
@@ -89,8 +89,8 @@ export function FindingsTable({
         header: "SLA due",
         size: 108,
         cell: (info) => (
-          <span className={info.row.original.overdue ? "overdue" : undefined}>
-            {info.getValue() ? formatDate(info.getValue()) : "—"}
+          <span className={info.row.original.overdue ? "overdue" : undefined} title={info.getValue() ? formatDate(info.getValue()) : undefined}>
+            {info.getValue() ? formatShortDate(info.getValue()) : "—"}
             {info.row.original.overdue && <span className="sr-only"> (overdue)</span>}
           </span>
         ),
