@@ -35,6 +35,7 @@ from defusedxml import (  # type: ignore[import-untyped]
 )
 
 from cspm.scanners.base import ReportFormatError
+from cspm.scanners.sniff import looks_like_other_tool
 
 PEEK_BYTES = 64 * 1024
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
@@ -305,3 +306,13 @@ def text_lines(tool: str, stream: PeekedReport) -> IO[str]:
 
 def decode_error(tool: str, exc: UnicodeDecodeError, where: str) -> ReportFormatError:
     return ReportFormatError(tool, f"the report is not UTF-8 text (invalid byte {exc.object[exc.start]:#04x} {where})")
+
+
+def open_report(tool: str, report: BinaryIO) -> PeekedReport:
+    """The report, peeked and ready to read: not blank, and not recognisably another tool's."""
+    stream = peek(tool, report)
+    ensure_not_blank(tool, stream)
+    other = looks_like_other_tool(tool, stream.head)
+    if other:
+        raise ReportFormatError(tool, other)
+    return stream

@@ -43,8 +43,8 @@ from cspm.scanners.normalize import (
     text,
     unique,
 )
-from cspm.scanners.sniff import looks_like_other_tool, what_is_it
-from cspm.scanners.streaming import JsonEvents, PeekedReport, ensure_not_blank, peek
+from cspm.scanners.sniff import what_is_it
+from cspm.scanners.streaming import JsonEvents, PeekedReport, open_report
 
 TOOL = "checkov"
 DEFAULT_SEVERITY = Severity.MEDIUM
@@ -61,11 +61,7 @@ class CheckovParser:
     formats: tuple[str, ...] = ("json",)
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
-        stream = peek(self.tool, report)
-        ensure_not_blank(self.tool, stream)
-        other = looks_like_other_tool(self.tool, stream.head)
-        if other:
-            raise ReportFormatError(self.tool, other)
+        stream = open_report(self.tool, report)
         if stream.first_char() not in ("{", "["):
             raise ReportFormatError(self.tool, f"not a Checkov JSON report: {what_is_it(stream.head)}")
         return _findings(stream)

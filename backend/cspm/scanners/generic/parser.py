@@ -56,8 +56,7 @@ from cspm.scanners.base import ReportFormatError
 from cspm.scanners.generic.parser_common import TOOL
 from cspm.scanners.generic.parser_csv import parse_csv
 from cspm.scanners.generic.parser_json import parse_json
-from cspm.scanners.sniff import looks_like_other_tool
-from cspm.scanners.streaming import ensure_not_blank, peek
+from cspm.scanners.streaming import open_report
 
 
 class GenericParser:
@@ -65,11 +64,7 @@ class GenericParser:
     formats: tuple[str, ...] = ("json", "csv")
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
-        stream = peek(self.tool, report)
-        ensure_not_blank(self.tool, stream)
-        other = looks_like_other_tool(self.tool, stream.head)
-        if other:
-            raise ReportFormatError(self.tool, other)
+        stream = open_report(self.tool, report)
         first = stream.first_char()
         if first in ("{", "["):
             return parse_json(stream)

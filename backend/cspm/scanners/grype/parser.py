@@ -40,8 +40,14 @@ from cspm.scanners.normalize import (
     text,
     unique,
 )
-from cspm.scanners.sniff import looks_like_other_tool, what_is_it
-from cspm.scanners.streaming import PeekedReport, ensure_not_blank, json_items, peek, rereadable, start_position
+from cspm.scanners.sniff import what_is_it
+from cspm.scanners.streaming import (
+    PeekedReport,
+    json_items,
+    open_report,
+    rereadable,
+    start_position,
+)
 
 TOOL = "grype"
 _MATCHES_KEY = re.compile(rb'(?<!\\)"matches"\s*:')
@@ -54,11 +60,7 @@ class GrypeParser:
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
         start = start_position(report)
-        stream = peek(self.tool, report)
-        ensure_not_blank(self.tool, stream)
-        other = looks_like_other_tool(self.tool, stream.head)
-        if other:
-            raise ReportFormatError(self.tool, other)
+        stream = open_report(self.tool, report)
         if stream.first_char() != "{":
             raise ReportFormatError(self.tool, f"not a Grype JSON report (expected a JSON object): "
                                                f"{what_is_it(stream.head)}")

@@ -27,8 +27,8 @@ from typing import BinaryIO
 from cspm.findings.models import CanonicalFinding, FindingCategory, Resource, Severity
 from cspm.scanners.base import ReportFormatError
 from cspm.scanners.normalize import build_finding, identity, join_text, text
-from cspm.scanners.sniff import looks_like_other_tool, what_is_it
-from cspm.scanners.streaming import PeekedReport, ensure_not_blank, iter_xml, local_name, peek
+from cspm.scanners.sniff import what_is_it
+from cspm.scanners.streaming import PeekedReport, iter_xml, local_name, open_report
 
 TOOL = "nmap"
 RULE_ID = "open-port"
@@ -39,11 +39,7 @@ class NmapParser:
     formats: tuple[str, ...] = ("xml",)
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
-        stream = peek(self.tool, report)
-        ensure_not_blank(self.tool, stream)
-        other = looks_like_other_tool(self.tool, stream.head)
-        if other:
-            raise ReportFormatError(self.tool, other)
+        stream = open_report(self.tool, report)
         if stream.first_char() != "<":
             raise ReportFormatError(self.tool, f"not an Nmap XML report: {what_is_it(stream.head)}")
         return self._findings(stream)

@@ -27,8 +27,7 @@ from cspm.scanners.base import ReportFormatError
 from cspm.scanners.prowler.parser_common import TOOL
 from cspm.scanners.prowler.parser_csv import parse_csv
 from cspm.scanners.prowler.parser_ocsf import parse_ocsf
-from cspm.scanners.sniff import looks_like_other_tool
-from cspm.scanners.streaming import ensure_not_blank, peek
+from cspm.scanners.streaming import open_report
 
 
 class ProwlerParser:
@@ -36,11 +35,7 @@ class ProwlerParser:
     formats: tuple[str, ...] = ("json", "csv")
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
-        stream = peek(self.tool, report)
-        ensure_not_blank(self.tool, stream)
-        other = looks_like_other_tool(self.tool, stream.head)
-        if other:
-            raise ReportFormatError(self.tool, other)
+        stream = open_report(self.tool, report)
         if stream.first_char() in ("[", "{"):
             return parse_ocsf(stream)
         if stream.first_char() == "<":

@@ -22,11 +22,11 @@ from typing import BinaryIO
 
 from cspm.findings.models import CanonicalFinding
 from cspm.scanners.base import ReportFormatError
-from cspm.scanners.sniff import looks_like_other_tool, what_is_it
+from cspm.scanners.sniff import what_is_it
 from cspm.scanners.sslyze.parser_common import TOOL
 from cspm.scanners.sslyze.parser_json import parse_json
 from cspm.scanners.sslyze.parser_xml import parse_xml
-from cspm.scanners.streaming import ensure_not_blank, peek
+from cspm.scanners.streaming import open_report
 
 
 class SslyzeParser:
@@ -34,11 +34,7 @@ class SslyzeParser:
     formats: tuple[str, ...] = ("json", "xml")
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
-        stream = peek(self.tool, report)
-        ensure_not_blank(self.tool, stream)
-        other = looks_like_other_tool(self.tool, stream.head)
-        if other:
-            raise ReportFormatError(self.tool, other)
+        stream = open_report(self.tool, report)
         first = stream.first_char()
         if first == "<":
             return parse_xml(stream)

@@ -26,8 +26,8 @@ from typing import Any, BinaryIO
 from cspm.findings.models import SbomComponent
 from cspm.scanners.base import ReportFormatError
 from cspm.scanners.normalize import as_list, mapping, text, unique
-from cspm.scanners.sniff import looks_like_other_tool, what_is_it
-from cspm.scanners.streaming import JsonEvents, PeekedReport, ensure_not_blank, peek
+from cspm.scanners.sniff import what_is_it
+from cspm.scanners.streaming import JsonEvents, PeekedReport, open_report
 
 TOOL = "syft"
 _CDX_COMPONENT = re.compile(r"^components\.item(\.components\.item)*$")
@@ -42,11 +42,7 @@ class SyftParser:
     formats: tuple[str, ...] = ("cyclonedx-json", "spdx-json", "syft-json")
 
     def parse_components(self, report: BinaryIO) -> Iterator[SbomComponent]:
-        stream = peek(self.tool, report)
-        ensure_not_blank(self.tool, stream)
-        other = looks_like_other_tool(self.tool, stream.head)
-        if other:
-            raise ReportFormatError(self.tool, other)
+        stream = open_report(self.tool, report)
         if stream.first_char() != "{":
             raise ReportFormatError(self.tool, f"not a CycloneDX, SPDX or syft JSON SBOM: {what_is_it(stream.head)}")
         return _components(stream)

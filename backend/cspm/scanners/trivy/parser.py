@@ -45,13 +45,12 @@ from typing import Any, BinaryIO
 from cspm.findings.models import CanonicalFinding
 from cspm.scanners.base import ReportFormatError
 from cspm.scanners.normalize import text
-from cspm.scanners.sniff import looks_like_other_tool, what_is_it
+from cspm.scanners.sniff import what_is_it
 from cspm.scanners.streaming import (
     PEEK_BYTES,
     JsonEvents,
     PeekedReport,
-    ensure_not_blank,
-    peek,
+    open_report,
     rereadable,
     start_position,
 )
@@ -76,11 +75,7 @@ class TrivyParser:
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
         start = start_position(report)
-        stream = peek(self.tool, report)
-        ensure_not_blank(self.tool, stream)
-        other = looks_like_other_tool(self.tool, stream.head)
-        if other:
-            raise ReportFormatError(self.tool, other)
+        stream = open_report(self.tool, report)
         if stream.first_char() not in ("{", "[", "n"):
             raise ReportFormatError(self.tool, f"not a Trivy JSON report: {what_is_it(stream.head)}")
         if stream.first_char() == "{" and not _context_first(stream.head):

@@ -25,8 +25,8 @@ from typing import BinaryIO
 
 from cspm.findings.models import CanonicalFinding
 from cspm.scanners.base import ReportFormatError
-from cspm.scanners.sniff import looks_like_other_tool, what_is_it
-from cspm.scanners.streaming import ensure_not_blank, peek
+from cspm.scanners.sniff import what_is_it
+from cspm.scanners.streaming import open_report
 from cspm.scanners.zap.parser_common import TOOL
 from cspm.scanners.zap.parser_json import parse_json
 from cspm.scanners.zap.parser_xml import parse_xml
@@ -37,11 +37,7 @@ class ZapParser:
     formats: tuple[str, ...] = ("xml", "json")
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
-        stream = peek(self.tool, report)
-        ensure_not_blank(self.tool, stream)
-        other = looks_like_other_tool(self.tool, stream.head)
-        if other:
-            raise ReportFormatError(self.tool, other)
+        stream = open_report(self.tool, report)
         first = stream.first_char()
         if first == "<":
             return parse_xml(stream)
