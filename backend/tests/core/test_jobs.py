@@ -140,12 +140,12 @@ def worker_environment(tmp_path, mongo_uri) -> Iterator[dict]:
     client.close()
 
 
-@pytest.fixture
-def celery_worker(worker_environment) -> Iterator[subprocess.Popen]:
+def run_worker(worker_environment: dict, *, queues: str, concurrency: int) -> Iterator[subprocess.Popen]:
+    """A real `cspm worker` process for the test's environment; stopped with SIGTERM (then -9) after."""
     log = worker_environment["log"].open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "cspm.cli", "worker", "--pool", "prefork", "--concurrency", "1",
-         "--queues", "default"],
+        [sys.executable, "-m", "cspm.cli", "worker", "--pool", "prefork", "--concurrency", str(concurrency),
+         "--queues", queues],
         env=worker_environment["env"], cwd=worker_environment["tmp"], stdout=log, stderr=subprocess.STDOUT)
     yield process
     process.send_signal(signal.SIGTERM)
@@ -155,6 +155,11 @@ def celery_worker(worker_environment) -> Iterator[subprocess.Popen]:
         process.kill()
         process.wait()
     log.close()
+
+
+@pytest.fixture
+def celery_worker(worker_environment) -> Iterator[subprocess.Popen]:
+    yield from run_worker(worker_environment, queues="default", concurrency=1)
 
 
 async def test_real_celery_worker_runs_job_with_its_own_loop_client_and_exports_metrics(

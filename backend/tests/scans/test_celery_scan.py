@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -14,25 +12,13 @@ from cspm.core.container import ServiceContainer
 from cspm.main import create_app
 from tests.auth_helpers import AuthHelper
 from tests.conftest import make_settings
-from tests.core.test_jobs import worker_environment  # noqa: F401 - fixture
+from tests.core.test_jobs import run_worker, worker_environment  # noqa: F401 - fixture
 from tests.scans.test_orchestration import http_service, wait_finished  # noqa: F401 - fixture and helper
 
 
 @pytest.fixture
 def scan_worker(worker_environment) -> Iterator[subprocess.Popen]:  # noqa: F811
-    log = worker_environment["log"].open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cspm.cli", "worker", "--pool", "prefork", "--concurrency", "2",
-         "--queues", "network,container,web,cloud,maintenance"],
-        env=worker_environment["env"], cwd=worker_environment["tmp"], stdout=log, stderr=subprocess.STDOUT)
-    yield process
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
+    yield from run_worker(worker_environment, queues="network,container,web,cloud,maintenance", concurrency=2)
 
 
 @pytest.fixture
