@@ -66,7 +66,8 @@ def serve(
     if worker and embedded is not None and _redis_answers(settings) and not settings.celery_always_in_process:
         worker_process = subprocess.Popen(
             [sys.executable, "-m", "cspm.cli", "worker", "--concurrency", "2"],
-            env={**os.environ, "MONGODB_URI": uri, "MONGODB_URI_IS_EMBEDDED": "true"},
+            env={**os.environ, "MONGODB_URI": uri, "MONGODB_URI_IS_EMBEDDED": "true",
+                 "REDIS_KEY_PREFIX": settings.redis_key_prefix, "DATA_DIR": str(settings.data_dir.resolve())},
         )
         # Stopped with the application, before the embedded server it uses: on SIGTERM uvicorn shuts
         # the app down and then re-raises the signal, so code after uvicorn.run() never runs.

@@ -7,6 +7,7 @@ and the helper that turns a validation failure into one line naming the variable
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -223,6 +224,11 @@ class LocalSecrets:
 def resolve_core_settings(**overrides: object) -> CoreSettings:
     """Load core settings and fill development-only secrets; production must set them."""
     settings = load(CoreSettings, **overrides)
+    if settings.embedded and "redis_key_prefix" not in settings.model_fields_set:
+        # Each embedded instance has its own database, so its queues and sessions must be its own
+        # too: two local instances on one Redis would otherwise take each other's jobs.
+        digest = hashlib.sha1(str(settings.data_dir.resolve()).encode(), usedforsecurity=False).hexdigest()
+        settings.redis_key_prefix = f"cspm:{digest[:10]}:"
     missing = [
         name
         for name, value in (("JWT_SECRET", settings.jwt_secret), ("FERNET_KEYS", settings.fernet_keys))

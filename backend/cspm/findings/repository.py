@@ -155,10 +155,7 @@ class FindingsRepository(TeamScopedRepository):
                 "status": [{"$group": {"_id": "$status", "n": {"$sum": 1}}}],
                 "tool": [{"$group": {"_id": "$source_tool", "n": {"$sum": 1}}}],
                 "total": [{"$count": "n"}],
-                "overdue": [
-                    {"$match": {"status": {"$in": ["open", "reopened"]}, "sla_due_at": {"$lt": now}}},
-                    {"$count": "n"},
-                ],
+                "overdue": [{"$match": overdue_filter(now)}, {"$count": "n"}],
             }},
         ]
         result = await (await self.collection.aggregate(pipeline)).to_list()
@@ -175,6 +172,11 @@ class FindingsRepository(TeamScopedRepository):
 def _without_upsert(operation: tuple[dict[str, Any], dict[str, Any]]) -> UpdateOne:
     query, update = operation
     return UpdateOne(query, {key: value for key, value in update.items() if key != "$setOnInsert"})
+
+
+def overdue_filter(now: datetime) -> dict[str, Any]:
+    """Active findings past their SLA date; findings without an SLA (info by default) are never overdue."""
+    return {"status": {"$in": ["open", "reopened"]}, "sla_due_at": {"$ne": None, "$lt": now}}
 
 
 def text_filter(text: str) -> dict[str, Any]:

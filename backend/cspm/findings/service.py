@@ -17,7 +17,7 @@ from cspm.core.settings import load
 from cspm.findings.ingest import FindingsIngestService, IngestRequest, IngestResult
 from cspm.findings.lifecycle import LifecycleService
 from cspm.findings.models import FindingStatus
-from cspm.findings.repository import FindingsRepository, text_filter
+from cspm.findings.repository import FindingsRepository, overdue_filter, text_filter
 from cspm.findings.schemas import FindingFilters, SortField
 from cspm.findings.settings import FindingsSettings
 from cspm.findings.vulnerabilities import VulnerabilitySync
@@ -103,7 +103,7 @@ class FindingsService:
         if filters.q:
             clauses.append(text_filter(filters.q))
         if filters.overdue is not None:
-            overdue = {"status": {"$in": ["open", "reopened"]}, "sla_due_at": {"$lt": now}}
+            overdue = overdue_filter(now)
             clauses.append(overdue if filters.overdue else {"$nor": [overdue]})
         if clauses:
             query["$and"] = clauses

@@ -165,3 +165,19 @@ def test_cli_serve_in_production_without_jwt_secret_fails(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "error: missing setting JWT_SECRET: required when ENVIRONMENT=production"
     ]
+
+
+def test_embedded_instances_get_their_own_redis_prefix(tmp_path, monkeypatch):
+    from cspm.core.settings import resolve_core_settings
+
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    monkeypatch.delenv("REDIS_KEY_PREFIX", raising=False)
+    first = resolve_core_settings(data_dir=tmp_path / "one")
+    second = resolve_core_settings(data_dir=tmp_path / "two")
+    again = resolve_core_settings(data_dir=tmp_path / "one")
+    assert first.redis_key_prefix != second.redis_key_prefix
+    assert first.redis_key_prefix == again.redis_key_prefix and first.redis_key_prefix.startswith("cspm:")
+    explicit = resolve_core_settings(data_dir=tmp_path / "one", redis_key_prefix="shared:")
+    assert explicit.redis_key_prefix == "shared:"
+    server = resolve_core_settings(data_dir=tmp_path / "one", mongodb_uri="mongodb://db:27017")
+    assert server.redis_key_prefix == "cspm:"

@@ -153,3 +153,21 @@ async def test_triage_is_audited(client, auth, shared_dir):
     changed = next(event for event in events if event["action"] == "finding.status_changed")
     assert changed["actor_id"] == admin.user_id and changed["target_id"] == item["id"]
     assert changed["details"]["to"] == "risk_accepted" and changed["details"]["risk_owner"] == "ciso@example.com"
+
+
+async def test_findings_without_sla_are_never_overdue(client, analyst, container, shared_dir):
+    from datetime import UTC, datetime, timedelta
+
+    from cspm.core.database.registry import Database
+
+    await upload(client, analyst, shared_dir, "nmap/nmap_multiple_port.xml", "nmap")
+    await upload(client, analyst, shared_dir, TRIVY, "trivy")
+    findings = container.database.db(Database.SECURITY_SCANS)["findings"]
+    assert await findings.count_documents({"team_id": analyst.team_id, "sla_due_at": None}) > 0  # nmap: info
+    late = await findings.find_one({"team_id": analyst.team_id, "source_tool": "trivy"})
+    await findings.update_one({"_id": late["_id"]}, {"$set": {"sla_due_at": datetime.now(UTC) - timedelta(days=1)}})
+    overdue = (await client.get("/api/findings", headers=analyst.headers, params={"overdue": "true"})).json()["items"]
+    assert [item["id"] for item in overdue] == [str(late["_id"])]
+    assert overdue[0]["overdue"] is True
+    counts = (await client.get("/api/findings/counts", headers=analyst.headers)).json()
+    assert counts["overdue"] == 1
