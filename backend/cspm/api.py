@@ -29,6 +29,8 @@ class RouteModule:
     """Public modules authenticate per route themselves (auth) or not at all (health)."""
     module: str | None = None
     """Import path of the routes module when it is not ``cspm.<name>.routes`` (plugins, tests)."""
+    toggle: str | None = None
+    """The team-level module switch that gates it (``cspm.teams.modules``); None: always on."""
 
     @property
     def import_path(self) -> str:
@@ -40,13 +42,13 @@ ROUTE_MODULES: tuple[RouteModule, ...] = (
     RouteModule("auth", "/api/auth", public=True),
     RouteModule("teams", "/api/teams"),
     RouteModule("audit", "/api/audit"),
-    RouteModule("findings", "/api/findings"),
+    RouteModule("findings", "/api/findings", toggle="findings"),
     RouteModule("webhooks", "/api/webhooks", public=True),
-    RouteModule("targets", "/api/targets"),
-    RouteModule("scans", "/api/scans"),
-    RouteModule("assets", "/api/assets"),
-    RouteModule("compliance", "/api/compliance"),
-    RouteModule("cloud_accounts", "/api/cloud-accounts"),
+    RouteModule("targets", "/api/targets", toggle="scans"),
+    RouteModule("scans", "/api/scans", toggle="scans"),
+    RouteModule("assets", "/api/assets", toggle="assets"),
+    RouteModule("compliance", "/api/compliance", toggle="compliance"),
+    RouteModule("cloud_accounts", "/api/cloud-accounts", toggle="scans"),
 )
 
 # Repository-like modules declaring INDEXES beyond each route module's own repository.py.
@@ -60,6 +62,10 @@ def index_modules() -> list[str]:
 AUTH_DEPENDENCY = "cspm.auth.dependencies:authenticated"
 
 
+# Team-level module switches (cspm.teams.modules): the route modules they gate and the gate.
+MODULE_GATE = "cspm.teams.modules"
+
+
 def _authentication_dependency() -> Callable[..., Any] | None:
     module_name, attribute = AUTH_DEPENDENCY.split(":")
     try:
@@ -69,10 +75,19 @@ def _authentication_dependency() -> Callable[..., Any] | None:
         return None
 
 
+def _module_gate() -> Callable[[str], Any] | None:
+    try:
+        return importlib.import_module(MODULE_GATE).module_enabled  # type: ignore[no-any-return]
+    except Exception:  # reported below; switchable modules are then not mounted
+        logger.exception("module switches failed to import")
+        return None
+
+
 def register_all_routes(app: FastAPI, monitor: SystemIntegrityMonitor,
                         modules: Iterable[RouteModule] = ROUTE_MODULES) -> list[str]:
     """Mount each module's router; returns the names mounted. Failures never stop start-up."""
     authenticated = _authentication_dependency()
+    gate = _module_gate()
     mounted: list[str] = []
     for module in modules:
         component = f"routes:{module.name}"
@@ -84,6 +99,12 @@ def register_all_routes(app: FastAPI, monitor: SystemIntegrityMonitor,
             routes_module = importlib.import_module(module.import_path)
             router: APIRouter = routes_module.router
             dependencies = [] if module.public else [Depends(authenticated)]
+            if module.toggle is not None:
+                if gate is None:
+                    # Fail closed: a module a team may have switched off is not served without the switch.
+                    monitor.down(component, "not mounted", "module switches unavailable; module not served")
+                    continue
+                dependencies.append(Depends(gate(module.toggle)))
             app.include_router(router, prefix=module.prefix, dependencies=dependencies)
             # A module may declare `async def on_startup(container)`, run in the app's lifespan.
             if (on_startup := getattr(routes_module, "on_startup", None)) is not None:

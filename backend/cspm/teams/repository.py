@@ -77,6 +77,11 @@ class TeamRepository:
         return await self.teams.find_one_and_update(
             {"_id": team_id}, {"$set": {"name": name, "updated_at": now()}}, return_document=ReturnDocument.AFTER)
 
+    async def set_module(self, *, team_id: str, module: str, enabled: bool) -> dict[str, Any] | None:
+        change = {"$pull": {"disabled_modules": module}} if enabled else {"$addToSet": {"disabled_modules": module}}
+        return await self.teams.find_one_and_update({"_id": team_id}, {**change, "$set": {"updated_at": now()}},
+                                                    return_document=ReturnDocument.AFTER)
+
     async def delete_team(self, team_id: str) -> None:
         """Used only to undo a team whose creator membership could not be written."""
         await self.teams.delete_one({"_id": team_id})

@@ -16,6 +16,8 @@ from cspm.teams.schemas import (
     InvitationCreated,
     InvitationOut,
     MemberOut,
+    ModuleOut,
+    ModuleUpdate,
     RoleUpdate,
     TeamCreate,
     TeamOut,
@@ -30,6 +32,7 @@ Client = Annotated[ClientInfo, Depends(client_info)]
 Caller = Annotated[Principal, Depends(authenticated)]
 Reader = Annotated[Principal, Depends(require_permission("teams:read"))]
 Manager = Annotated[Principal, Depends(require_permission("teams:manage"))]
+ModuleAdmin = Annotated[Principal, Depends(require_permission("modules:manage"))]
 Id = Annotated[str, Path(max_length=64)]
 
 
@@ -73,6 +76,21 @@ async def rename_active_team(body: TeamUpdate, principal: Manager, teams: Teams,
     assert principal.team is not None
     team = await teams.rename(team_id=principal.team, name=body.name, actor=principal, client=client)
     return team_out(team, principal.role)
+
+
+@router.get("/active/modules")
+async def list_modules(principal: Reader, teams: Teams) -> list[ModuleOut]:
+    """Lists the platform modules and whether each is switched on for the active team."""
+    return [ModuleOut(**module) for module in await teams.modules(team_id=principal.team)]
+
+
+@router.put("/active/modules/{module}")
+async def set_module(module: Annotated[str, Path(max_length=40)], body: ModuleUpdate, principal: ModuleAdmin,
+                     teams: Teams, client: Client) -> list[ModuleOut]:
+    """Switches a module on or off for the active team (its routes then answer 403 for the team)."""
+    modules = await teams.set_module(team_id=principal.team, module=module, enabled=body.enabled,
+                                     actor=principal, client=client)
+    return [ModuleOut(**item) for item in modules]
 
 
 @router.get("/active/members")

@@ -43,6 +43,18 @@ class TeamOut(BaseModel):
     role: Role | None = None
 
 
+class ModuleOut(BaseModel):
+    name: str
+    title: str
+    enabled: bool
+
+
+class ModuleUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool
+
+
 class MemberOut(BaseModel):
     user_id: str
     email: str

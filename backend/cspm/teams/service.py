@@ -16,6 +16,7 @@ from cspm.auth.settings import AuthSettings
 from cspm.auth.tokens import new_id, sha256_hex
 from cspm.core.container import ServiceContainer
 from cspm.core.errors import Conflict, Forbidden, NotFound
+from cspm.teams.modules import TOGGLEABLE_MODULES
 from cspm.teams.repository import AlreadyExists, TeamRepository
 
 TEAM_ADMIN = "team_admin"
@@ -85,6 +86,26 @@ class TeamService:
                                 target_type="team", target_id=team_id, details={"name": name}, via=actor.via,
                                 token_id=actor.token_id)
         return team
+
+    async def disabled_modules(self, *, team_id: str) -> frozenset[str]:
+        team = await self.teams.get_team(team_id)
+        return frozenset(team.get("disabled_modules") or ()) if team else frozenset()
+
+    async def modules(self, *, team_id: str) -> list[dict[str, Any]]:
+        disabled = await self.disabled_modules(team_id=team_id)
+        return [{"name": name, "title": title, "enabled": name not in disabled}
+                for name, title in TOGGLEABLE_MODULES.items()]
+
+    async def set_module(self, *, team_id: str, module: str, enabled: bool, actor: Principal,
+                         client: ClientInfo) -> list[dict[str, Any]]:
+        if module not in TOGGLEABLE_MODULES:
+            raise NotFound(f"no module named {module!r} (modules: {', '.join(TOGGLEABLE_MODULES)})")
+        if await self.teams.set_module(team_id=team_id, module=module, enabled=enabled) is None:
+            raise NotFound("team not found")
+        await self.audit.record("team.module_enabled" if enabled else "team.module_disabled",
+                                actor_id=actor.user_id, team_id=team_id, ip=client.ip, target_type="module",
+                                target_id=module, via=actor.via, token_id=actor.token_id)
+        return await self.modules(team_id=team_id)
 
     async def members(self, *, team_id: str) -> list[dict[str, Any]]:
         memberships = await self.teams.members(team_id=team_id)
