@@ -19,6 +19,7 @@ from cspm.core.repository import TeamScopedRepository
 FINDINGS = "findings"
 HISTORY = "finding_history"
 SUPPRESSION_RULES = "suppression_rules"
+TREND = "finding_trend"
 
 INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec(Database.SECURITY_SCANS, FINDINGS,
@@ -31,6 +32,8 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec(Database.SECURITY_SCANS, HISTORY, [("team_id", ASCENDING), ("finding_id", ASCENDING)],
               "idx_history_finding"),
     IndexSpec(Database.SECURITY_SCANS, SUPPRESSION_RULES, [("team_id", ASCENDING)], "idx_suppression_team"),
+    IndexSpec(Database.SECURITY_SCANS, TREND, [("team_id", ASCENDING), ("day", ASCENDING)], "idx_trend_day_unique",
+              unique=True),
 )
 
 DUPLICATE_KEY = 11000
@@ -41,6 +44,7 @@ class FindingsRepository(TeamScopedRepository):
         super().__init__(database[FINDINGS])
         self.history = database[HISTORY]
         self.rules = database[SUPPRESSION_RULES]
+        self.trend = database[TREND]
 
     # --- ingest -----------------------------------------------------------------------
     async def existing_by_key(self, team_id: str, dedup_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -124,6 +128,27 @@ class FindingsRepository(TeamScopedRepository):
             {"_id": 1, "team_id": 1, "dedup_key": 1},
         ).limit(limit)
         return await cursor.to_list()
+
+    # --- trend ------------------------------------------------------------------------------
+    async def active_by_severity(self, team_id: str) -> dict[str, int]:
+        pipeline = [{"$match": self.scoped(team_id, {"result": "fail", "status": {"$in": ["open", "reopened"]}})},
+                    {"$group": {"_id": "$severity", "n": {"$sum": 1}}}]
+        rows = await (await self.collection.aggregate(pipeline)).to_list()
+        return {row["_id"]: row["n"] for row in rows}
+
+    async def record_trend(self, team_id: str, day: str, by_severity: dict[str, int], now: datetime) -> None:
+        """Today's point of the team's trend: the latest counts of the day win."""
+        await self.trend.update_one(self.scoped(team_id, {"day": day}),
+                                    {"$set": {"by_severity": by_severity, "total": sum(by_severity.values()),
+                                              "updated_at": now}}, upsert=True)
+
+    async def trend_since(self, team_id: str, first_day: str) -> list[dict[str, Any]]:
+        cursor = self.trend.find(self.scoped(team_id, {"day": {"$gte": first_day}}), {"_id": 0, "team_id": 0})
+        return await cursor.sort("day", ASCENDING).to_list()
+
+    async def teams_with_findings(self) -> list[str]:
+        """Every team that has findings (the daily trend job's list; it then works team by team)."""
+        return [team for team in await self.collection.distinct("team_id") if isinstance(team, str)]
 
     # --- suppression rules --------------------------------------------------------------
     async def rules_for(self, team_id: str) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from cspm.findings.schemas import (
     StatusChangeResult,
     SuppressionRuleIn,
     SuppressionRuleOut,
+    TrendPoint,
 )
 from cspm.findings.service import FindingsService
 
@@ -95,6 +96,13 @@ async def list_findings(
 async def count_findings(principal: Reader, findings: Findings, selected: Filters) -> FindingCounts:
     """Counts the team's findings by severity, status and tool."""
     return FindingCounts.model_validate(await findings.counts(team_id=principal.team, filters=selected))
+
+
+@router.get("/trend", response_model=list[TrendPoint])
+async def findings_trend(principal: Reader, findings: Findings,
+                         days: Annotated[int, Query(ge=1, le=366)] = 30) -> list[TrendPoint]:
+    """Active findings by severity per day (the last point of each day), oldest first."""
+    return [TrendPoint.model_validate(point) for point in await findings.trend(team_id=principal.team, days=days)]
 
 
 @router.post("/bulk-status", response_model=StatusChangeResult)

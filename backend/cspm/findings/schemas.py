@@ -82,6 +82,12 @@ class FindingCounts(BaseModel):
     by_tool: dict[str, int]
 
 
+class TrendPoint(BaseModel):
+    day: str = Field(description="UTC date, YYYY-MM-DD")
+    total: int
+    by_severity: dict[str, int]
+
+
 class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO, Self
 
 from cspm.audit.service import AuditService
@@ -79,7 +79,24 @@ class FindingsService:
 
     async def _changed(self, team_id: str, dedup_keys: Sequence[str]) -> None:
         if dedup_keys:
+            await self.snapshot_trend(team_id)
             await self.container.events.publish(FINDINGS_CHANGED, team_id=team_id, dedup_keys=list(dedup_keys))
+
+    async def snapshot_trend(self, team_id: str) -> None:
+        """Today's active findings by severity: after every change, and daily for quiet teams."""
+        now = datetime.now(UTC)
+        await self.findings.record_trend(team_id, now.date().isoformat(),
+                                         await self.findings.active_by_severity(team_id), now)
+
+    async def snapshot_all_trends(self) -> int:
+        teams = await self.findings.teams_with_findings()
+        for team_id in teams:
+            await self.snapshot_trend(team_id)
+        return len(teams)
+
+    async def trend(self, *, team_id: str, days: int) -> list[dict[str, Any]]:
+        first_day = (datetime.now(UTC) - timedelta(days=days - 1)).date().isoformat()
+        return await self.findings.trend_since(team_id, first_day)
 
     # --- queries ----------------------------------------------------------------------------
     def build_query(self, filters: FindingFilters, now: datetime) -> dict[str, Any]:

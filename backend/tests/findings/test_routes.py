@@ -171,3 +171,18 @@ async def test_findings_without_sla_are_never_overdue(client, analyst, container
     assert overdue[0]["overdue"] is True
     counts = (await client.get("/api/findings/counts", headers=analyst.headers)).json()
     assert counts["overdue"] == 1
+
+
+async def test_trend_follows_imports_and_triage(client, analyst, container, shared_dir):
+    from cspm.findings.service import FindingsService
+
+    await upload(client, analyst, shared_dir, TRIVY, "trivy")
+    [today] = (await client.get("/api/findings/trend", headers=analyst.headers)).json()
+    assert today["total"] == 5 and sum(today["by_severity"].values()) == 5
+    item = (await client.get("/api/findings", headers=analyst.headers)).json()["items"][0]
+    await client.patch(f"/api/findings/{item['id']}/status", headers=analyst.headers,
+                       json={"status": "false_positive", "reason": "not shipped"})
+    [today] = (await client.get("/api/findings/trend", headers=analyst.headers, params={"days": 7})).json()
+    assert today["total"] == 4
+    assert await container.resolve(FindingsService).snapshot_all_trends() >= 1
+    assert (await client.get("/api/findings/trend", headers=analyst.headers, params={"days": 0})).status_code == 422
