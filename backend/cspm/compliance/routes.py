@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -95,6 +95,13 @@ async def statement_of_applicability(framework_id: str, principal: Reader, compl
 async def control_detail(scf_id: str, principal: Reader, compliance: Compliance) -> dict[str, Any]:
     """Returns a control, the team's state and history, its findings with the reason of each link."""
     return await compliance.control_detail(principal.team, scf_id.upper())
+
+
+@router.get("/findings/{dedup_key}/controls")
+async def controls_of_finding(dedup_key: Annotated[str, Path(max_length=128)], principal: Reader,
+                              compliance: Compliance) -> list[dict[str, Any]]:
+    """Lists the SCF controls a finding is mapped to, with the reason of each link and the control's state."""
+    return await compliance.controls_of_finding(principal.team, dedup_key)
 
 
 @router.put("/controls/{scf_id}/status")

@@ -141,6 +141,21 @@ class ComplianceService:
             "history": [public(entry) for entry in await self.history.for_control(team_id, scf_id)],
         }
 
+    async def controls_of_finding(self, team_id: str, dedup_key: str) -> list[dict[str, Any]]:
+        """The SCF controls a finding of the team is mapped to, each with why and the team's state."""
+        link = (await self.links.for_findings(team_id, [dedup_key])).get(dedup_key)
+        if link is None:
+            return []
+        registry = await self.registries.registry()
+        states = await self.states.for_controls(team_id, link.get("scf_ids") or [])
+        controls = []
+        for why in link.get("links") or []:
+            control = registry.control(why["scf_id"])
+            state = states.get(why["scf_id"]) or {}
+            controls.append({"scf_id": why["scf_id"], "title": control.title if control else None,
+                             "status": state.get("status", ControlStatus.NOT_ASSESSED.value), "why": why})
+        return controls
+
     async def equivalents(self, framework_id: str, requirement_id: str) -> list[dict[str, Any]]:
         registry = await self.registries.registry()
         self._framework(registry, framework_id)

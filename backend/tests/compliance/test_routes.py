@@ -109,3 +109,19 @@ async def test_daily_snapshot_job_is_scheduled_and_runs(container, auth, client)
     snapshot = await container.database.db("ASSESSMENTS")["compliance_snapshots"].find_one(
         {"team_id": analyst.team_id, "kind": "daily"})
     assert ["GOV-01", "implemented"] in snapshot["controls"]
+
+
+async def test_controls_of_a_finding_say_why(client, auth, shared_dir):
+    analyst = await auth.user(role="analyst")
+    other = await auth.user(role="analyst")
+    content = (shared_dir / "scans/prowler/prowler_5.46_aws_moto_s3_iam.ocsf.json").read_bytes()
+    imported = await client.post("/api/findings/import", headers=analyst.headers,
+                                 files={"file": ("p.json", content, "application/json")}, data={"tool": "prowler"})
+    assert imported.status_code == 201
+    items = (await client.get("/api/findings", headers=analyst.headers, params={"q": "mfa"})).json()["items"]
+    key = items[0]["dedup_key"]
+    controls = (await client.get(f"/api/compliance/findings/{key}/controls", headers=analyst.headers)).json()
+    assert controls and all(control["scf_id"] and control["why"]["rule"] for control in controls)
+    assert all(control["status"] in {"not_implemented", "partially_implemented", "implemented", "not_assessed",
+                                     "not_applicable"} for control in controls)
+    assert (await client.get(f"/api/compliance/findings/{key}/controls", headers=other.headers)).json() == []
