@@ -664,6 +664,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/compliance/findings/{dedup_key}/controls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Controls Of Finding
+         * @description Lists the SCF controls a finding is mapped to, with the reason of each link and the control's state.
+         */
+        get: operations["controls_of_finding_api_compliance_findings__dedup_key__controls_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/compliance/frameworks": {
         parameters: {
             query?: never;
@@ -923,6 +943,26 @@ export interface paths {
          * @description Deletes a suppression rule (findings it suppressed keep their status).
          */
         delete: operations["delete_rule_api_findings_suppression_rules__rule_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/findings/trend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Findings Trend
+         * @description Active findings by severity per day (the last point of each day), oldest first.
+         */
+        get: operations["findings_trend_api_findings_trend_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1315,6 +1355,46 @@ export interface paths {
          * @description Removes a member from the active team.
          */
         delete: operations["remove_member_api_teams_active_members__user_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/active/modules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Modules
+         * @description Lists the platform modules and whether each is switched on for the active team.
+         */
+        get: operations["list_modules_api_teams_active_modules_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/teams/active/modules/{module}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Module
+         * @description Switches a module on or off for the active team (its routes then answer 403 for the team).
+         */
+        put: operations["set_module_api_teams_active_modules__module__put"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2219,6 +2299,20 @@ export interface components {
             /** Recovery Code */
             recovery_code?: string | null;
         };
+        /** ModuleOut */
+        ModuleOut: {
+            /** Enabled */
+            enabled: boolean;
+            /** Name */
+            name: string;
+            /** Title */
+            title: string;
+        };
+        /** ModuleUpdate */
+        ModuleUpdate: {
+            /** Enabled */
+            enabled: boolean;
+        };
         /** PasswordChangeRequest */
         PasswordChangeRequest: {
             /** Current Password */
@@ -2699,6 +2793,20 @@ export interface components {
              * @constant
              */
             token_type: "bearer";
+        };
+        /** TrendPoint */
+        TrendPoint: {
+            /** By Severity */
+            by_severity: {
+                [key: string]: number;
+            };
+            /**
+             * Day
+             * @description UTC date, YYYY-MM-DD
+             */
+            day: string;
+            /** Total */
+            total: number;
         };
         /** UserList */
         UserList: {
@@ -4268,6 +4376,42 @@ export interface operations {
             };
         };
     };
+    controls_of_finding_api_compliance_findings__dedup_key__controls_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                dedup_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_frameworks_api_compliance_frameworks_get: {
         parameters: {
             query?: never;
@@ -4782,6 +4926,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    findings_trend_api_findings_trend_get: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrendPoint"][];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -5667,6 +5845,76 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_modules_api_teams_active_modules_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModuleOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_module_api_teams_active_modules__module__put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                module: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModuleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModuleOut"][];
+                };
             };
             /** @description Validation Error */
             422: {
