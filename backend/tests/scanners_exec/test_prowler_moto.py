@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 
 import boto3
+import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
@@ -32,6 +33,9 @@ def moto_endpoint() -> Iterator[str]:
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
+    # moto keeps its accounts in process-wide state: start from an empty account whichever
+    # module's server ran before.
+    httpx.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
     s3 = boto3.client("s3", endpoint_url=endpoint, **DUMMY)
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_acl(Bucket=BUCKET, ACL="public-read")
