@@ -156,8 +156,10 @@ def main() -> None:
     if db_sizes and not external:
         server = EmbeddedMongoServer(EmbeddedEngine.MEMORY, Path(tempfile.gettempdir()))
     uri = external or (server.start() if server else "")
-    print(f"database for the ingest runs: {'MONGODB_URI' if external else 'embedded mongoeco (memory)'}; "
-          f"batch size {arguments.batch_size}")
+    if db_sizes:
+        print(f"database for the ingest runs at N in {sorted(db_sizes)}: "
+              f"{'MONGODB_URI' if external else 'embedded mongoeco (memory)'}")
+    print(f"batch size {arguments.batch_size}")
     header = (f"{'tool':8} {'N':>7} {'size MB':>8} {'pipeline s':>11} {'json.loads s':>13} {'ratio':>6} "
               f"{'findings/s':>11} {'peak MB':>8} {'floor peak MB':>14}")
     print(header)
