@@ -1,4 +1,4 @@
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { BrowserRouter, Route, Routes } from "react-router-dom";
 import { ApiError } from "./api/errors";
 import { AuthGate } from "./app/AuthGate";
@@ -7,8 +7,20 @@ import { LoginPage } from "./pages/auth/LoginPage";
 import { SetupPage } from "./pages/auth/SetupPage";
 import { AppShell } from "./shell/AppShell";
 
+/** A 403 naming a switched-off module means the team's switches changed: read them again. */
+export function isSwitchedOffRefusal(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 403 && /module is switched off/.test(error.message);
+}
+
 export function makeQueryClient() {
-  return new QueryClient({
+  const client: QueryClient = new QueryClient({
+    queryCache: new QueryCache({
+      onError: (error, query) => {
+        if (isSwitchedOffRefusal(error) && query.queryKey[2] !== "modules") {
+          client.invalidateQueries({ predicate: (item) => item.queryKey[0] === "teams" && item.queryKey[2] === "modules" });
+        }
+      },
+    }),
     defaultOptions: {
       queries: {
         staleTime: 15_000,
@@ -18,6 +30,7 @@ export function makeQueryClient() {
       },
     },
   });
+  return client;
 }
 
 export function App({ client = makeQueryClient() }: { client?: QueryClient }) {

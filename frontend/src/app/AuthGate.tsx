@@ -1,14 +1,18 @@
 /**
  * Decides what a visitor sees: first-run setup, the sign-in page, team creation, or the app.
- * The signed-in user's profile, teams and permissions in the active team come from /api/auth/me.
+ * The signed-in user's profile, teams and permissions in the active team come from /api/auth/me;
+ * the modules the active team switched off from /api/teams/active/modules (loaded before the shell
+ * renders, so a switched-off module never flashes in the sidebar).
  */
-import { createContext, useContext, useEffect, type ReactNode } from "react";
+import { createContext, useContext, useEffect, useMemo, type ReactNode } from "react";
 import { Navigate, useLocation } from "react-router-dom";
 import { ApiError } from "../api/errors";
 import { useMe, useRegistrationStatus } from "../api/hooks/auth";
+import { useTeamModules } from "../api/hooks/modules";
 import { setActiveTeamId, clearTokens } from "../api/session";
 import type { Me } from "../api/types";
 import { ErrorState, Spinner } from "../components/ui";
+import { DisabledModulesContext } from "./modules";
 import { useActiveTeam, useSignedIn } from "./team";
 import { CreateTeamScreen } from "../pages/auth/CreateTeamScreen";
 
@@ -31,6 +35,12 @@ export function AuthGate({ children }: { children: ReactNode }) {
   const registration = useRegistrationStatus();
   const team = useActiveTeam();
   const me = useMe(signedIn);
+  const memberOfActive = !!team && !!me.data?.teams.some((membership) => membership.team_id === team);
+  const modules = useTeamModules(memberOfActive);
+  const disabled = useMemo(
+    () => new Set((modules.data ?? []).filter((module) => !module.enabled).map((module) => module.name)),
+    [modules.data],
+  );
 
   useEffect(() => {
     if (!me.data) return;
@@ -61,5 +71,11 @@ export function AuthGate({ children }: { children: ReactNode }) {
   }
   if (!me.data.teams.length) return <CreateTeamScreen me={me.data} />;
   if (!me.data.active_team_id) return <Spinner label="Opening your team" />;
-  return <MeContext.Provider value={me.data}>{children}</MeContext.Provider>;
+  // If the switches cannot be read the shell shows every module: the API still refuses a switched-off one.
+  if (memberOfActive && modules.isPending) return <Spinner label="Loading your workspace" />;
+  return (
+    <MeContext.Provider value={me.data}>
+      <DisabledModulesContext.Provider value={disabled}>{children}</DisabledModulesContext.Provider>
+    </MeContext.Provider>
+  );
 }

@@ -314,3 +314,21 @@ export function CopyField({ value, label }: { value: string; label: string }) {
     </div>
   );
 }
+
+/** An on/off switch (role="switch"): the label names what it switches. */
+export function Switch({ checked, onChange, label, disabled, busy }: { checked: boolean; onChange: (next: boolean) => void; label: string; disabled?: boolean; busy?: boolean }) {
+  return (
+    <button
+      type="button"
+      role="switch"
+      aria-checked={checked}
+      aria-label={label}
+      aria-busy={busy || undefined}
+      className={`switch ${checked ? "switch-on" : ""} ${busy ? "switch-busy" : ""}`}
+      disabled={disabled || busy}
+      onClick={() => onChange(!checked)}
+    >
+      <span className="switch-thumb" aria-hidden="true" />
+    </button>
+  );
+}

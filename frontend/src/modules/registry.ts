@@ -2,10 +2,15 @@
  * ALL_PLATFORM_MODULES: the one list the Sidebar, the router and the code-splitting read.
  * A module names the backend route module it needs (`backend`, as in /health/status
  * `routes:<name>`) so the shell can say when the server does not serve it, and the
- * permission a member needs to see it.
+ * permission a member needs to see it, and the team-level switch (`toggle`, as in
+ * /api/teams/active/modules) that turns it off for a team.
  */
 import { lazy, type ComponentType, type LazyExoticComponent } from "react";
 import type { IconName } from "../components/Icon";
+
+/** Backend module switches (cspm.teams.modules.TOGGLEABLE_MODULES) the registry maps pages to. */
+export const MODULE_TOGGLES = ["findings", "compliance", "scans", "assets"] as const;
+export type ModuleToggle = (typeof MODULE_TOGGLES)[number];
 
 export interface PlatformModule {
   id: string;
@@ -16,6 +21,8 @@ export interface PlatformModule {
   description: string;
   /** Backend route modules this page needs (health component `routes:<name>`). */
   backend: string[];
+  /** The team switch that turns this page off (absent = always on). */
+  toggle?: ModuleToggle;
   /** Permission needed in the active team; absent = any member. */
   permission?: string;
   /** Platform admins only (user administration). */
@@ -38,6 +45,7 @@ export const ALL_PLATFORM_MODULES: PlatformModule[] = [
     section: "Posture",
     description: "Posture score, severity breakdown and SLA breaches",
     backend: ["findings"],
+    toggle: "findings",
     permission: "findings:read",
     ...page(() => import("../pages/overview/OverviewPage")),
   },
@@ -49,6 +57,7 @@ export const ALL_PLATFORM_MODULES: PlatformModule[] = [
     section: "Posture",
     description: "Every finding from every scanner, deduplicated, with triage",
     backend: ["findings"],
+    toggle: "findings",
     permission: "findings:read",
     ...page(() => import("../pages/findings/FindingsPage")),
   },
@@ -60,6 +69,7 @@ export const ALL_PLATFORM_MODULES: PlatformModule[] = [
     section: "Posture",
     description: "Framework scores, requirement → control → findings, manual statuses, drift and SoA",
     backend: ["compliance"],
+    toggle: "compliance",
     permission: "compliance:read",
     ...page(() => import("../pages/compliance/CompliancePage")),
   },
@@ -69,8 +79,9 @@ export const ALL_PLATFORM_MODULES: PlatformModule[] = [
     path: "/scans",
     icon: "scans",
     section: "Operations",
-    description: "Targets, schedules, scan runs with live progress and job logs",
+    description: "Targets, cloud accounts, schedules, scan runs with live progress and job logs",
     backend: ["targets", "scans"],
+    toggle: "scans",
     permission: "scans:read",
     ...page(() => import("../pages/scans/ScansPage")),
   },
@@ -82,6 +93,7 @@ export const ALL_PLATFORM_MODULES: PlatformModule[] = [
     section: "Operations",
     description: "Software components (SBOM) of scanned directories and images",
     backend: ["assets"],
+    toggle: "assets",
     permission: "assets:read",
     ...page(() => import("../pages/assets/AssetsPage")),
   },
@@ -91,7 +103,7 @@ export const ALL_PLATFORM_MODULES: PlatformModule[] = [
     path: "/admin",
     icon: "admin",
     section: "Settings",
-    description: "Members, invitations, API tokens, audit log and system health",
+    description: "Members, invitations, API tokens, modules, audit log and system health",
     backend: ["teams", "audit"],
     permission: "teams:read",
     ...page(() => import("../pages/admin/AdminPage")),
@@ -112,4 +124,19 @@ export function visibleModules(permissions: readonly string[], platformAdmin: bo
   return ALL_PLATFORM_MODULES.filter(
     (module) => (!module.permission || permissions.includes(module.permission)) && (!module.platformAdmin || platformAdmin),
   );
+}
+
+/** Whether the active team switched this module off (its pages then say so, and the sidebar hides them). */
+export function isSwitchedOff(module: PlatformModule, disabled: ReadonlySet<string>): boolean {
+  return !!module.toggle && disabled.has(module.toggle);
+}
+
+/** The sidebar's modules: permitted ones the team has not switched off. */
+export function navigableModules(permitted: PlatformModule[], disabled: ReadonlySet<string>): PlatformModule[] {
+  return permitted.filter((module) => !isSwitchedOff(module, disabled));
+}
+
+/** The pages a module switch turns off, by label (for the module management page). */
+export function pagesOfToggle(toggle: string): string[] {
+  return ALL_PLATFORM_MODULES.filter((module) => module.toggle === toggle).map((module) => module.label);
 }

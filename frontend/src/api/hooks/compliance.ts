@@ -167,3 +167,17 @@ export async function downloadSoa(frameworkId: string, format: "csv" | "json"): 
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 }
+
+/** Why a finding counts against a control: the mapping method, its rule and the evidence of the match. */
+export interface MappingReason { method: string; rule: string; detail: string; score?: number | null }
+export interface FindingControl { scf_id: string; title: string | null; status: ControlStatus; why: MappingReason }
+
+/** The SCF controls one finding is mapped to, each with the reason of the link and the control's state. */
+export function useFindingControls(dedupKey: string | null, enabled = true) {
+  const team = useActiveTeam();
+  return useQuery({
+    queryKey: [...moreKeys.compliance(team), "finding-controls", dedupKey],
+    queryFn: async () => (await unwrap(api.GET("/api/compliance/findings/{dedup_key}/controls", { params: { path: { dedup_key: dedupKey! } } }))) as unknown as FindingControl[],
+    enabled: enabled && !!team && !!dedupKey,
+  });
+}

@@ -2,7 +2,7 @@
 import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "../client";
 import type { FindingFilters, FindingSort, FindingStatus } from "../types";
-import { keys } from "./keys";
+import { keys, moreKeys } from "./keys";
 import { useActiveTeam } from "../../app/team";
 
 export const FINDINGS_PAGE_SIZE = 200;
@@ -80,7 +80,11 @@ export function useTriage() {
             body: change,
           }))
         : unwrap(api.POST("/api/findings/bulk-status", { body: { ids, ...change } })),
-    onSuccess: () => client.invalidateQueries({ queryKey: keys.findings(team) }),
+    onSuccess: () => {
+      client.invalidateQueries({ queryKey: keys.findings(team) });
+      // Triage moves control states and framework scores.
+      client.invalidateQueries({ queryKey: moreKeys.compliance(team) });
+    },
   });
 }
 
@@ -148,5 +152,16 @@ export function useDeleteSuppressionRule() {
     mutationFn: (ruleId: string) =>
       unwrap(api.DELETE("/api/findings/suppression-rules/{rule_id}", { params: { path: { rule_id: ruleId } } })),
     onSuccess: () => client.invalidateQueries({ queryKey: keys.findings(team) }),
+  });
+}
+
+/** Active findings by severity per day (UTC), oldest first: one point per day with activity or the daily job. */
+export function useFindingsTrend(days = 30, enabled = true) {
+  const team = useActiveTeam();
+  return useQuery({
+    queryKey: [...keys.findings(team), "trend", days],
+    queryFn: ({ signal }) => unwrap(api.GET("/api/findings/trend", { params: { query: { days } }, signal })),
+    enabled: enabled && !!team,
+    placeholderData: keepPreviousData,
   });
 }

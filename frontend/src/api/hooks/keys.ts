@@ -8,6 +8,7 @@ export const keys = {
   teams: ["teams"] as const,
   members: (team: string | null) => ["teams", team, "members"] as const,
   invitations: (team: string | null) => ["teams", team, "invitations"] as const,
+  modules: (team: string | null) => ["teams", team, "modules"] as const,
   findings: (team: string | null) => ["findings", team] as const,
   audit: (team: string | null) => ["audit", team] as const,
   health: ["health"] as const,
@@ -18,4 +19,5 @@ export const moreKeys = {
   scans: (team: string | null) => ["scans", team] as const,
   compliance: (team: string | null) => ["compliance", team] as const,
   assets: (team: string | null) => ["assets", team] as const,
+  cloudAccounts: (team: string | null) => ["cloud-accounts", team] as const,
 };

@@ -33,8 +33,8 @@ export function useUpdateTarget() {
   const client = useQueryClient();
   const team = useActiveTeam();
   return useMutation({
-    mutationFn: ({ id, ...body }: { id: string } & Schemas["TargetUpdate"]) =>
-      unwrap(api.PATCH("/api/targets/{target_id}", { params: { path: { target_id: id } }, body })),
+    mutationFn: ({ id, clear_schedule = false, ...body }: { id: string } & Partial<Schemas["TargetUpdate"]>) =>
+      unwrap(api.PATCH("/api/targets/{target_id}", { params: { path: { target_id: id } }, body: { ...body, clear_schedule } })),
     onSuccess: () => client.invalidateQueries({ queryKey: moreKeys.targets(team) }),
   });
 }

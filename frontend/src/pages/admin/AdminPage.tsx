@@ -1,15 +1,17 @@
 import { useSearchParams } from "react-router-dom";
 import { useCan, useCurrentUser } from "../../app/AuthGate";
+import { useModuleOn } from "../../app/modules";
 import { PageHeader, Tabs } from "../../components/ui";
 import { ApiTokensTab } from "./ApiTokensTab";
 import { AuditTab } from "./AuditTab";
 import { HealthTab } from "./HealthTab";
 import { InvitationsTab } from "./InvitationsTab";
 import { MembersTab } from "./MembersTab";
+import { ModulesTab } from "./ModulesTab";
 import { SuppressionTab } from "./SuppressionTab";
 import { UsersTab } from "./UsersTab";
 
-type TabId = "members" | "invitations" | "tokens" | "suppression" | "audit" | "users" | "health";
+type TabId = "members" | "invitations" | "tokens" | "modules" | "suppression" | "audit" | "users" | "health";
 
 export default function AdminPage() {
   const me = useCurrentUser();
@@ -17,11 +19,13 @@ export default function AdminPage() {
   const canTokens = useCan("tokens:manage");
   const canAudit = useCan("audit:read");
   const canUsers = useCan("users:manage");
-  const canFindings = useCan("findings:read");
+  const findingsOn = useModuleOn("findings");
+  const canFindings = useCan("findings:read") && findingsOn;
   const tabs: { id: TabId; label: string }[] = [
     { id: "members", label: "Members" },
     ...(canManage ? [{ id: "invitations" as const, label: "Invitations" }] : []),
     ...(canTokens ? [{ id: "tokens" as const, label: "API tokens" }] : []),
+    { id: "modules", label: "Modules" },
     ...(canFindings ? [{ id: "suppression" as const, label: "Suppression rules" }] : []),
     ...(canAudit ? [{ id: "audit" as const, label: "Audit log" }] : []),
     ...(canUsers ? [{ id: "users" as const, label: "Users" }] : []),
@@ -39,6 +43,7 @@ export default function AdminPage() {
         {tab === "members" && <MembersTab />}
         {tab === "invitations" && <InvitationsTab />}
         {tab === "tokens" && <ApiTokensTab />}
+        {tab === "modules" && <ModulesTab />}
         {tab === "suppression" && <SuppressionTab />}
         {tab === "audit" && <AuditTab />}
         {tab === "users" && <UsersTab />}

@@ -186,13 +186,12 @@ function RequirementRow({ requirement, onControl, onAnswer, canWrite }: { requir
   );
 }
 
-function FrameworkView({ frameworkId }: { frameworkId: string }) {
+function FrameworkView({ frameworkId, onControl }: { frameworkId: string; onControl: (scfId: string) => void }) {
   const framework = useFramework(frameworkId);
   const canWrite = useCan("compliance:write");
   const answer = useAnswerRequirement(frameworkId);
   const [filter, setFilter] = useState<RequirementStatus | "all">("all");
   const [search, setSearch] = useState("");
-  const [control, setControl] = useState<string | null>(null);
   const [answering, setAnswering] = useState<Requirement | null>(null);
   const [exportError, setExportError] = useState<unknown>(null);
   if (framework.isPending) return <Skeleton rows={10} />;
@@ -226,10 +225,9 @@ function FrameworkView({ frameworkId }: { frameworkId: string }) {
           </select>
         </div>}>
         {requirements.length === 0 ? <EmptyState title="No requirements match" icon="filter" /> : (
-          <ul className="req-list">{requirements.map((req) => <RequirementRow key={req.requirement_id} requirement={req} onControl={setControl} onAnswer={setAnswering} canWrite={canWrite} />)}</ul>
+          <ul className="req-list">{requirements.map((req) => <RequirementRow key={req.requirement_id} requirement={req} onControl={onControl} onAnswer={setAnswering} canWrite={canWrite} />)}</ul>
         )}
       </Card>
-      <ControlDrawer scfId={control} onClose={() => setControl(null)} />
       {answering && (
         <StatusForm title={`Answer requirement ${answering.requirement_id}`} busy={answer.isPending} error={answer.error}
           onCancel={() => { setAnswering(null); answer.reset(); }}
@@ -272,8 +270,16 @@ export default function CompliancePage() {
   const [params, setParams] = useSearchParams();
   const frameworkId = params.get("framework");
   const tab = params.get("tab") === "drift" ? "drift" : "frameworks";
+  const control = params.get("control");
   const frameworks = useFrameworks();
-  if (frameworkId) return <FrameworkView frameworkId={frameworkId} />;
+  const setControl = (scfId: string | null) => setParams((current) => {
+    const next = new URLSearchParams(current);
+    if (scfId) next.set("control", scfId);
+    else next.delete("control");
+    return next;
+  });
+  const drawer = <ControlDrawer scfId={control} onClose={() => setControl(null)} />;
+  if (frameworkId) return <><FrameworkView frameworkId={frameworkId} onControl={setControl} />{drawer}</>;
   return (
     <div className="page">
       <PageHeader title="Compliance" subtitle={frameworks.data ? `Findings mapped through the Secure Controls Framework (${frameworks.data.registry.source === "baseline" ? "built-in baseline" : "SCF workbook"} ${frameworks.data.registry.release})` : "Findings mapped to frameworks through SCF controls"} />
@@ -283,6 +289,7 @@ export default function CompliancePage() {
           {(data) => <div className="framework-grid">{data.frameworks.map((framework) => <FrameworkCard key={framework.framework_id} framework={framework} />)}</div>}
         </QueryState>
       )}
+      {drawer}
     </div>
   );
 }

@@ -2,9 +2,11 @@ import { useFinding } from "../../api/hooks/findings";
 import { useMembers } from "../../api/hooks/teams";
 import type { FindingDetail } from "../../api/types";
 import { useCan } from "../../app/AuthGate";
+import { useModuleOn } from "../../app/modules";
 import { SeverityBadge, StatusBadge } from "../../components/badges";
 import { formatDate, formatDateTime, humanize, STATUS_LABEL, timeAgo } from "../../components/format";
 import { Button, Drawer, ErrorState, Skeleton } from "../../components/ui";
+import { MappedControls } from "./MappedControls";
 import type { TriageAction } from "./TriageDialog";
 
 function Facts({ finding }: { finding: FindingDetail }) {
@@ -77,6 +79,8 @@ function History({ finding }: { finding: FindingDetail }) {
 export function FindingDrawer({ findingId, onClose, onAction }: { findingId: string | null; onClose: () => void; onAction: (action: TriageAction, id: string) => void }) {
   const query = useFinding(findingId);
   const canWrite = useCan("findings:write");
+  const complianceOn = useModuleOn("compliance");
+  const showControls = useCan("compliance:read") && complianceOn;
   const finding = query.data;
   return (
     <Drawer
@@ -121,9 +125,15 @@ export function FindingDrawer({ findingId, onClose, onAction }: { findingId: str
               <p className="prose">{finding.remediation}</p>
             </section>
           )}
+          {showControls && (
+            <section>
+              <h3>Mapped controls</h3>
+              <MappedControls dedupKey={finding.dedup_key} />
+            </section>
+          )}
           {Object.keys(finding.compliance_tags).length > 0 && (
             <section>
-              <h3>Mapped compliance requirements</h3>
+              <h3>Framework tags from the tool</h3>
               <ul className="tag-groups">
                 {Object.entries(finding.compliance_tags).map(([framework, ids]) => (
                   <li key={framework}>

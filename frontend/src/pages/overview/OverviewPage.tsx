@@ -1,9 +1,11 @@
+import { useMemo, useState } from "react";
 import { Link } from "react-router-dom";
 import { Bar, BarChart, CartesianGrid, Cell, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { useFindingCounts, useFindingsPage } from "../../api/hooks/findings";
-import { useFramework, useFrameworks, useScoreHistory } from "../../api/hooks/compliance";
+import { useFindingCounts, useFindingsPage, useFindingsTrend } from "../../api/hooks/findings";
+import { useFramework, useFrameworks } from "../../api/hooks/compliance";
 import { useRuns } from "../../api/hooks/scans";
 import { useCan } from "../../app/AuthGate";
+import { useModuleOn } from "../../app/modules";
 import { Pill } from "../../components/badges";
 import { timeAgo } from "../../components/format";
 import { Area, AreaChart } from "recharts";
@@ -13,6 +15,7 @@ import { SeverityBadge } from "../../components/badges";
 import { formatDate, formatNumber, humanize, resourceLabel, SEVERITY_LABEL, STATUS_LABEL } from "../../components/format";
 import { Card, EmptyState, ErrorState, PageHeader, QueryState, Skeleton } from "../../components/ui";
 import { postureScore, scoreTone } from "./posture";
+import { fillTrend, trendDelta, utcToday, type TrendDay } from "./trend";
 
 export const SEVERITY_COLOR = { critical: "#dc2626", high: "#ea580c", medium: "#d97706", low: "#2563eb", info: "#64748b" };
 const STATUS_COLOR: Record<FindingStatus, string> = {
@@ -191,36 +194,94 @@ function TopFailingControls() {
   );
 }
 
-function ComplianceTrend() {
-  const { frameworks, lead } = useLeadFramework();
-  const history = useScoreHistory(lead?.framework_id ?? null, 90);
-  const colors = useChartColors();
-  if (frameworks.isPending || (lead && history.isPending)) return <Skeleton rows={4} />;
-  if (frameworks.isError || history.isError) return <ErrorState error={frameworks.error ?? history.error} />;
-  const points = [...(history.data ?? [])].sort((a, b) => a.at.localeCompare(b.at)).map((p) => ({ day: formatDate(p.at), score: Math.round(p.score <= 1 ? p.score * 100 : p.score), satisfied: p.satisfied }));
+function formatDay(day: string): string {
+  return new Date(`${day}T00:00:00Z`).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
+}
+
+const TREND_RANGES = [30, 90] as const;
+
+function TrendTooltip({ active, payload }: { active?: boolean; payload?: { payload: TrendDay }[] }) {
+  const point = payload?.[0]?.payload;
+  if (!active || !point) return null;
   return (
-    <div>
-      <p className="muted small">{lead?.name}: requirements satisfied over the last 90 days</p>
-      {points.length < 2 ? <EmptyState title="Not enough history yet" icon="clock"><p>The trend fills in as scans and triage change the score.</p></EmptyState> : (
-        <div className="chart" role="img" aria-label={`Compliance score trend for ${lead?.name}`}>
-          <ResponsiveContainer width="100%" height={200}>
-            <AreaChart data={points} margin={{ top: 8, right: 8, left: -12, bottom: 0 }}>
-              <CartesianGrid vertical={false} stroke={colors.grid} />
-              <XAxis dataKey="day" tick={{ fill: colors.axis, fontSize: 11 }} axisLine={false} tickLine={false} minTickGap={24} />
-              <YAxis allowDecimals={false} tick={{ fill: colors.axis, fontSize: 11 }} axisLine={false} tickLine={false} />
-              <Tooltip contentStyle={{ background: colors.tooltip, border: `1px solid ${colors.grid}`, borderRadius: 8, color: colors.text }} />
-              <Area type="stepAfter" dataKey="satisfied" name="Satisfied requirements" stroke="#6366f1" fill="#6366f1" fillOpacity={0.15} strokeWidth={2} isAnimationActive={false} />
-            </AreaChart>
-          </ResponsiveContainer>
-        </div>
-      )}
+    <div className="chart-tooltip">
+      <div className="chart-tooltip-title">{formatDay(point.day)}{point.filled ? " · no change" : ""}</div>
+      <div className="chart-tooltip-total">{formatNumber(point.total)} active</div>
+      <ul>
+        {SEVERITIES.map((severity) => (
+          <li key={severity}><span className="legend-dot" style={{ background: SEVERITY_COLOR[severity] }} />{SEVERITY_LABEL[severity]}<span>{formatNumber(point[severity])}</span></li>
+        ))}
+      </ul>
     </div>
   );
 }
 
+function FindingsTrend() {
+  const [days, setDays] = useState<(typeof TREND_RANGES)[number]>(30);
+  const trend = useFindingsTrend(days);
+  const colors = useChartColors();
+  const series = useMemo(() => fillTrend(trend.data ?? [], { days, today: utcToday() }), [trend.data, days]);
+  const range = (
+    <div className="segmented" role="group" aria-label="Trend range">
+      {TREND_RANGES.map((value) => (
+        <button key={value} type="button" aria-pressed={days === value} className={days === value ? "segmented-active" : ""} onClick={() => setDays(value)}>{value} days</button>
+      ))}
+    </div>
+  );
+  let body: React.ReactNode;
+  if (trend.isPending) body = <Skeleton rows={4} />;
+  else if (trend.isError) body = <ErrorState error={trend.error} onRetry={() => trend.refetch()} />;
+  else if (!series.length) {
+    body = <EmptyState title="No trend yet" icon="clock"><p>A point is recorded whenever findings change and once a day, so the trend fills in as you scan and triage.</p></EmptyState>;
+  } else {
+    const last = series[series.length - 1];
+    const delta = trendDelta(series);
+    body = (
+      <>
+        <p className="trend-headline" data-testid="trend-headline">
+          <strong>{formatNumber(last.total)}</strong> active findings today
+          {series.length > 1 && <span className={delta > 0 ? "trend-up" : delta < 0 ? "trend-down" : "muted"}> · {delta > 0 ? "+" : ""}{formatNumber(delta)} since {formatDay(series[0].day)}</span>}
+        </p>
+        {series.length < 2 ? (
+          <div className="trend-single">
+            <div className="stacked-bar" aria-hidden="true">
+              {SEVERITIES.map((severity) => last[severity] > 0 && <span key={severity} style={{ width: `${(100 * last[severity]) / Math.max(1, last.total)}%`, background: SEVERITY_COLOR[severity] }} />)}
+            </div>
+            <p className="muted small">The trend starts {formatDay(last.day)}: {SEVERITIES.filter((severity) => last[severity] > 0).map((severity) => `${last[severity]} ${SEVERITY_LABEL[severity].toLowerCase()}`).join(", ") || "nothing active"}. A point is added each day, so the line appears from tomorrow.</p>
+          </div>
+        ) : (
+          <div className="chart" role="img" aria-label={`Active findings per day over the last ${days} days: from ${series[0].total} on ${formatDay(series[0].day)} to ${last.total} today`}>
+            <ResponsiveContainer width="100%" height={220}>
+              <AreaChart data={series} margin={{ top: 8, right: 8, left: -12, bottom: 0 }}>
+                <CartesianGrid vertical={false} stroke={colors.grid} />
+                <XAxis dataKey="day" tickFormatter={formatDay} tick={{ fill: colors.axis, fontSize: 11 }} axisLine={false} tickLine={false} minTickGap={28} />
+                <YAxis allowDecimals={false} tick={{ fill: colors.axis, fontSize: 11 }} axisLine={false} tickLine={false} />
+                <Tooltip content={<TrendTooltip />} />
+                {SEVERITIES.map((severity) => (
+                  <Area key={severity} type="linear" dataKey={severity} name={SEVERITY_LABEL[severity]} stackId="severity" stroke={SEVERITY_COLOR[severity]} fill={SEVERITY_COLOR[severity]} fillOpacity={0.25} strokeWidth={1.5} isAnimationActive={false} />
+                ))}
+              </AreaChart>
+            </ResponsiveContainer>
+          </div>
+        )}
+        <ul className="legend legend-row" aria-hidden="true">
+          {SEVERITIES.map((severity) => <li key={severity}><span className="legend-dot" style={{ background: SEVERITY_COLOR[severity] }} />{SEVERITY_LABEL[severity]}</li>)}
+        </ul>
+      </>
+    );
+  }
+  return (
+    <Card title="Findings trend" id="trend" className="card-full" actions={range}>
+      {body}
+    </Card>
+  );
+}
+
 export default function OverviewPage() {
-  const canCompliance = useCan("compliance:read");
-  const canScans = useCan("scans:read");
+  const complianceOn = useModuleOn("compliance");
+  const scansOn = useModuleOn("scans");
+  const canCompliance = useCan("compliance:read") && complianceOn;
+  const canScans = useCan("scans:read") && scansOn;
   const active = useFindingCounts({ status: ACTIVE });
   const all = useFindingCounts({});
   const passed = useFindingCounts({ result: "pass" });
@@ -261,6 +322,7 @@ export default function OverviewPage() {
           <Card title="Triage status" id="status">
             {all.isPending ? <Skeleton rows={4} /> : all.data && <StatusChart counts={all.data} />}
           </Card>
+          <FindingsTrend />
           <Card title="SLA breaches" id="sla" className="card-wide" actions={<Link to="/findings?overdue=true&status=open&status=reopened" className="link small">All overdue</Link>}>
             <SlaBreaches />
           </Card>
@@ -275,11 +337,6 @@ export default function OverviewPage() {
           {canScans && (
             <Card title="Recent scans" id="scans" actions={<Link to="/scans" className="link small">All scans</Link>}>
               <RecentScans />
-            </Card>
-          )}
-          {canCompliance && (
-            <Card title="Compliance trend" id="trend" className="card-full">
-              <ComplianceTrend />
             </Card>
           )}
         </div>

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { useSearchParams } from "react-router-dom";
+import { useCloudAccounts } from "../../api/hooks/cloudAccounts";
 import {
   isRunning, useCancelRun, useCreateTarget, useDeleteTarget, useLaunchScan, useRun, useRuns, useTargets,
   type Run, type Target, type TargetKind,
@@ -7,7 +8,11 @@ import {
 import { useCan } from "../../app/AuthGate";
 import { Pill } from "../../components/badges";
 import { formatDateTime, humanize, timeAgo } from "../../components/format";
-import { Button, Card, ConfirmDialog, Drawer, EmptyState, ErrorState, Field, InlineError, Modal, PageHeader, QueryState, Skeleton } from "../../components/ui";
+import { Button, Card, ConfirmDialog, Drawer, EmptyState, ErrorState, Field, InlineError, Modal, PageHeader, QueryState, Skeleton, Tabs } from "../../components/ui";
+import { CloudAccountsPanel } from "./CloudAccountsPanel";
+import { describeAccount, providerShort, targetValueFor } from "./cloudAccountForm";
+import { browserTimeZone, cronProblem, describeCron } from "./schedule";
+import { ScheduleDialog, ScheduleFields, type ScheduleValue } from "./ScheduleDialog";
 
 const KINDS: { kind: TargetKind; label: string; placeholder: string; hint: string }[] = [
   { kind: "repository", label: "Directory / repository", placeholder: "/srv/checkout/my-service", hint: "Absolute path on the scanner host (Trivy misconfigurations and secrets, syft SBOM)." },
@@ -15,7 +20,7 @@ const KINDS: { kind: TargetKind; label: string; placeholder: string; hint: strin
   { kind: "container_image", label: "Container image", placeholder: "registry.example.com/app:1.4.2", hint: "Image reference(s) (Trivy, syft, grype)." },
   { kind: "web_application", label: "Web application", placeholder: "https://app.example.com", hint: "Base URL (HTTP header checks, ZAP baseline)." },
   { kind: "tls_endpoint", label: "TLS endpoint", placeholder: "app.example.com:443", hint: "host:port (sslyze)." },
-  { kind: "cloud_account", label: "Cloud account", placeholder: "123456789012", hint: "Account id (Prowler)." },
+  { kind: "cloud_account", label: "Cloud account", placeholder: "", hint: "A connected AWS, Google Cloud or Azure account (Prowler)." },
 ];
 
 const STATE_TONE: Record<string, "good" | "warn" | "bad" | "info" | "neutral"> = {
@@ -37,34 +42,85 @@ function Progress({ run }: { run: Run }) {
   );
 }
 
-function TargetForm({ open, onClose }: { open: boolean; onClose: () => void }) {
+function TargetForm({ open, onClose, onAddAccount }: { open: boolean; onClose: () => void; onAddAccount: () => void }) {
   const create = useCreateTarget();
+  const accounts = useCloudAccounts(open);
   const [kind, setKind] = useState<TargetKind>("repository");
   const [name, setName] = useState("");
   const [value, setValue] = useState("");
   const [ports, setPorts] = useState("");
-  const [cron, setCron] = useState("");
+  const [accountId, setAccountId] = useState("");
+  const [schedule, setSchedule] = useState<ScheduleValue>({ cron: "", timezone: browserTimeZone(), enabled: true });
   const meta = KINDS.find((item) => item.kind === kind)!;
+  const cloud = kind === "cloud_account";
+  const account = accounts.data?.find((item) => item.id === accountId) ?? (cloud ? accounts.data?.[0] : undefined);
+  const scheduleInvalid = !!schedule.cron.trim() && !!cronProblem(schedule.cron);
+  const ready = !!name.trim() && (cloud ? !!account : !!value.trim()) && !scheduleInvalid;
+  const close = () => { create.reset(); onClose(); };
   function submit(event: FormEvent) {
     event.preventDefault();
+    if (!ready) return;
     create.mutate(
-      { name, kind, value, options: kind === "network" && ports ? { ports } : {}, schedule: cron ? { cron, timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC", enabled: true } : null },
-      { onSuccess: () => { setName(""); setValue(""); setPorts(""); setCron(""); onClose(); } },
+      {
+        name: name.trim(), kind, value: cloud && account ? targetValueFor(account) : value.trim(),
+        cloud_account_id: cloud && account ? account.id : null,
+        options: kind === "network" && ports ? { ports } : {},
+        schedule: schedule.cron.trim() ? { cron: schedule.cron.trim(), timezone: schedule.timezone, enabled: true } : null,
+      },
+      { onSuccess: () => { setName(""); setValue(""); setPorts(""); setSchedule({ ...schedule, cron: "" }); onClose(); } },
     );
   }
   return (
-    <Modal open={open} title="Add a scan target" onClose={() => { create.reset(); onClose(); }} footer={<><Button variant="ghost" onClick={onClose}>Cancel</Button><Button variant="primary" type="submit" form="target-form" busy={create.isPending} disabled={!name || !value}>Add target</Button></>}>
+    <Modal open={open} wide title="Add a scan target" onClose={close} footer={<><Button variant="ghost" onClick={close}>Cancel</Button><Button variant="primary" type="submit" form="target-form" busy={create.isPending} disabled={!ready}>Add target</Button></>}>
       <form id="target-form" className="form" onSubmit={submit}>
-        <Field label="Kind">
-          {(id) => <select id={id} value={kind} onChange={(event) => setKind(event.target.value as TargetKind)} data-autofocus>{KINDS.map((item) => <option key={item.kind} value={item.kind}>{item.label}</option>)}</select>}
-        </Field>
-        <Field label="Name">{(id) => <input id={id} value={name} onChange={(event) => setName(event.target.value)} maxLength={200} required placeholder="e.g. Payments API" />}</Field>
-        <Field label={kind === "repository" ? "Path" : "Value"} hint={meta.hint}>{(id) => <input id={id} value={value} onChange={(event) => setValue(event.target.value)} placeholder={meta.placeholder} required maxLength={4000} />}</Field>
+        <div className="form-row">
+          <Field label="Kind">
+            {(id) => <select id={id} value={kind} onChange={(event) => setKind(event.target.value as TargetKind)} data-autofocus>{KINDS.map((item) => <option key={item.kind} value={item.kind}>{item.label}</option>)}</select>}
+          </Field>
+          <Field label="Name">{(id) => <input id={id} value={name} onChange={(event) => setName(event.target.value)} maxLength={200} required placeholder="e.g. Payments API" />}</Field>
+        </div>
+        {cloud ? (
+          accounts.isPending ? <Skeleton rows={1} /> : accounts.isError ? <InlineError error={accounts.error} /> : !accounts.data.length ? (
+            <div className="callout callout-info">
+              <p>No cloud account is connected yet: add one (its credentials stay encrypted), then scan it.</p>
+              <div><Button size="sm" icon="plus" onClick={() => { close(); onAddAccount(); }}>Add cloud account</Button></div>
+            </div>
+          ) : (
+            <Field label="Cloud account" hint={meta.hint}>
+              {(id) => (
+                <select id={id} value={account?.id ?? ""} onChange={(event) => setAccountId(event.target.value)}>
+                  {accounts.data.map((item) => <option key={item.id} value={item.id}>{providerShort(item.provider)} · {item.name} ({describeAccount(item).primary})</option>)}
+                </select>
+              )}
+            </Field>
+          )
+        ) : (
+          <Field label={kind === "repository" ? "Path" : "Value"} hint={meta.hint}>{(id) => <input id={id} value={value} onChange={(event) => setValue(event.target.value)} placeholder={meta.placeholder} required maxLength={4000} />}</Field>
+        )}
         {kind === "network" && <Field label="Ports (optional)" hint="e.g. 22,80,443 or 1-1024">{(id) => <input id={id} value={ports} onChange={(event) => setPorts(event.target.value)} />}</Field>}
-        <Field label="Schedule (optional)" hint="Five-field cron in your time zone, e.g. 0 3 * * * for 03:00 daily.">{(id) => <input id={id} value={cron} onChange={(event) => setCron(event.target.value)} placeholder="0 3 * * *" />}</Field>
+        <fieldset className="plain-fieldset">
+          <legend>Schedule (optional)</legend>
+          <ScheduleFields value={schedule} onChange={setSchedule} showEnabled={false} optional />
+        </fieldset>
       </form>
       <InlineError error={create.error} />
     </Modal>
+  );
+}
+
+function ScheduleCell({ target }: { target: Target }) {
+  const schedule = target.schedule;
+  if (!schedule) return <span className="muted">On demand</span>;
+  const words = describeCron(schedule.cron);
+  return (
+    <div className="schedule-cell">
+      <span title={`${schedule.cron} (${schedule.timezone})`}>{words ?? <code>{schedule.cron}</code>} <span className="muted">· {schedule.timezone}</span></span>
+      {schedule.enabled ? (
+        <span className="muted">{schedule.next_run_at ? <>Next run <span title={formatDateTime(schedule.next_run_at)}>{timeAgo(schedule.next_run_at)}</span> · {formatDateTime(schedule.next_run_at)}</> : "Next run not planned"}</span>
+      ) : (
+        <span><Pill tone="warn">Paused</Pill></span>
+      )}
+    </div>
   );
 }
 
@@ -120,6 +176,8 @@ function RunDrawer({ runId, onClose }: { runId: string | null; onClose: () => vo
   );
 }
 
+type ScansTab = "targets" | "cloud";
+
 export default function ScansPage() {
   const targets = useTargets();
   const runs = useRuns();
@@ -127,59 +185,89 @@ export default function ScansPage() {
   const remove = useDeleteTarget();
   const canTargets = useCan("targets:write");
   const canScan = useCan("scans:write");
+  const canReadAccounts = useCan("targets:read");
+  const accounts = useCloudAccounts(canReadAccounts);
   const [adding, setAdding] = useState(false);
+  const [addingAccount, setAddingAccount] = useState(false);
   const [deleting, setDeleting] = useState<Target | null>(null);
+  const [scheduling, setScheduling] = useState<Target | null>(null);
+  const [created, setCreated] = useState<Target | null>(null);
   const [params, setParams] = useSearchParams();
+  const tab: ScansTab = params.get("tab") === "cloud" ? "cloud" : "targets";
   const runId = params.get("run");
   const openRun = (id: string) => setParams({ run: id });
+  const accountName = (id: string | null | undefined) => accounts.data?.find((account) => account.id === id)?.name;
 
   return (
     <div className="page">
-      <PageHeader title="Scans" subtitle="Targets, scheduled and on-demand scans, and what each job did" actions={canTargets && <Button variant="primary" icon="plus" onClick={() => setAdding(true)}>Add target</Button>} />
-      <InlineError error={launch.error} />
-      <Card title="Targets" id="targets">
-        <QueryState query={targets} isEmpty={(list) => list.length === 0} empty={<EmptyState title="No targets yet" icon="scans"><p>Add a directory, network, image, URL or cloud account to scan.</p>{canTargets && <Button variant="primary" icon="plus" onClick={() => setAdding(true)}>Add target</Button>}</EmptyState>}>
-          {(list) => (
-            <table className="simple-table">
-              <thead><tr><th scope="col">Target</th><th scope="col">Kind</th><th scope="col">Tools</th><th scope="col">Schedule</th><th scope="col"><span className="sr-only">Actions</span></th></tr></thead>
-              <tbody>
-                {list.map((target) => (
-                  <tr key={target.id}>
-                    <td><div className="cell-title"><span className="cell-main">{target.name}</span><span className="cell-sub mono">{target.value}</span></div></td>
-                    <td>{humanize(target.kind)}</td>
-                    <td><span className="tags">{target.tools.map((tool) => <span className="tag" key={tool}>{tool}</span>)}</span></td>
-                    <td className="small">{target.schedule ? <><code>{target.schedule.cron}</code>{target.schedule.next_run_at && <span className="muted"> · next {timeAgo(target.schedule.next_run_at)}</span>}</> : <span className="muted">On demand</span>}</td>
-                    <td className="actions-cell">
-                      {canScan && <Button size="sm" variant="primary" icon="scans" busy={launch.isPending && launch.variables?.target_id === target.id} onClick={() => launch.mutate({ target_id: target.id }, { onSuccess: (run) => openRun(run.run_id) })} aria-label={`Scan ${target.name}`}>Scan now</Button>}
-                      {canTargets && <Button size="sm" variant="ghost" onClick={() => setDeleting(target)} aria-label={`Delete ${target.name}`}>Delete</Button>}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </QueryState>
-      </Card>
-      <Card title="Recent runs" id="runs">
-        {runs.isPending ? <Skeleton rows={4} /> : runs.isError ? <ErrorState error={runs.error} onRetry={() => runs.refetch()} /> : !runs.data.length ? <EmptyState title="No scans yet" icon="clock"><p>Runs appear here with live progress.</p></EmptyState> : (
-          <table className="simple-table">
-            <thead><tr><th scope="col">Target</th><th scope="col">State</th><th scope="col">Progress</th><th scope="col">Findings</th><th scope="col">Started</th><th scope="col"><span className="sr-only">Details</span></th></tr></thead>
-            <tbody>
-              {runs.data.map((run) => (
-                <tr key={run.run_id} className="clickable" onClick={() => openRun(run.run_id)}>
-                  <td><div className="cell-title"><span className="cell-main">{String(run.target?.name ?? run.scope_key ?? humanize(run.kind))}</span><span className="cell-sub">{run.tools.join(", ")}</span></div></td>
-                  <td><RunState state={run.state} />{run.error && <span className="cell-sub run-error" title={run.error}>{run.error}</span>}</td>
-                  <td style={{ width: 160 }}><Progress run={run} /></td>
-                  <td className="small">{run.counts.new != null ? `${run.counts.new} new · ${run.counts.resolved ?? 0} resolved` : run.counts.components != null ? `${run.counts.components} components` : "—"}</td>
-                  <td className="nowrap small">{timeAgo(run.started_at ?? run.created_at)}</td>
-                  <td className="actions-cell"><Button size="sm" variant="ghost" onClick={(event) => { event.stopPropagation(); openRun(run.run_id); }}>Details</Button></td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+      <PageHeader
+        title="Scans"
+        subtitle="Targets, cloud accounts, schedules and on-demand scans, and what each job did"
+        actions={canTargets && (tab === "cloud"
+          ? <Button variant="primary" icon="plus" onClick={() => setAddingAccount(true)}>Add cloud account</Button>
+          : <Button variant="primary" icon="plus" onClick={() => setAdding(true)}>Add target</Button>)}
+      />
+      <Tabs label="Scan sections" value={tab} onChange={(id) => setParams(id === "cloud" ? { tab: "cloud" } : {})} tabs={[{ id: "targets", label: "Targets & runs" }, { id: "cloud", label: `Cloud accounts${accounts.data?.length ? ` (${accounts.data.length})` : ""}` }]} />
+      <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="tab-panel">
+        {tab === "cloud" ? (
+          <CloudAccountsPanel adding={addingAccount} setAdding={setAddingAccount} targets={targets.data ?? []} onTargetCreated={(target) => { setCreated(target); setParams({}); }} />
+        ) : (
+          <>
+            <InlineError error={launch.error} />
+            {created && (
+              <div className="toast" role="status">
+                Target {created.name} created: scan it now or give it a schedule.
+                <button type="button" className="icon-btn" aria-label="Dismiss" onClick={() => setCreated(null)}>×</button>
+              </div>
+            )}
+            <Card title="Targets" id="targets">
+              <QueryState query={targets} isEmpty={(list) => list.length === 0} empty={<EmptyState title="No targets yet" icon="scans"><p>Add a directory, network, image, URL or cloud account to scan.</p>{canTargets && <Button variant="primary" icon="plus" onClick={() => setAdding(true)}>Add target</Button>}</EmptyState>}>
+                {(list) => (
+                  <table className="simple-table">
+                    <thead><tr><th scope="col">Target</th><th scope="col">Kind</th><th scope="col">Tools</th><th scope="col">Schedule</th><th scope="col"><span className="sr-only">Actions</span></th></tr></thead>
+                    <tbody>
+                      {list.map((target) => (
+                        <tr key={target.id} className={created?.id === target.id ? "row-new" : ""}>
+                          <td><div className="cell-title"><span className="cell-main">{target.name}</span><span className="cell-sub mono">{target.kind === "cloud_account" ? `${accountName(target.cloud_account_id) ?? "Cloud account"} · ${target.value}` : target.value}</span></div></td>
+                          <td>{humanize(target.kind)}</td>
+                          <td><span className="tags">{target.tools.map((tool) => <span className="tag" key={tool}>{tool}</span>)}</span></td>
+                          <td className="small"><ScheduleCell target={target} /></td>
+                          <td className="actions-cell">
+                            {canScan && <Button size="sm" variant="primary" icon="scans" busy={launch.isPending && launch.variables?.target_id === target.id} onClick={() => launch.mutate({ target_id: target.id }, { onSuccess: (run) => openRun(run.run_id) })} aria-label={`Scan ${target.name}`}>Scan now</Button>}
+                            {canTargets && <Button size="sm" variant="ghost" icon="clock" onClick={() => setScheduling(target)} aria-label={`Schedule of ${target.name}`}>Schedule</Button>}
+                            {canTargets && <Button size="sm" variant="ghost" onClick={() => setDeleting(target)} aria-label={`Delete ${target.name}`}>Delete</Button>}
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                )}
+              </QueryState>
+            </Card>
+            <Card title="Recent runs" id="runs">
+              {runs.isPending ? <Skeleton rows={4} /> : runs.isError ? <ErrorState error={runs.error} onRetry={() => runs.refetch()} /> : !runs.data.length ? <EmptyState title="No scans yet" icon="clock"><p>Runs appear here with live progress.</p></EmptyState> : (
+                <table className="simple-table">
+                  <thead><tr><th scope="col">Target</th><th scope="col">State</th><th scope="col">Progress</th><th scope="col">Findings</th><th scope="col">Started</th><th scope="col"><span className="sr-only">Details</span></th></tr></thead>
+                  <tbody>
+                    {runs.data.map((run) => (
+                      <tr key={run.run_id} className="clickable" onClick={() => openRun(run.run_id)}>
+                        <td><div className="cell-title"><span className="cell-main">{String(run.target?.name ?? run.scope_key ?? humanize(run.kind))}</span><span className="cell-sub">{run.tools.join(", ")}</span></div></td>
+                        <td><RunState state={run.state} />{run.error && <span className="cell-sub run-error" title={run.error}>{run.error}</span>}</td>
+                        <td style={{ width: 160 }}><Progress run={run} /></td>
+                        <td className="small">{run.counts.new != null ? `${run.counts.new} new · ${run.counts.resolved ?? 0} resolved` : run.counts.components != null ? `${run.counts.components} components` : "—"}</td>
+                        <td className="nowrap small">{timeAgo(run.started_at ?? run.created_at)}</td>
+                        <td className="actions-cell"><Button size="sm" variant="ghost" onClick={(event) => { event.stopPropagation(); openRun(run.run_id); }}>Details</Button></td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </Card>
+          </>
         )}
-      </Card>
-      <TargetForm open={adding} onClose={() => setAdding(false)} />
+      </div>
+      <TargetForm open={adding} onClose={() => setAdding(false)} onAddAccount={() => { setParams({ tab: "cloud" }); setAddingAccount(true); }} />
+      <ScheduleDialog target={scheduling} onClose={() => setScheduling(null)} />
       <RunDrawer runId={runId} onClose={() => setParams({})} />
       <ConfirmDialog open={!!deleting} title="Delete target" message={<>Delete <strong>{deleting?.name}</strong> and its schedule? Findings from earlier scans are kept.</>} confirmLabel="Delete target" busy={remove.isPending} error={remove.error} onCancel={() => { setDeleting(null); remove.reset(); }} onConfirm={() => deleting && remove.mutate(deleting.id, { onSuccess: () => setDeleting(null) })} />
     </div>
