@@ -13,13 +13,14 @@ const FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
 const RANGES: [number, number][] = [[0, 59], [0, 23], [1, 31], [1, 12], [0, 7]];
 const NAMES = ["minute", "hour", "day of month", "month", "day of week"];
 
-/** Why a cron expression is not one the backend accepts, or null. Names (MON, JAN) are left to the server. */
+/** Why a cron expression cannot be accepted, or null; what only the server can judge is left to it. */
 export function cronProblem(cron: string): string | null {
   const fields = cron.trim().split(/\s+/).filter(Boolean);
   if (!fields.length) return "Enter a cron expression, e.g. 0 3 * * * for 03:00 every day.";
   if (fields.length !== 5) return `A cron expression has five fields (minute hour day month weekday); this one has ${fields.length}.`;
   for (const [index, field] of fields.entries()) {
-    if (/[a-z]/i.test(field)) continue;
+    // Names, L, W, # and ? are the server's to judge (croniter); digits are checked here.
+    if (!/^[\d*,/-]+$/.test(field)) continue;
     if (!FIELD.test(field)) return `The ${NAMES[index]} field “${field}” is not valid.`;
     const [low, high] = RANGES[index];
     for (const part of field.split(",")) {
@@ -27,7 +28,6 @@ export function cronProblem(cron: string): string | null {
       if (step !== undefined && Number(step) < 1) return `The ${NAMES[index]} field's step must be at least 1.`;
       const bounds = base === "*" ? [] : base.split("-").map(Number);
       if (bounds.some((value) => value < low || value > high)) return `The ${NAMES[index]} field allows ${low}–${high}.`;
-      if (bounds.length === 2 && bounds[0] > bounds[1]) return `The ${NAMES[index]} range “${base}” runs backwards.`;
     }
   }
   return null;
