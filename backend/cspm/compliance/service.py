@@ -36,6 +36,7 @@ from cspm.compliance.repository import (
     now,
 )
 from cspm.core.container import ServiceContainer
+from cspm.core.database.registry import Database
 from cspm.core.errors import BadRequest, NotFound
 from cspm.core.pagination import decode_cursor, encode_cursor
 
@@ -143,6 +144,9 @@ class ComplianceService:
 
     async def controls_of_finding(self, team_id: str, dedup_key: str) -> list[dict[str, Any]]:
         """The SCF controls a finding of the team is mapped to, each with why and the team's state."""
+        findings = self.container.database.db(Database.SECURITY_SCANS)["findings"]
+        if await findings.count_documents({"team_id": team_id, "dedup_key": dedup_key}, limit=1) == 0:
+            raise NotFound("finding not found")
         link = (await self.links.for_findings(team_id, [dedup_key])).get(dedup_key)
         if link is None:
             return []
