@@ -131,8 +131,9 @@ class RetentionService:
             await findings.delete_many({"_id": {"$in": [document["_id"] for document in batch]}})
             archived += len(batch)
         orchestration = self.container.database.db(Database.ORCHESTRATION)
+        # A run still going has finished_at null: never purge it (the embedded stand-in orders null below dates).
         old_runs = await orchestration[SCAN_RUNS].find(
-            {"finished_at": {"$lt": cutoff}}, {"run_id": 1}).to_list()
+            {"finished_at": {"$ne": None, "$lt": cutoff}}, {"run_id": 1}).to_list()
         run_ids = [run["run_id"] for run in old_runs]
         if run_ids:
             await orchestration[SUB_JOBS].delete_many({"run_id": {"$in": run_ids}})
