@@ -1,8 +1,11 @@
-// End-to-end: the real backend in embedded mode, the production build, Debian's Chromium.
+// End-to-end: the real backend in embedded mode (Trivy offline), the production build, Debian's Chromium.
 // register first admin → enable MFA (TOTP computed from the secret the UI shows) → sign out →
 // sign in with TOTP → import a real scanner report → add a directory and a localhost network
-// target → scan both and watch them finish → triage a finding as false positive → see the
-// compliance counts change → sign in with a recovery code → sign out.
+// target → scan both and watch them succeed → real Trivy and Nmap findings listed → schedule a
+// target → add a cloud account, see its connection test fail with the reason, make it a target →
+// switch the Assets module off (sidebar hides it, its page and API refuse) and on again → mapped
+// controls in the finding drawer → triage a finding as false positive → see the compliance counts
+// change → the findings trend on Overview → sign in with a recovery code → sign out.
 // Screenshots of every main page go to artifacts/screenshots/.
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,10 +37,21 @@ async function step(name, fn) {
   console.log(`ok (${seconds}s)`);
 }
 
-async function shot(name) {
+async function shot(name, scrollTo) {
   await page.waitForLoadState("networkidle").catch(() => {});
+  if (scrollTo) {
+    // Below the sticky top bar when the page scrolls; the drawer scrolls its own body.
+    await scrollTo.evaluate((element) => {
+      element.scrollIntoView({ block: "start" });
+      if (!element.closest(".drawer")) globalThis.scrollBy(0, -72);
+    });
+  }
   await page.waitForTimeout(250); // let charts finish their first layout
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+}
+
+async function sidebarHas(label) {
+  return (await page.getByRole("navigation", { name: "Modules" }).getByRole("link", { name: label, exact: true }).count()) > 0;
 }
 
 let lastCode = null;
@@ -97,7 +111,8 @@ async function waitForRun(label) {
   return state;
 }
 
-const backend = await startBackend({ label: "e2e" });
+// Trivy offline: misconfiguration and secret scanning with the checks bundled in the binary, no download.
+const backend = await startBackend({ label: "e2e", env: { SCANNER_TRIVY_OFFLINE: "true" } });
 const browser = await launchChromium(chromium);
 const errors = [];
 let failed = false;
@@ -169,6 +184,8 @@ try {
   const repo = mkdtempSync(join(tmpdir(), "cspm-e2e-repo-"));
   writeFileSync(join(repo, "requirements.txt"), "requests==2.19.0\nurllib3==1.26.3\n");
   writeFileSync(join(repo, "Dockerfile"), "FROM ubuntu:latest\nUSER root\n");
+  // A leaked credential for Trivy's secret scanner (a made-up key, not AWS's documentation example).
+  writeFileSync(join(repo, "deploy.env"), "AWS_ACCESS_KEY_ID=AKIAZ5G4HBQEXJ2LRC7Q\nAWS_SECRET_ACCESS_KEY=Zq8dY3kP0uVt7WbR2xLm9NcJ4sHfA6gE1oTiK5yB\n");
 
   await step("add a directory target and a localhost network target", async () => {
     await page.getByRole("link", { name: "Scans", exact: true }).click();
@@ -186,13 +203,15 @@ try {
     }
   });
 
-  await step("scan the directory and localhost; watch both finish", async () => {
+  await step("scan the directory and localhost; watch both succeed", async () => {
     await page.getByRole("button", { name: "Scan Service checkout" }).click();
     const repoState = await waitForRun("directory scan");
-    await page.getByRole("dialog").getByText("syft").first().waitFor();
-    const syftOk = await page.getByRole("dialog").locator(".job", { hasText: "syft" }).getByText("Succeeded").count();
-    check(syftOk === 1, "the syft job succeeded");
-    check(["Succeeded", "Failed"].includes(repoState), `directory scan finished (${repoState})`);
+    const drawer = page.getByRole("dialog");
+    for (const tool of ["trivy", "syft"]) {
+      const ok = await drawer.locator(".job", { hasText: tool }).getByText("Succeeded").count();
+      check(ok === 1, `the ${tool} job succeeded`);
+    }
+    check(repoState === "Succeeded", `directory scan succeeded (${repoState})`);
     await shot("07-scan-run-directory");
     await page.keyboard.press("Escape");
     await page.getByRole("button", { name: "Scan Localhost" }).click();
@@ -200,6 +219,102 @@ try {
     check(netState === "Succeeded", `network scan succeeded (${netState})`);
     await page.keyboard.press("Escape");
     await shot("06-scans");
+  });
+
+  await step("real Trivy and Nmap findings are listed", async () => {
+    const api = async (tool) => (await apiAs(base, `/api/findings?tool=${tool}&limit=50`)).items;
+    const trivy = await api("trivy");
+    const nmap = await api("nmap");
+    check(trivy.some((finding) => finding.rule_id === "DS-0002"), `Trivy flagged the root user in the Dockerfile (${trivy.map((f) => f.rule_id).join(", ")})`);
+    check(trivy.some((finding) => finding.category === "secret"), "Trivy found the leaked key");
+    check(nmap.some((finding) => String(finding.resource?.id ?? "").endsWith(`:${backend.port}`)), "Nmap reported the dashboard's own port");
+    console.log(`\n    trivy: ${trivy.length} findings (${[...new Set(trivy.map((f) => f.rule_id))].join(", ")}); nmap: ${nmap.length}`);
+    await page.goto(`${base}/findings?tool=trivy`);
+    await page.locator(".data-table tbody tr[data-index]", { hasText: "DS-0002" }).first().waitFor();
+    check(await page.locator(".data-table tbody tr[data-index]").count() === trivy.length, "the table lists every Trivy finding");
+    await shot("12a-findings-trivy");
+    await page.goto(`${base}/findings?tool=nmap`);
+    await page.locator(".data-table tbody tr[data-index]", { hasText: `${backend.port}` }).first().waitFor();
+  });
+
+  await step("schedule the directory target (cron + time zone) and see its next run", async () => {
+    await page.getByRole("link", { name: "Scans", exact: true }).click();
+    await page.getByRole("button", { name: "Schedule of Service checkout" }).click();
+    const dialog = page.getByRole("dialog", { name: "Schedule of Service checkout" });
+    await dialog.getByRole("button", { name: "Weekdays 06:00" }).click();
+    await dialog.getByLabel("Time zone").selectOption("Europe/Paris");
+    await dialog.getByText("Weekdays at 06:00 (Europe/Paris)").waitFor();
+    await shot("18-schedule-dialog");
+    await dialog.getByRole("button", { name: "Save schedule" }).click();
+    await dialog.waitFor({ state: "detached" });
+    const row = page.getByRole("row", { name: /Service checkout/ });
+    await row.getByText(/Next run/).waitFor();
+    const target = (await apiAs(base, "/api/targets")).find((item) => item.name === "Service checkout");
+    check(target.schedule?.cron === "0 6 * * 1-5" && target.schedule.timezone === "Europe/Paris" && target.schedule.next_run_at, "schedule stored with its next run");
+    check(new Date(target.schedule.next_run_at) > new Date(), "the next run is in the future");
+  });
+
+  await step("add a cloud account; its connection test fails and says why; make it a scan target", async () => {
+    await page.getByRole("tab", { name: /Cloud accounts/ }).click();
+    await page.getByText("No cloud accounts yet").waitFor();
+    await page.getByRole("button", { name: "Add cloud account" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "Add a cloud account" });
+    await dialog.getByLabel("Name").fill("Sandbox AWS");
+    await dialog.getByLabel("AWS account ID").fill("210987654321");
+    await dialog.getByText("Access keys", { exact: true }).click();
+    await dialog.getByLabel("Access key ID").fill("AKIAZ5G4HBQEXJ2LRC7Q");
+    const secretKey = "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";
+    await dialog.getByLabel("Secret access key").fill(secretKey);
+    await dialog.getByLabel(/Regions/).fill("eu-west-1");
+    await shot("19-cloud-account-form");
+    await dialog.getByRole("button", { name: "Add account" }).click();
+    await dialog.waitFor({ state: "detached" });
+    const row = page.getByRole("row", { name: /Sandbox AWS/ });
+    await row.getByText("Not tested yet").waitFor();
+    await row.getByRole("button", { name: "Test connection of Sandbox AWS" }).click();
+    const result = row.getByTestId("connection-result");
+    await result.waitFor({ timeout: 60_000 });
+    const shown = (await result.innerText()).trim();
+    const stored = (await apiAs(base, "/api/cloud-accounts")).find((account) => account.name === "Sandbox AWS");
+    check(stored.last_test && stored.last_test.ok === false, "no cloud is reachable here: the test fails");
+    check(shown.includes("Failed") && shown.includes(stored.last_test.reason), `the failure reason is shown (${shown})`);
+    check(!JSON.stringify(stored).includes(secretKey) && !(await page.content()).includes(secretKey), "the secret is never shown back");
+    console.log(`\n    connection test: ${stored.last_test.reason}`);
+    await shot("20-cloud-accounts");
+    await row.getByRole("button", { name: "Create a scan target for Sandbox AWS" }).click();
+    const targetDialog = page.getByRole("dialog", { name: "Scan target for Sandbox AWS" });
+    await targetDialog.getByRole("button", { name: "Create target" }).click();
+    await targetDialog.waitFor({ state: "detached" });
+    await page.getByRole("row", { name: /Sandbox AWS posture/ }).waitFor();
+    const target = (await apiAs(base, "/api/targets")).find((item) => item.name === "Sandbox AWS posture");
+    check(target.kind === "cloud_account" && target.cloud_account_id === stored.id && target.value === "210987654321", "cloud_account target points at the account");
+    await shot("06b-scans-targets");
+  });
+
+  await step("switch the Assets module off (sidebar hides it, page and API refuse) and on again", async () => {
+    await page.getByRole("link", { name: "Administration" }).click();
+    await page.getByRole("tab", { name: "Modules" }).click();
+    const assets = page.getByRole("switch", { name: "Assets and SBOM module" });
+    check((await assets.getAttribute("aria-checked")) === "true", "assets on at first");
+    check(await sidebarHas("Assets & SBOM"), "sidebar shows Assets & SBOM");
+    await assets.click();
+    const confirm = page.getByRole("dialog", { name: /Switch off Assets and SBOM/ });
+    await shot("21-admin-modules-confirm");
+    await confirm.getByRole("button", { name: "Switch off" }).click();
+    await confirm.waitFor({ state: "detached" });
+    await page.waitForFunction(() => !globalThis.document.querySelector('nav[aria-label="Modules"]')?.textContent?.includes("Assets & SBOM"));
+    check((await assets.getAttribute("aria-checked")) === "false", "switch shows off");
+    await shot("22-admin-modules");
+    const refused = await fetch(`${base}/api/assets`, { headers: { Authorization: `Bearer ${JSON.parse(await page.evaluate(() => localStorage.getItem("cspm.session"))).accessToken}`, "X-Team-ID": await page.evaluate(() => localStorage.getItem("cspm.team")) } });
+    check(refused.status === 403, `the API refuses the switched-off module (${refused.status})`);
+    await page.goto(`${base}/assets`);
+    await page.getByRole("heading", { name: "Assets & SBOM is switched off by your team admin" }).waitFor();
+    check(!(await sidebarHas("Assets & SBOM")), "sidebar still hides it after a reload");
+    await shot("23-module-switched-off");
+    await page.getByRole("link", { name: "Manage modules" }).click();
+    await page.getByRole("switch", { name: "Assets and SBOM module" }).click();
+    await page.getByRole("navigation", { name: "Modules" }).getByRole("link", { name: "Assets & SBOM", exact: true }).waitFor();
+    check((await page.getByRole("switch", { name: "Assets and SBOM module" }).getAttribute("aria-checked")) === "true", "switched on again");
   });
 
   // Pick a finding whose false-positive triage must change a requirement's status: a
@@ -239,14 +354,28 @@ try {
     await shot("08-compliance");
   });
 
-  await step("triage the finding as false positive from the findings drawer", async () => {
+  let mapped = [];
+  await step("the finding drawer lists its mapped controls with the reason of each link", async () => {
+    mapped = await apiAs(base, `/api/compliance/findings/${target.finding.dedup_key}/controls`);
+    check(mapped.length > 0, "the finding maps to at least one control");
     await page.goto(`${base}/findings?q=${encodeURIComponent(target.finding.rule_id)}`);
     const row = page.locator(".data-table tbody tr[data-index]", { hasText: target.finding.title.slice(0, 40) }).first();
     await row.click();
     const drawer = page.getByRole("dialog");
     await drawer.getByRole("heading", { name: target.finding.title }).waitFor();
+    const list = drawer.getByRole("list", { name: "Mapped controls" });
+    await list.waitFor();
+    for (const control of mapped) {
+      const link = list.getByRole("link", { name: new RegExp(control.scf_id) });
+      check((await link.getAttribute("href")) === `/compliance?control=${encodeURIComponent(control.scf_id)}`, `${control.scf_id} links to Compliance`);
+      check((await link.innerText()).includes(control.why.detail), `${control.scf_id} shows why (${control.why.detail})`);
+    }
+    await shot("09-finding-drawer", drawer.getByRole("heading", { name: "Mapped controls" }));
+  });
+
+  await step("triage the finding as false positive from the findings drawer", async () => {
+    const drawer = page.getByRole("dialog");
     await drawer.getByText("Evidence").or(drawer.getByText("History")).first().waitFor();
-    await shot("09-finding-drawer");
     await drawer.getByRole("button", { name: "False positive" }).click();
     const modal = page.getByRole("dialog", { name: /Mark as false positive/ });
     await modal.getByLabel("Reason").fill("Test fixture bucket, not a production resource");
@@ -254,7 +383,17 @@ try {
     await page.getByText(/1 finding updated: mark as false positive/).waitFor();
     await page.locator(".drawer").getByText("False positive", { exact: true }).first().waitFor();
     await page.locator(".drawer").getByText("Test fixture bucket, not a production resource").waitFor();
+  });
+
+  await step("a mapped control opens in Compliance", async () => {
+    const control = mapped[0];
+    await page.getByRole("list", { name: "Mapped controls" }).getByRole("link", { name: new RegExp(control.scf_id) }).click();
+    await page.getByRole("heading", { name: "Compliance", exact: true }).waitFor();
+    const drawer = page.getByRole("dialog");
+    await drawer.getByRole("heading", { name: control.title }).waitFor();
+    await shot("24-compliance-control");
     await page.keyboard.press("Escape");
+    await drawer.waitFor({ state: "detached" });
   });
 
   await step("the compliance counts changed", async () => {
@@ -275,11 +414,24 @@ try {
     await shot("10-compliance-framework");
   });
 
-  await step("screenshots of the other pages (overview, findings, assets, admin, dark mode)", async () => {
+  await step("the findings trend on Overview shows today's active findings", async () => {
     await page.getByRole("link", { name: "Overview", exact: true }).click();
     await page.getByRole("heading", { name: "Overview", exact: true }).waitFor();
     await page.locator(".score-ring").waitFor();
     await shot("11-overview");
+    const trend = await apiAs(base, "/api/findings/trend?days=30");
+    check(trend.length > 0, "the API recorded a trend point today");
+    const today = trend[trend.length - 1];
+    const active = await apiAs(base, "/api/findings/counts?status=open&status=reopened&result=fail");
+    check(today.total === active.total, `today's trend point counts the active findings (${today.total} vs ${active.total})`);
+    const headline = page.getByTestId("trend-headline");
+    await headline.getByText(new RegExp(`^${today.total}$`)).waitFor();
+    await shot("11a-overview-trend", page.getByRole("heading", { name: "Findings trend" }));
+    await page.getByRole("button", { name: "90 days" }).click();
+    await headline.getByText(new RegExp(`^${today.total}$`)).waitFor();
+  });
+
+  await step("screenshots of the other pages (findings, assets, admin, dark mode)", async () => {
     await page.getByRole("link", { name: "Findings", exact: true }).click();
     await page.locator(".data-table tbody tr[data-index]").first().waitFor();
     await shot("12-findings");
@@ -319,7 +471,8 @@ try {
   console.error(`\nFAILED: ${error.stack ?? error}`);
   if (page) await page.screenshot({ path: join(SHOTS, "failure.png") }).catch(() => {});
   if (errors.length) console.error(errors.join("\n"));
-  console.error(`--- backend log (tail) ---\n${backend.logs().slice(-3000)}`);
+  writeFileSync(join(REPO, "artifacts/e2e-backend.log"), backend.logs());
+  console.error(`--- backend log (tail; all of it in artifacts/e2e-backend.log) ---\n${backend.logs().slice(-3000)}`);
 } finally {
   await browser.close().catch(() => {});
   await backend.stop();

@@ -51,7 +51,7 @@ export async function startBackend({ label = "e2e", env = {} } = {}) {
   });
   const keep = (chunk) => {
     logs.push(chunk.toString());
-    if (logs.length > 400) logs.shift();
+    if (logs.length > 5000) logs.shift();
   };
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);

@@ -50,7 +50,7 @@ export default function FindingsPage() {
     <div className="page page-findings">
       <PageHeader
         title="Findings"
-        subtitle={total == null ? "Every scanner's results, deduplicated" : `${formatNumber(total)} findings match${counts.data?.overdue ? ` · ${formatNumber(counts.data.overdue)} past their SLA` : ""}`}
+        subtitle={total == null ? "Every scanner's results, deduplicated" : `${formatNumber(total)} ${total === 1 ? "finding matches" : "findings match"}${counts.data?.overdue ? ` · ${formatNumber(counts.data.overdue)} past their SLA` : ""}`}
         actions={canImport && <Button variant="primary" icon="upload" onClick={() => setImporting(true)}>Import report</Button>}
       />
       <div className="severity-strip" role="group" aria-label="Filter by severity">
