@@ -306,3 +306,16 @@ async def test_watchdog_refreshes_stale_compliance(client, container, analyst, s
     # Fresh now: the next cycle leaves it alone.
     await container.resolve(DataSyncWatchdogService).run_cycle()
     assert await engine.refreshes.last(analyst.team_id) == refreshed_at
+
+
+async def test_retention_never_purges_a_running_scan(container):
+    runs = container.database.db(Database.ORCHESTRATION)["scan_runs"]
+    old = datetime.now(UTC) - timedelta(days=container.settings.retention_days + 1)
+    await runs.insert_many([
+        {"run_id": "finished-long-ago", "team_id": "t-ret", "state": "succeeded", "created_at": old,
+         "finished_at": old},
+        {"run_id": "still-running", "team_id": "t-ret", "state": "running", "created_at": old, "finished_at": None},
+    ])
+    result = await container.resolve(RetentionService).run_retention_cycle()
+    assert result["scan_runs_purged"] == 1
+    assert [run["run_id"] for run in await runs.find({"team_id": "t-ret"}).to_list()] == ["still-running"]
