@@ -40,6 +40,7 @@ from cspm.compliance.repository import (
 )
 from cspm.compliance.settings import ComplianceSettings
 from cspm.core.container import ServiceContainer
+from cspm.core.database.batching import IN_QUERY_CHUNK
 from cspm.core.database.registry import Database
 from cspm.core.settings import load
 from cspm.findings.models import CheckResult, FindingStatus, Severity
@@ -48,7 +49,7 @@ logger = logging.getLogger(__name__)
 
 FINDINGS_COLLECTION = "findings"
 ACTIVE_STATUSES = (FindingStatus.OPEN.value, FindingStatus.REOPENED.value)
-CHUNK = 500
+CHUNK = IN_QUERY_CHUNK  # findings re-mapped per round trip (bounded by the $in size every engine takes)
 EVIDENCE_KEEP = 10
 FAILING_KEEP = 25
 FINDING_FIELDS = {"dedup_key": 1, "source_tool": 1, "rule_id": 1, "title": 1, "category": 1, "cwe_ids": 1,

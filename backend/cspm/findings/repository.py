@@ -12,6 +12,7 @@ from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from cspm.core.database.batching import chunked
 from cspm.core.database.indexes import IndexSpec
 from cspm.core.database.registry import Database
 from cspm.core.repository import TeamScopedRepository
@@ -48,12 +49,13 @@ class FindingsRepository(TeamScopedRepository):
 
     # --- ingest -----------------------------------------------------------------------
     async def existing_by_key(self, team_id: str, dedup_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """The stored state of these findings: one round trip per batch."""
-        cursor = self.collection.find(
-            self.scoped(team_id, {"dedup_key": {"$in": list(dedup_keys)}}),
-            {"dedup_key": 1, "status": 1, "content_hash": 1, "result": 1},
-        )
-        return {document["dedup_key"]: document async for document in cursor}
+        """The stored state of these findings: one round trip per chunk of keys."""
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in chunked(dedup_keys):
+            cursor = self.collection.find(self.scoped(team_id, {"dedup_key": {"$in": chunk}}),
+                                          {"dedup_key": 1, "status": 1, "content_hash": 1, "result": 1})
+            found.update({document["dedup_key"]: document async for document in cursor})
+        return found
 
     async def bulk_upsert(self, operations: list[tuple[dict[str, Any], dict[str, Any]]]) -> set[int]:
         """Run the batch unordered; returns the indexes of the operations that inserted.
@@ -88,11 +90,8 @@ class FindingsRepository(TeamScopedRepository):
             "status": {"$in": ["open", "reopened"]}, "last_run_id": {"$ne": run_id},
         })
         absent = await self.collection.find(query, {"_id": 1, "dedup_key": 1, "status": 1}).to_list()
-        if absent:
-            await self.collection.update_many(
-                self.scoped(team_id, {"_id": {"$in": [document["_id"] for document in absent]}}),
-                {"$set": {"status": "resolved", "resolved_at": now, "updated_at": now}},
-            )
+        await self.set_status(team_id, [document["_id"] for document in absent],
+                              {"status": "resolved", "resolved_at": now, "updated_at": now})
         return absent
 
     # --- history ----------------------------------------------------------------------
@@ -114,12 +113,18 @@ class FindingsRepository(TeamScopedRepository):
         update: dict[str, Any] = {"$set": dict(changes)}
         if unset:
             update["$unset"] = {field: "" for field in unset}
-        result = await self.collection.update_many(self.scoped(team_id, {"_id": {"$in": list(ids)}}), update)
-        return result.modified_count
+        modified = 0
+        for chunk in chunked(ids):
+            result = await self.collection.update_many(self.scoped(team_id, {"_id": {"$in": chunk}}), update)
+            modified += result.modified_count
+        return modified
 
     async def find_by_ids(self, team_id: str, ids: Sequence[ObjectId]) -> list[dict[str, Any]]:
-        return await self.find(team_id, {"_id": {"$in": list(ids)}},
-                               projection={"_id": 1, "status": 1, "dedup_key": 1})
+        found: list[dict[str, Any]] = []
+        for chunk in chunked(ids):
+            found += await self.find(team_id, {"_id": {"$in": chunk}}, projection={"_id": 1, "status": 1,
+                                                                                 "dedup_key": 1})
+        return found
 
     async def expired_acceptances(self, now: datetime, limit: int = 1000) -> list[dict[str, Any]]:
         """Across teams on purpose: the lifecycle job reopens every team's expired acceptances."""

@@ -15,6 +15,7 @@ from typing import Any
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from cspm.core.database.batching import chunked
 from cspm.core.database.indexes import IndexSpec
 from cspm.core.database.registry import Database
 from cspm.core.repository import TeamScopedRepository
@@ -104,14 +105,14 @@ class VulnerabilitySync(TeamScopedRepository):
             for advisory, entry in catalog.items()
         ], ordered=False)
         await self.collection.bulk_write(occurrences, ordered=False)
-        await self.findings.update_many(
-            {"team_id": team_id, "dedup_key": {"$in": [finding["dedup_key"] for finding in vulnerable]}},
-            {"$set": {"occurrence_synced": True}})
+        for chunk in chunked([finding["dedup_key"] for finding in vulnerable]):
+            await self.findings.update_many({"team_id": team_id, "dedup_key": {"$in": chunk}},
+                                            {"$set": {"occurrence_synced": True}})
 
     async def mark_status(self, team_id: str, dedup_keys: Sequence[str], status: str) -> None:
-        if dedup_keys:
-            await self.collection.update_many(
-                self.scoped(team_id, {"finding_dedup_key": {"$in": list(dedup_keys)}}), {"$set": {"status": status}})
+        for chunk in chunked(dedup_keys):
+            await self.collection.update_many(self.scoped(team_id, {"finding_dedup_key": {"$in": chunk}}),
+                                              {"$set": {"status": status}})
 
     async def sync_pending(self, now: datetime, limit: int = 1000) -> int:
         """Findings whose occurrences were never written (a crash mid-ingest): the watchdog's repair."""

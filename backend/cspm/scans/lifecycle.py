@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
 from cspm.core.container import ServiceContainer
+from cspm.core.database.batching import chunked
 from cspm.core.database.registry import Database
 from cspm.core.events import COMPLIANCE_STALE
 from cspm.findings.vulnerabilities import VulnerabilitySync
@@ -128,15 +129,15 @@ class RetentionService:
                 break
             # Copy first, then delete: a crash in between leaves a duplicate, never a loss.
             await archive.insert_many([{**document, "archived_at": now} for document in batch], ordered=False)
-            await findings.delete_many({"_id": {"$in": [document["_id"] for document in batch]}})
+            for chunk in chunked([document["_id"] for document in batch]):
+                await findings.delete_many({"_id": {"$in": chunk}})
             archived += len(batch)
         orchestration = self.container.database.db(Database.ORCHESTRATION)
         # A run still going has finished_at null: never purge it (the embedded stand-in orders null below dates).
         old_runs = await orchestration[SCAN_RUNS].find(
             {"finished_at": {"$ne": None, "$lt": cutoff}}, {"run_id": 1}).to_list()
         run_ids = [run["run_id"] for run in old_runs]
-        if run_ids:
-            await orchestration[SUB_JOBS].delete_many({"run_id": {"$in": run_ids}})
-            await orchestration[SCAN_JOBS].delete_many({"run_id": {"$in": run_ids}})
-            await orchestration[SCAN_RUNS].delete_many({"run_id": {"$in": run_ids}})
+        for chunk in chunked(run_ids):
+            for collection in (SUB_JOBS, SCAN_JOBS, SCAN_RUNS):
+                await orchestration[collection].delete_many({"run_id": {"$in": chunk}})
         return {"findings_archived": archived, "scan_runs_purged": len(run_ids)}
