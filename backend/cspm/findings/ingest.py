@@ -123,11 +123,20 @@ class FindingsIngestService:
                 raise Unprocessable(str(exc)) from exc
             counts = IngestCounts(parsed=parsed)
             changed: list[str] = []
-            matcher = SuppressionMatcher(await self.findings.rules_for(request.team_id))
-            for batch in read_batches(spool, self.settings.ingest_batch_size):
-                changed += await self._write_batch(request, batch, counts, matcher)
-        if request.complete:
-            changed += await self._resolve_absent(request, counts)
+            try:
+                matcher = SuppressionMatcher(await self.findings.rules_for(request.team_id))
+                for batch in read_batches(spool, self.settings.ingest_batch_size):
+                    changed += await self._write_batch(request, batch, counts, matcher)
+                if request.complete:
+                    changed += await self._resolve_absent(request, counts)
+            except Exception as exc:
+                # The batches written so far are real findings and stay; the run says it stopped
+                # part-way (and no absent finding was resolved), instead of staying "running".
+                if request.finish_run:
+                    written = counts.new + counts.updated + counts.unchanged
+                    await self.runs.finish(request.team_id, request.run_id, RunState.FAILED, counts=counts.as_dict(),
+                                           error=f"ingest stopped after {written} findings: {type(exc).__name__}")
+                raise
         if request.finish_run:
             await self.runs.finish(request.team_id, request.run_id, RunState.SUCCEEDED, counts=counts.as_dict())
         return IngestResult(request.run_id, counts, changed)

@@ -237,3 +237,15 @@ async def test_suppression_rule_applies_now_and_at_ingest(findings, container, s
     statuses = {d["status"] for d in await stored(container)}
     assert statuses == {"suppressed"}
     assert await findings.suppression_rules(team_id=OTHER_TEAM) == []
+
+
+async def test_a_database_failure_mid_ingest_fails_the_run(findings, container, shared_dir, monkeypatch):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(findings.ingest_service.findings, "bulk_upsert", broken)
+    with pytest.raises(RuntimeError):
+        await findings.import_report(team_id=TEAM, actor="u", tool="trivy", scope="img", complete=True,
+                                     report=report(shared_dir, "trivy/scheme_2_many_vulns.json"))
+    [run] = await container.database.db(Database.ORCHESTRATION)["scan_runs"].find({"team_id": TEAM}).to_list()
+    assert run["state"] == "failed" and "RuntimeError" in run["error"]
