@@ -24,7 +24,9 @@ from cspm.cloud_accounts.providers import CloudProviderFactory, ScanCredentials
 from cspm.cloud_accounts.repository import CloudAccountRepository
 from cspm.cloud_accounts.settings import CloudAccountSettings
 from cspm.core.container import ServiceContainer
+from cspm.core.database.registry import Database
 from cspm.core.errors import Conflict
+from cspm.targets.repository import TargetRepository
 
 logger = logging.getLogger(__name__)
 
@@ -40,16 +42,17 @@ def account_out(document: dict[str, Any]) -> CloudAccountOut:
 
 class CloudAccountService:
     def __init__(self, repository: CloudAccountRepository, vault: CredentialVault,
-                 providers: CloudProviderFactory) -> None:
+                 providers: CloudProviderFactory, targets: TargetRepository | None = None) -> None:
         self.repository = repository
         self.vault = vault
         self.providers = providers
+        self.targets = targets
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
         settings = container.resolve(CloudAccountSettings)
         return cls(CloudAccountRepository(container.database), CredentialVault(container.settings.fernet_keys),
-                   CloudProviderFactory(settings))
+                   CloudProviderFactory(settings), TargetRepository(container.database.db(Database.ORCHESTRATION)))
 
     async def create(self, *, team_id: str, user_id: str, request: Any) -> CloudAccountOut:
         parts = self.providers.get(request.provider).split(request)
@@ -89,6 +92,11 @@ class CloudAccountService:
             "credentials": self.vault.encrypt(parts.secrets), "updated_at": datetime.now(UTC), "last_test": None}))
 
     async def delete(self, *, team_id: str, account_id: str) -> None:
+        if self.targets is not None:
+            using = await self.targets.find(team_id, {"cloud_account_id": account_id}, projection={"name": 1})
+            if using:
+                names = ", ".join(sorted(target["name"] for target in using))
+                raise Conflict(f"the cloud account is scanned by target(s) {names}: delete or change them first")
         await self.repository.delete(team_id, account_id)
         logger.info("cloud account deleted", extra={"team_id": team_id, "cloud_account_id": account_id})
 

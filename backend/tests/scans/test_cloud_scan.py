@@ -43,3 +43,17 @@ async def test_prowler_scan_of_an_aws_account_through_the_api(client, auth, moto
     assert ("iam_user_mfa_enabled_console_access", f"arn:aws:iam::123456789012:user/{USER}") in failing
     frameworks = await client.get("/api/compliance/frameworks", headers=analyst.headers)
     assert frameworks.status_code == 200
+
+
+async def test_a_cloud_account_in_use_cannot_be_deleted(client, auth):
+    analyst = await auth.user(role="analyst")
+    account = await client.post("/api/cloud-accounts", headers=analyst.headers, json={
+        "name": "prod", "provider": "aws", "account_id": "123456789012", "auth_method": "access_keys",
+        "access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"})
+    account_id = account.json()["id"]
+    target = await client.post("/api/targets", headers=analyst.headers, json={
+        "name": "aws prod", "kind": "cloud_account", "value": "123456789012", "cloud_account_id": account_id})
+    refused = await client.delete(f"/api/cloud-accounts/{account_id}", headers=analyst.headers)
+    assert refused.status_code == 409 and "aws prod" in refused.json()["detail"]
+    assert (await client.delete(f"/api/targets/{target.json()['id']}", headers=analyst.headers)).status_code == 204
+    assert (await client.delete(f"/api/cloud-accounts/{account_id}", headers=analyst.headers)).status_code == 204
