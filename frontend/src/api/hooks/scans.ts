@@ -69,7 +69,8 @@ export function useRun(runId: string | null) {
     queryFn: async () => {
       const run = await unwrap(api.GET("/api/scans/{run_id}", { params: { path: { run_id: runId! } } }));
       if (!isRunning(run.state)) {
-        // A finished run changed findings, assets and compliance.
+        // A finished run changed findings, assets and compliance, and the runs list's row.
+        client.invalidateQueries({ queryKey: [...moreKeys.scans(team), "runs"] });
         client.invalidateQueries({ queryKey: ["findings", team] });
         client.invalidateQueries({ queryKey: moreKeys.assets(team) });
         client.invalidateQueries({ queryKey: moreKeys.compliance(team) });
