@@ -109,15 +109,17 @@ class AwsProvider(CloudProviderAdapter):
                 secrets["session_token"] = request.session_token.get_secret_value()
         return AccountParts(str(request.auth_method), identifiers, secrets)
 
-    def _client(self, service: str, **credentials: Any) -> Any:
+    def _client(self, service: str, region: str, **credentials: Any) -> Any:
         timeout = self.settings.test_timeout_seconds
         config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1})
-        return boto3.client(service, region_name="us-east-1", endpoint_url=self.settings.aws_endpoint_url,
+        return boto3.client(service, region_name=region, endpoint_url=self.settings.aws_endpoint_url,
                             config=config, **credentials)
 
     def _caller_identity(self, identifiers: dict[str, Any], secrets: dict[str, Any]) -> dict[str, Any]:
+        # The regional STS endpoint of the account's first region: accounts may limit STS to their regions.
+        region = (identifiers.get("regions") or ["us-east-1"])[0]
         if "role_arn" in identifiers:
-            sts = self._client("sts")  # the platform's own identity assumes the customer's role
+            sts = self._client("sts", region)  # the platform's own identity assumes the customer's role
             assumed = sts.assume_role(RoleArn=identifiers["role_arn"], RoleSessionName="cspm-connection-test",
                                       ExternalId=secrets["external_id"], DurationSeconds=900)["Credentials"]
             credentials = {"aws_access_key_id": assumed["AccessKeyId"],
@@ -127,7 +129,7 @@ class AwsProvider(CloudProviderAdapter):
             credentials = {"aws_access_key_id": secrets["access_key_id"],
                            "aws_secret_access_key": secrets["secret_access_key"],
                            "aws_session_token": secrets.get("session_token")}
-        return self._client("sts", **credentials).get_caller_identity()
+        return self._client("sts", region, **credentials).get_caller_identity()
 
     async def test_connection(self, identifiers: dict[str, Any], secrets: dict[str, Any]) -> ConnectionTest:
         started = time.monotonic()
