@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -73,21 +74,23 @@ def _result(ok: bool, reason: str, started: float, identity: str | None = None) 
                           duration_ms=round((time.monotonic() - started) * 1000, 1))
 
 
-class CloudProviderAdapter:
+class CloudProviderAdapter(ABC):
+    """One per provider: splits a request into identifiers and secrets, tests, gives scan credentials."""
+
     provider: ClassVar[CloudProvider]
 
     def __init__(self, settings: CloudAccountSettings) -> None:
         self.settings = settings
 
-    def split(self, request: Any) -> AccountParts:
-        raise NotImplementedError
+    @abstractmethod
+    def split(self, request: Any) -> AccountParts: ...
 
-    async def test_connection(self, identifiers: dict[str, Any], secrets: dict[str, Any]) -> ConnectionTest:
-        raise NotImplementedError
+    @abstractmethod
+    async def test_connection(self, identifiers: dict[str, Any], secrets: dict[str, Any]) -> ConnectionTest: ...
 
+    @abstractmethod
     def scan_credentials(self, account_id: str, identifiers: dict[str, Any],
-                         secrets: dict[str, Any]) -> ScanCredentials:
-        raise NotImplementedError
+                         secrets: dict[str, Any]) -> ScanCredentials: ...
 
 
 class AwsProvider(CloudProviderAdapter):
