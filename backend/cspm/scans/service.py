@@ -107,8 +107,15 @@ class ScanOrchestrationService:
                 })
         await self.jobs.insert(team_id, jobs, sub_jobs)
         for sub_job in sub_jobs:
-            task_id = await self.container.dispatcher.send(
-                QUEUE_JOBS[sub_job["queue"]], {"team_id": team_id, "sub_job_id": sub_job["sub_job_id"]})
+            try:
+                task_id = await self.container.dispatcher.send(
+                    QUEUE_JOBS[sub_job["queue"]], {"team_id": team_id, "sub_job_id": sub_job["sub_job_id"]})
+            except Exception as exc:  # noqa: BLE001 - any broker failure; recorded on the sub-job
+                # Nothing will ever run what could not be queued: say so instead of leaving it "queued".
+                await self.jobs.transition(team_id, sub_job["sub_job_id"], [RunState.QUEUED.value], {
+                    "state": RunState.FAILED.value, "finished_at": datetime.now(UTC),
+                    "reason": f"could not be queued: {type(exc).__name__}: {exc}"[:500]})
+                continue
             await self.jobs.sub_jobs.update_one({"sub_job_id": sub_job["sub_job_id"]}, {"$set": {"task_id": task_id}})
         await self.targets.mark_scanned(team_id=team_id, target_id=target_id, run_id=run["run_id"])
         return await self.refresh(team_id, run["run_id"])

@@ -67,3 +67,24 @@ class _Recorder:
 
     def close(self) -> None:
         return None
+
+
+class _BrokenQueue:
+    kind = "broken"
+
+    async def send(self, name: str, kwargs: dict) -> str:
+        raise ConnectionError("broker refused the connection")
+
+    def close(self) -> None:
+        return None
+
+
+async def test_a_sub_job_that_cannot_be_queued_fails_with_the_reason(container):
+    target = await container.resolve(TargetService).create(
+        team_id="t-queue", actor="u", payload=TargetIn(name="lo", kind="network", value="127.0.0.1"))
+    container._dispatcher = _BrokenQueue()
+    orchestration = container.resolve(ScanOrchestrationService)
+    run = await orchestration.launch(team_id="t-queue", target_id=str(target["_id"]), actor="u")
+    assert run["state"] == "failed"
+    [sub_job] = await orchestration.jobs.sub_jobs_of("t-queue", run["run_id"])
+    assert sub_job["state"] == "failed" and "broker refused" in sub_job["reason"]
