@@ -16,14 +16,11 @@ from cspm.core.logging import scrub
 from cspm.core.tools import ToolStatus, probe_all
 
 PING_TIMEOUT_SECONDS = 3
-TOOL_CACHE_SECONDS = 300
 
 
 class HealthService:
     def __init__(self, container: ServiceContainer) -> None:
         self.container = container
-        self._tools: list[ToolStatus] | None = None
-        self._tools_checked = 0.0
         self._started = time.time()
 
     @classmethod
@@ -76,18 +73,17 @@ class HealthService:
         await self.container.database.ping()
         return True
 
-    async def tools(self, refresh: bool = False) -> list[ToolStatus]:
-        if refresh or self._tools is None or time.monotonic() - self._tools_checked > TOOL_CACHE_SECONDS:
-            self._tools = await probe_all()
-            self._tools_checked = time.monotonic()
-            for tool in self._tools:
-                if tool.found:
-                    self.container.integrity.optimal(f"tool:{tool.name}", f"local {tool.version}")
-                else:
-                    self.container.integrity.degraded(
-                        f"tool:{tool.name}", "missing",
-                        f"{tool.purpose} unavailable with the local executor ({tool.error})")
-        return self._tools
+    async def tools(self) -> list[ToolStatus]:
+        """Every tool binary, found or not (probes are cached per process in cspm.core.tools)."""
+        tools = await probe_all()
+        for tool in tools:
+            if tool.found:
+                self.container.integrity.optimal(f"tool:{tool.name}", f"local {tool.version}")
+            else:
+                self.container.integrity.degraded(
+                    f"tool:{tool.name}", "missing",
+                    f"{tool.purpose} unavailable with the local executor ({tool.error})")
+        return tools
 
     async def status(self) -> dict[str, Any]:
         ready, checks = await self.readiness()
