@@ -47,20 +47,25 @@ def serve(
     import uvicorn  # noqa: PLC0415 - only the server needs it
 
     from cspm.core.container import ServiceContainer  # noqa: PLC0415
-    from cspm.core.database.embedded import EmbeddedMongoServer  # noqa: PLC0415
+    from cspm.core.database.embedded import EmbeddedServer, EmbeddedServerError, embedded_server  # noqa: PLC0415
     from cspm.core.logging import configure_logging  # noqa: PLC0415
     from cspm.main import create_app  # noqa: PLC0415
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_json)
-    embedded: EmbeddedMongoServer | None = None
+    embedded: EmbeddedServer | None = None
     worker_process: subprocess.Popen[bytes] | None = None
     uri = settings.mongodb_uri.get_secret_value() if settings.mongodb_uri else None
     if uri is None:
         # Started here (not in the app) so a worker process can share it by URI.
-        embedded = EmbeddedMongoServer(settings.embedded_engine, settings.data_dir)
-        uri = embedded.start()
-        typer.echo(f"embedded MongoDB stand-in listening at {uri} ({settings.embedded_engine})", err=True)
+        embedded = embedded_server(settings.embedded_engine, settings.data_dir,
+                                   cache_size=settings.embedded_cache_size)
+        try:
+            uri = embedded.start()
+        except EmbeddedServerError as exc:
+            typer.echo(f"error: embedded database: {exc}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(f"embedded database ({settings.embedded_engine}) listening at {uri}", err=True)
     container = ServiceContainer(settings)
     container.embedded_server = embedded
     if worker and embedded is not None and _redis_answers(settings) and not settings.celery_always_in_process:
@@ -207,15 +212,16 @@ async def runtime_failures(settings: CoreSettings) -> list[str]:
 
 
 async def _mongodb_failures(settings: CoreSettings) -> list[str]:
-    from cspm.core.database.embedded import EmbeddedMongoServer  # noqa: PLC0415
+    from cspm.core.database.embedded import EmbeddedServer, embedded_server  # noqa: PLC0415
     from cspm.core.database.manager import CSPMDatabaseManager  # noqa: PLC0415
     from cspm.core.database.registry import DatabaseRegistry  # noqa: PLC0415
 
-    embedded: EmbeddedMongoServer | None = None
+    embedded: EmbeddedServer | None = None
     manager: CSPMDatabaseManager | None = None
     try:
         if settings.mongodb_uri is None:
-            embedded = EmbeddedMongoServer(settings.embedded_engine, settings.data_dir)
+            embedded = embedded_server(settings.embedded_engine, settings.data_dir,
+                                       cache_size=settings.embedded_cache_size)
             uri = embedded.start()
         else:
             uri = settings.mongodb_uri.get_secret_value()

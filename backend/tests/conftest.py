@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from cspm.core.container import ServiceContainer
-from cspm.core.database.embedded import EmbeddedMongoServer
+from cspm.core.database.embedded import MongoEcoServer
 from cspm.core.database.registry import ENV_VARIABLES
 from cspm.core.settings import CoreSettings, DatabaseNameSettings, EmbeddedEngine
 from cspm.main import create_app
@@ -50,7 +50,7 @@ def mongo_uri() -> Iterator[str]:
     if external:
         yield external
         return
-    server = EmbeddedMongoServer(EmbeddedEngine.MEMORY, Path("/tmp"))
+    server = MongoEcoServer(EmbeddedEngine.MEMORY, Path("/tmp"))
     uri = server.start()
     yield uri
     server.stop()

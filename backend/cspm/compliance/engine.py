@@ -70,6 +70,11 @@ def _rank(finding: Mapping[str, Any]) -> int:
     return Severity.from_tool(finding.get("severity"), default=Severity.INFO).rank
 
 
+def _link_changed(stored: Mapping[str, Any], document: Mapping[str, Any]) -> bool:
+    """Whether a re-mapped finding's link differs from the stored one (its write time aside)."""
+    return any(stored.get(name) != value for name, value in document.items() if name != "updated_at")
+
+
 def engine_status(failing_at_threshold: int, passing: int) -> ControlStatus:
     if failing_at_threshold:
         return ControlStatus.PARTIALLY_IMPLEMENTED if passing else ControlStatus.NOT_IMPLEMENTED
@@ -142,7 +147,10 @@ class AutonomousComplianceEngine:
         unmapped_now = [key for key in previous if key not in upserts]
         for key in unmapped_now:
             affected |= set(previous[key].get("scf_ids") or ())
-        await self.links.write(team_id, upserts, [key for key in unmapped_now if key in previous])
+        changed = {key: document for key, document in upserts.items()
+                   if key in previous and _link_changed(previous[key], document)}
+        await self.links.write(team_id, new={key: document for key, document in upserts.items() if key not in previous},
+                               changed=changed, deletes=unmapped_now)
         missing = [key for key in keys if key not in present]
         if missing:
             logger.info("changed findings not found; their links were removed",

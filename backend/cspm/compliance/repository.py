@@ -22,9 +22,11 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
+from cspm.core.database.batching import chunked
 from cspm.core.database.indexes import IndexSpec
 from cspm.core.database.manager import CSPMDatabaseManager
 from cspm.core.database.registry import Database
+from cspm.core.database.writes import NewDocument, insert_new, update_each
 from cspm.core.repository import TeamScopedRepository
 
 REGISTRY_DB = Database.KNOWLEDGE_BASE
@@ -203,16 +205,18 @@ class FindingLinkRepository(TeamScopedRepository):
         return await self.find(team_id, {"scf_ids": scf_id}, sort=[("severity_rank", DESCENDING),
                                                                     ("dedup_key", ASCENDING)], limit=limit)
 
-    async def write(self, team_id: str, upserts: Mapping[str, Mapping[str, Any]], deletes: Sequence[str]) -> None:
-        operations: list[Any] = [
-            UpdateOne(self.scoped(team_id, {"dedup_key": key}), {"$set": {**document, "team_id": team_id,
-                                                                           "dedup_key": key}}, upsert=True)
-            for key, document in upserts.items()
-        ]
-        if operations:
-            await self.collection.bulk_write(operations, ordered=False)
+    async def write(self, team_id: str, *, new: Mapping[str, Mapping[str, Any]],
+                    changed: Mapping[str, Mapping[str, Any]], deletes: Sequence[str]) -> None:
+        """Insert the links of newly mapped findings, update the ones that changed, delete the unmapped."""
+        await insert_new(self.collection, [
+            NewDocument(document={**document, "team_id": team_id, "dedup_key": key},
+                        identity=self.scoped(team_id, {"dedup_key": key}), update_if_present={"$set": dict(document)})
+            for key, document in new.items()])
+        await update_each(self.collection, [(self.scoped(team_id, {"dedup_key": key}), {"$set": dict(document)})
+                                            for key, document in changed.items()])
         if deletes:
-            await self.collection.delete_many(self.scoped(team_id, {"dedup_key": {"$in": list(deletes)}}))
+            for chunk in chunked(deletes):
+                await self.collection.delete_many(self.scoped(team_id, {"dedup_key": {"$in": chunk}}))
 
     async def all_keys(self, team_id: str) -> list[str]:
         return [document["dedup_key"] for document in await self.find(team_id, projection={"dedup_key": 1})]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, Self, TypeVar
 
 from cspm.api import index_modules
-from cspm.core.database.embedded import EmbeddedMongoServer
+from cspm.core.database.embedded import CAPACITY, EmbeddedServer, embedded_server
 from cspm.core.database.indexes import IndexManagementService, collect_domain_indexes
 from cspm.core.database.manager import CSPMDatabaseManager, default_client_factory, embedded_client_factory
 from cspm.core.database.registry import DatabaseRegistry
@@ -36,13 +36,6 @@ class Buildable(Protocol):
     def build(cls, container: ServiceContainer) -> Self: ...
 
 
-EMBEDDED_DB_IMPACT = (
-    "embedded MongoDB stand-in (mongoeco): data lives in one local file, unique-index checks scan "
-    "whole collections so writes slow down sharply past a few thousand documents per collection; "
-    "use MONGODB_URI with MongoDB 7 for real workloads"
-)
-
-
 class ServiceContainer:
     def __init__(
         self,
@@ -58,7 +51,7 @@ class ServiceContainer:
         self.integrity = SystemIntegrityMonitor(self.metrics)
         self.security_log = SecurityLogger()
         self.events = EventHub(self)
-        self.embedded_server: EmbeddedMongoServer | None = None
+        self.embedded_server: EmbeddedServer | None = None
         self._database: CSPMDatabaseManager | None = None
         self._kv: KeyValueStore | None = None
         self._dispatcher: TaskDispatcher | None = None
@@ -75,13 +68,15 @@ class ServiceContainer:
         if self.embedded_server is not None:  # started by the caller (`cspm serve`) to share its URI
             uri = self.embedded_server.uri
         elif uri is None:
-            self.embedded_server = EmbeddedMongoServer(self.settings.embedded_engine, self.settings.data_dir)
+            self.embedded_server = embedded_server(self.settings.embedded_engine, self.settings.data_dir,
+                                                   cache_size=self.settings.embedded_cache_size)
             self.embedded_server.start()
             uri = self.embedded_server.uri
         embedded = self.embedded_server is not None or self.settings.mongodb_uri_is_embedded
         assert uri is not None
         if embedded:
-            self.integrity.degraded("database", f"embedded ({self.settings.embedded_engine})", EMBEDDED_DB_IMPACT)
+            self.integrity.degraded("database", f"embedded ({self.settings.embedded_engine})",
+                                    CAPACITY[self.settings.embedded_engine])
         self._database = CSPMDatabaseManager(
             uri, self.registry, embedded=embedded,
             client_factory=embedded_client_factory if embedded else default_client_factory)

@@ -32,8 +32,12 @@ class ExecutorMode(StrEnum):
 
 
 class EmbeddedEngine(StrEnum):
-    SQLITE = "sqlite"
+    SECANTUS = "secantus"
+    """SecantusDB child process on WiredTiger: persistent, linear at scale (the default)."""
     MEMORY = "memory"
+    """mongoeco in memory: the test suite's stand-in (fast start, quadratic past a few thousand)."""
+    SQLITE = "sqlite"
+    """mongoeco on SQLite: the former default, kept for existing data directories."""
 
 
 class CSPMSettings(BaseSettings):
@@ -54,7 +58,10 @@ class CoreSettings(CSPMSettings):
         description="Set by `cspm serve` for the worker it starts: MONGODB_URI is its embedded stand-in "
                     "(relaxed driver timeouts; reported as embedded).")
     data_dir: Path = Path("data")
-    embedded_engine: EmbeddedEngine = EmbeddedEngine.SQLITE
+    embedded_engine: EmbeddedEngine = EmbeddedEngine.SECANTUS
+    embedded_cache_size: str = Field(
+        default="512M", pattern=r"^[1-9][0-9]*[MG]$",
+        description="WiredTiger cache of the embedded SecantusDB store, e.g. 512M or 2G.")
     jwt_secret: SecretStr | None = None
     fernet_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,

@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ASCENDING, DESCENDING, UpdateOne
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
 
 from cspm.core.database.batching import chunked
 from cspm.core.database.indexes import IndexSpec
 from cspm.core.database.registry import Database
+from cspm.core.database.writes import NewDocument, insert_new, update_each
 from cspm.core.repository import TeamScopedRepository
 
 FINDINGS = "findings"
@@ -37,7 +37,7 @@ INDEXES: tuple[IndexSpec, ...] = (
               unique=True),
 )
 
-DUPLICATE_KEY = 11000
+WRITE_CHUNK = 1000
 
 
 class FindingsRepository(TeamScopedRepository):
@@ -53,34 +53,26 @@ class FindingsRepository(TeamScopedRepository):
         found: dict[str, dict[str, Any]] = {}
         for chunk in chunked(dedup_keys):
             cursor = self.collection.find(self.scoped(team_id, {"dedup_key": {"$in": chunk}}),
-                                          {"dedup_key": 1, "status": 1, "content_hash": 1, "result": 1})
+                                          {"dedup_key": 1, "status": 1, "content_hash": 1, "result": 1, "scope_key": 1})
             found.update({document["dedup_key"]: document async for document in cursor})
         return found
 
-    async def bulk_upsert(self, operations: list[tuple[dict[str, Any], dict[str, Any]]]) -> set[int]:
-        """Run the batch unordered; returns the indexes of the operations that inserted.
+    async def insert_new(self, team_id: str, new: Sequence[NewDocument]) -> set[int]:
+        """Insert findings the batch found absent; returns the positions inserted (see ``insert_new``).
 
-        Two imports of the same report racing each other both try to insert a new
-        finding; the unique (team_id, dedup_key) index lets one win. The loser's
-        operations are retried as plain updates, so each finding exists exactly once.
+        Two imports of the same report racing each other both try to insert a new finding; the
+        unique (team_id, dedup_key) index lets one win, and the loser's is applied as an update.
         """
-        if not operations:
-            return set()
-        requests = [UpdateOne(query, update, upsert=True) for query, update in operations]
-        try:
-            result = await self.collection.bulk_write(requests, ordered=False)
-            return set(result.upserted_ids or {})
-        except BulkWriteError as error:
-            details = error.details
-            inserted = {item["index"] for item in details.get("upserted", [])}
-            lost = [item["index"] for item in details.get("writeErrors", []) if item.get("code") == DUPLICATE_KEY]
-            other = [item for item in details.get("writeErrors", []) if item.get("code") != DUPLICATE_KEY]
-            if other:
-                raise
-            retry = [_without_upsert(operations[index]) for index in lost]
-            if retry:
-                await self.collection.bulk_write(retry, ordered=False)
-            return inserted
+        for item in new:
+            if item.document.get("team_id") != team_id or item.identity.get("team_id") != team_id:
+                raise ValueError("a new finding must belong to the importing team")
+        return await insert_new(self.collection, new)
+
+    async def update_by_id(self, team_id: str, updates: Sequence[tuple[ObjectId, Mapping[str, Any]]]) -> None:
+        """Apply one update per stored finding, found by its _id (the cheapest lookup on any engine)."""
+        for chunk in chunked(updates, WRITE_CHUNK):
+            await update_each(self.collection, [(self.scoped(team_id, {"_id": finding_id}), update)
+                                                for finding_id, update in chunk])
 
     async def resolve_absent(self, team_id: str, *, scope_key: str, source_tool: str, run_id: str,
                              now: datetime) -> list[dict[str, Any]]:
@@ -197,11 +189,6 @@ class FindingsRepository(TeamScopedRepository):
             "by_status": {item["_id"]: item["n"] for item in facet.get("status", [])},
             "by_tool": {item["_id"]: item["n"] for item in facet.get("tool", [])},
         }
-
-
-def _without_upsert(operation: tuple[dict[str, Any], dict[str, Any]]) -> UpdateOne:
-    query, update = operation
-    return UpdateOne(query, {key: value for key, value in update.items() if key != "$setOnInsert"})
 
 
 def overdue_filter(now: datetime) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 
 from cspm.auth.dependencies import Principal, client_info, require_permission
+from cspm.core.container import ServiceContainer
 from cspm.core.dependencies import service
 from cspm.core.errors import NotFound
 from cspm.findings.models import CheckResult, FindingCategory, FindingStatus, Severity
@@ -29,6 +30,11 @@ from cspm.findings.schemas import (
 from cspm.findings.service import FindingsService
 
 router = APIRouter(tags=["findings"])
+
+
+async def on_startup(container: ServiceContainer) -> None:
+    """Imports that were running when the previous process died are marked failed, not left running."""
+    await container.resolve(FindingsService).recover_interrupted_imports()
 Findings = Annotated[FindingsService, Depends(service(FindingsService))]
 Reader = Annotated[Principal, Depends(require_permission("findings:read"))]
 Writer = Annotated[Principal, Depends(require_permission("findings:write"))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -29,7 +30,11 @@ SORT_FIELDS: dict[str, str] = {
     "severity": "severity_rank", "last_seen": "last_seen", "first_seen": "first_seen", "title": "title",
 }
 DATE_SORTS = {"last_seen", "first_seen"}
+# An ingest beats once per batch (seconds apart); this much silence means its process is gone.
+IMPORT_SILENCE = timedelta(minutes=15)
 MAX_PAGE = 500
+
+logger = logging.getLogger(__name__)
 
 
 class FindingsService:
@@ -66,6 +71,22 @@ class FindingsService:
         result = await self.ingest_for_run(team_id=team_id, run_id=run["run_id"], actor=actor, tool=parser.tool,
                                            scope_key=scope_key, complete=complete, report=report)
         return result, scope_key
+
+    async def recover_interrupted_imports(self, *, now: datetime | None = None) -> int:
+        """Fail the import runs whose process died mid-ingest (the findings written so far stay).
+
+        A process that owns the embedded store is the only one that can write to it, so at its
+        start every running import is dead; with a shared MongoDB, an import is dead once its
+        heartbeat (one per batch) has been silent for IMPORT_SILENCE (the watchdog's call)."""
+        now = now or datetime.now(UTC)
+        sole_writer = self.container.embedded_server is not None
+        interrupted = await self.runs.fail_interrupted_imports(
+            silent_since=now if sole_writer else now - IMPORT_SILENCE,
+            reason="interrupted: the server stopped during the import; the findings written before it stopped "
+                   "were kept, re-import the report to complete it")
+        if interrupted:
+            logger.warning("interrupted imports marked failed", extra={"runs": interrupted})
+        return interrupted
 
     async def ingest_for_run(self, *, team_id: str, run_id: str, actor: str, tool: str, scope_key: str,
                              complete: bool, report: BinaryIO, finish_run: bool = True) -> IngestResult:

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cspm.core.database.batching import chunked
 from cspm.core.database.indexes import IndexSpec
 from cspm.core.database.registry import Database
+from cspm.core.database.writes import KeyedWrite, write_keyed
 from cspm.core.repository import TeamScopedRepository
 from cspm.findings.models import Severity
 
@@ -73,12 +74,12 @@ class VulnerabilitySync(TeamScopedRepository):
 
     async def sync_batch(self, team_id: str, findings: Sequence[dict[str, Any]], now: datetime,
                          statuses: dict[str, str]) -> None:
-        """Upsert catalog entries and occurrences for a batch: two bulk writes, then mark synced."""
+        """Upsert the catalog entries and occurrences of new or changed findings: two bulk writes."""
         vulnerable = [finding for finding in findings if is_vulnerability(finding)]
         if not vulnerable:
             return
         catalog: dict[str, dict[str, Any]] = {}
-        occurrences: list[UpdateOne] = []
+        occurrences: dict[str, KeyedWrite] = {}
         for finding in vulnerable:
             package = finding["package"]
             for advisory in advisory_ids(finding):
@@ -86,28 +87,22 @@ class VulnerabilitySync(TeamScopedRepository):
                 if package.get("fixed_version"):
                     entry["fixed"].add(package["fixed_version"])
                 entry["packages"].add(package["name"])
-                occurrences.append(UpdateOne(
-                    {"team_id": team_id, "occurrence_key": occurrence_key(advisory, finding)},
-                    {"$setOnInsert": {"first_seen": now, "advisory_id": advisory,
-                                      "asset_id": finding["resource"]["id"], "asset_type": finding["resource"]["type"],
-                                      "package": package},
-                     "$set": {"status": statuses.get(finding["dedup_key"], "open"), "risk_score": risk_score(finding),
-                              "severity": finding["severity"], "finding_dedup_key": finding["dedup_key"],
-                              "last_seen": now}},
-                    upsert=True))
-        await self.catalog.bulk_write([
-            UpdateOne({"advisory_id": advisory},
-                      {"$setOnInsert": {"first_seen": now},
-                       "$set": {**_advisory_fields(entry["finding"]), "updated_at": now},
-                       "$addToSet": {"fixed_versions": {"$each": sorted(entry["fixed"])},
-                                     "packages": {"$each": sorted(entry["packages"])}}},
-                      upsert=True)
-            for advisory, entry in catalog.items()
-        ], ordered=False)
-        await self.collection.bulk_write(occurrences, ordered=False)
-        for chunk in chunked([finding["dedup_key"] for finding in vulnerable]):
-            await self.findings.update_many({"team_id": team_id, "dedup_key": {"$in": chunk}},
-                                            {"$set": {"occurrence_synced": True}})
+                state = {"status": statuses.get(finding["dedup_key"], "open"), "risk_score": risk_score(finding),
+                         "severity": finding["severity"], "finding_dedup_key": finding["dedup_key"], "last_seen": now}
+                occurrences[occurrence_key(advisory, finding)] = KeyedWrite(
+                    insert={"first_seen": now, "advisory_id": advisory, "asset_id": finding["resource"]["id"],
+                            "asset_type": finding["resource"]["type"], "package": package, **state},
+                    update={"$set": state})
+        advisories: dict[str, KeyedWrite] = {}
+        for advisory, entry in catalog.items():
+            fields = {**_advisory_fields(entry["finding"]), "updated_at": now}
+            fixed, packages = sorted(entry["fixed"]), sorted(entry["packages"])
+            advisories[advisory] = KeyedWrite(
+                insert={"first_seen": now, **fields, "fixed_versions": fixed, "packages": packages},
+                update={"$set": fields, "$addToSet": {"fixed_versions": {"$each": fixed},
+                                                      "packages": {"$each": packages}}})
+        await write_keyed(self.catalog, "advisory_id", advisories)
+        await write_keyed(self.collection, "occurrence_key", occurrences, scope={"team_id": team_id})
 
     async def mark_status(self, team_id: str, dedup_keys: Sequence[str], status: str) -> None:
         for chunk in chunked(dedup_keys):
@@ -122,4 +117,7 @@ class VulnerabilitySync(TeamScopedRepository):
             by_team.setdefault(finding["team_id"], []).append(finding)
         for team_id, findings in by_team.items():
             await self.sync_batch(team_id, findings, now, {f["dedup_key"]: f["status"] for f in findings})
+            for chunk in chunked([finding["dedup_key"] for finding in findings]):
+                await self.findings.update_many({"team_id": team_id, "dedup_key": {"$in": chunk}},
+                                                {"$set": {"occurrence_synced": True}})
         return len(pending)

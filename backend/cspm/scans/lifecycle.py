@@ -11,6 +11,7 @@ from cspm.core.container import ServiceContainer
 from cspm.core.database.batching import chunked
 from cspm.core.database.registry import Database
 from cspm.core.events import COMPLIANCE_STALE
+from cspm.findings.service import FindingsService
 from cspm.findings.vulnerabilities import VulnerabilitySync
 from cspm.scans.models import RunState
 from cspm.scans.repository import SCAN_JOBS, SCAN_RUNS, SUB_JOBS
@@ -73,9 +74,11 @@ class DataSyncWatchdogService:
     async def run_cycle(self, now: datetime | None = None) -> dict[str, Any]:
         now = now or datetime.now(UTC)
         stuck = await self.end_stuck_scans(now)
+        interrupted = await self.container.resolve(FindingsService).recover_interrupted_imports(now=now)
         synced = await self.vulnerabilities.sync_pending(now)
         failed = await self.container.events.publish(COMPLIANCE_STALE, older_than=now - COMPLIANCE_STALE_AFTER)
-        report = {"stuck_sub_jobs": stuck, "occurrences_synced": synced, "compliance_refresh_failed": failed}
+        report = {"stuck_sub_jobs": stuck, "interrupted_imports": interrupted, "occurrences_synced": synced,
+                  "compliance_refresh_failed": failed}
         logger.info("watchdog cycle", extra=report)
         return report
 

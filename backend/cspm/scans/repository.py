@@ -69,6 +69,21 @@ class ScanRunRepository(TeamScopedRepository):
             changes["counts"] = dict(counts)
         return await self.update(team_id, run_id, changes)
 
+    async def heartbeat(self, team_id: str, run_id: str) -> None:
+        """An ingest that owns its run says it is still alive (once per batch)."""
+        await self.collection.update_one(self.scoped(team_id, {"run_id": run_id}),
+                                         {"$set": {"heartbeat_at": datetime.now(UTC)}})
+
+    async def fail_interrupted_imports(self, *, silent_since: datetime, reason: str) -> int:
+        """Import runs still "running" whose ingest has not beaten since ``silent_since``: their process died
+        (kill -9, a crash, a restart). Across teams on purpose: start-up recovery and the watchdog call it."""
+        result = await self.collection.update_many(
+            {"kind": RunKind.IMPORT.value, "state": RunState.RUNNING.value,
+             "$or": [{"heartbeat_at": {"$lt": silent_since}},
+                     {"heartbeat_at": None, "started_at": {"$lt": silent_since}}]},
+            {"$set": {"state": RunState.FAILED.value, "finished_at": datetime.now(UTC), "error": reason}})
+        return result.modified_count
+
 
 SCAN_JOBS = "scan_jobs"
 SUB_JOBS = "scan_sub_jobs"

@@ -7,7 +7,7 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import OperationFailure
 
 from cspm.core.database.batching import IN_QUERY_CHUNK, chunked
-from cspm.core.database.embedded import EmbeddedMongoServer
+from cspm.core.database.embedded import MongoEcoServer
 from cspm.core.settings import EmbeddedEngine
 from cspm.findings.repository import FindingsRepository
 
@@ -22,7 +22,7 @@ def test_chunks_cover_every_value_once():
 
 @pytest.fixture
 async def sqlite_database(tmp_path):
-    server = EmbeddedMongoServer(EmbeddedEngine.SQLITE, tmp_path)
+    server = MongoEcoServer(EmbeddedEngine.SQLITE, tmp_path)
     client = AsyncMongoClient(server.start())
     yield client["batching"]
     await client.close()

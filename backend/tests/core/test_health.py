@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from cspm.api import ROUTE_MODULES
 from cspm.core.container import ServiceContainer
-from cspm.core.database.embedded import EmbeddedMongoServer
+from cspm.core.database.embedded import MongoEcoServer
 from cspm.core.settings import CoreSettings, EmbeddedEngine
 from cspm.main import create_app
 from tests.conftest import make_settings, unique_database_names
@@ -191,7 +191,7 @@ async def test_redis_going_down_after_start_makes_readiness_503(tmp_path, mongo_
 
 # --- MongoDB going down ----------------------------------------------------------------------------------
 async def test_mongodb_down_makes_readiness_503(tmp_path):
-    server = EmbeddedMongoServer(EmbeddedEngine.MEMORY, tmp_path)
+    server = MongoEcoServer(EmbeddedEngine.MEMORY, tmp_path)
     uri = server.start()
     try:
         settings = make_settings(tmp_path, uri)

@@ -81,7 +81,7 @@ def test_embedded_serve_answers_health_status_and_metrics(tmp_path, redis_url):
                 pytest.fail(f"cspm serve did not answer within 90 s:\n{output()}")
             time.sleep(0.3)
 
-        assert "embedded MongoDB stand-in listening at mongodb://127.0.0.1:" in output()
+        assert "embedded database (memory) listening at mongodb://127.0.0.1:" in output()
         ready = httpx.get(f"{base}/health/ready", timeout=30)
         assert ready.status_code == 200, ready.text
         status = httpx.get(f"{base}/health/status", timeout=120)

@@ -243,7 +243,7 @@ async def test_a_database_failure_mid_ingest_fails_the_run(findings, container, 
     async def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(findings.ingest_service.findings, "bulk_upsert", broken)
+    monkeypatch.setattr(findings.ingest_service.findings, "insert_new", broken)
     with pytest.raises(RuntimeError):
         await findings.import_report(team_id=TEAM, actor="u", tool="trivy", scope="img", complete=True,
                                      report=report(shared_dir, "trivy/scheme_2_many_vulns.json"))

@@ -46,7 +46,6 @@ CORE_INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec(Database.SECURITY_SCANS, "findings", [("team_id", ASCENDING), ("dedup_key", ASCENDING)],
               "idx_dedup_key_unique", unique=True),
     IndexSpec(Database.ORCHESTRATION, "scan_runs", [("run_id", ASCENDING)], "idx_run_id_unique", unique=True),
-    IndexSpec(Database.VULNERABILITIES, "vulnerability_occurrences", [("team_id", ASCENDING)], "idx_team_id"),
     IndexSpec(Database.VULNERABILITIES, "vulnerability_occurrences",
               [("team_id", ASCENDING), ("status", ASCENDING)], "idx_status"),
     IndexSpec(Database.VULNERABILITIES, "vulnerability_occurrences",
