@@ -37,5 +37,7 @@ export default defineConfig({
     setupFiles: ["src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
     css: false,
+    // Above the 15 s async-utility timeout in src/test/setup.ts, so a slow wait reports what it waited for.
+    testTimeout: 30_000,
   },
 });

@@ -183,6 +183,18 @@ def _variables() -> dict[Database, str]:
     return dict(ENV_VARIABLES)
 
 
+def _summary_rows(row: str, outcome: dict[str, Any]) -> list[str]:
+    """Markdown rows for a CI job summary (GitHub's $GITHUB_STEP_SUMMARY)."""
+    rows = []
+    for phase in ("import", "reimport"):
+        figures = outcome[phase]
+        batches = figures["batches"]
+        growth = batches[-1] / batches[0] if batches and batches[0] else 0.0
+        rows.append(f"| {row} | {phase} | {figures['seconds']:.2f} | "
+                    f"{figures['counts']['parsed'] / figures['seconds']:,.0f} | {growth:.2f} |")
+    return rows
+
+
 def _print_database_run(history: History, row: str, outcome: dict[str, Any]) -> None:
     for phase in ("import", "reimport"):
         figures = outcome[phase]
@@ -210,6 +222,10 @@ def main() -> None:
     options.add_argument("--engine", choices=[engine.value for engine in EmbeddedEngine],
                          default=EmbeddedEngine.SECANTUS.value,
                          help="embedded store when MONGODB_URI is unset (default: the platform's default)")
+    options.add_argument("--summary", type=Path,
+                         help="append a Markdown table of the database runs to this file (CI job summary)")
+    options.add_argument("--target-findings-per-s", type=float, default=0,
+                         help="print a GitHub warning annotation for a database run below this rate")
     arguments = options.parse_args()
     db_sizes = sorted({int(size) for size in arguments.db_sizes.split(",") if size})
     sizes = sorted({int(size) for size in arguments.sizes.split(",") if size} | set(db_sizes))
@@ -232,6 +248,7 @@ def main() -> None:
                   f"{'findings/s':>11} {'peak MB':>8} {'floor peak MB':>14}")
         print(header)
         print("-" * len(header))
+        summary: list[str] = []
         try:
             for tool in tools:
                 for size in sizes:
@@ -246,13 +263,22 @@ def main() -> None:
                           f"{floor_s:>13.3f} {pipeline_s / floor_s:>6.1f} {keys / pipeline_s:>11.0f} "
                           f"{peak / 1e6:>8.1f} {floor_peak / 1e6:>14.1f}")
                     if size in db_sizes:
-                        _print_database_run(history, row,
-                                            asyncio.run(database_ingest(tool, path, uri, arguments.batch_size)))
+                        outcome = asyncio.run(database_ingest(tool, path, uri, arguments.batch_size))
+                        _print_database_run(history, row, outcome)
+                        summary += _summary_rows(row, outcome)
+                        rate = outcome["import"]["counts"]["parsed"] / outcome["import"]["seconds"]
+                        if rate < arguments.target_findings_per_s:
+                            print(f"::warning::{row}: {rate:,.0f} findings/s on import, below the target of "
+                                  f"{arguments.target_findings_per_s:,.0f}")
                     path.unlink()
         finally:
             if server is not None:
                 server.stop()
     history.save()
+    if arguments.summary and summary:
+        with arguments.summary.open("a") as out:
+            out.write(f"### Ingest into {store}\n\n| report | phase | seconds | findings/s | last/first batch |\n"
+                      "|---|---|---:|---:|---:|\n" + "\n".join(summary) + "\n")
 
 
 if __name__ == "__main__":

@@ -10,64 +10,22 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRouter
 
 from cspm.core.integrity import SystemIntegrityMonitor
+from cspm.core.manifest import MANIFEST, RouteModule
+from cspm.modules import ROUTE_MODULES
+
+__all__ = ["ROUTE_MODULES", "RouteModule", "register_all_routes"]
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class RouteModule:
-    name: str
-    prefix: str
-    public: bool = False
-    """Public modules authenticate per route themselves (auth) or not at all (health)."""
-    module: str | None = None
-    """Import path of the routes module when it is not ``cspm.<name>.routes`` (plugins, tests)."""
-    toggle: str | None = None
-    """The team-level module switch that gates it (``cspm.teams.modules``); None: always on."""
-
-    @property
-    def import_path(self) -> str:
-        return self.module or f"cspm.{self.name}.routes"
-
-
-ROUTE_MODULES: tuple[RouteModule, ...] = (
-    RouteModule("health", "", public=True),
-    RouteModule("auth", "/api/auth", public=True),
-    RouteModule("teams", "/api/teams"),
-    RouteModule("audit", "/api/audit"),
-    RouteModule("findings", "/api/findings", toggle="findings"),
-    RouteModule("webhooks", "/api/webhooks", public=True),
-    RouteModule("targets", "/api/targets", toggle="scans"),
-    RouteModule("scans", "/api/scans", toggle="scans"),
-    RouteModule("assets", "/api/assets", toggle="assets"),
-    RouteModule("compliance", "/api/compliance", toggle="compliance"),
-    RouteModule("cloud_accounts", "/api/cloud-accounts", toggle="scans"),
-)
-
-# Repository-like modules declaring INDEXES beyond each route module's own repository.py.
-EXTRA_INDEX_MODULES: tuple[str, ...] = ("cspm.findings.vulnerabilities", "cspm.scans.repository")
-
-
-def index_modules() -> list[str]:
-    return [*(f"cspm.{module.name}.repository" for module in ROUTE_MODULES), *EXTRA_INDEX_MODULES]
-
-
-AUTH_DEPENDENCY = "cspm.auth.dependencies:authenticated"
-
-
-# Team-level module switches (cspm.teams.modules): the route modules they gate and the gate.
-MODULE_GATE = "cspm.teams.modules"
-
-
 def _authentication_dependency() -> Callable[..., Any] | None:
-    module_name, attribute = AUTH_DEPENDENCY.split(":")
+    module_name, attribute = MANIFEST.authentication.split(":")
     try:
         return getattr(importlib.import_module(module_name), attribute)
     except Exception:  # reported below; private routes are then not mounted
@@ -77,19 +35,19 @@ def _authentication_dependency() -> Callable[..., Any] | None:
 
 def _module_gate() -> Callable[[str], Any] | None:
     try:
-        return importlib.import_module(MODULE_GATE).module_enabled  # type: ignore[no-any-return]
+        return importlib.import_module(MANIFEST.module_gate).module_enabled  # type: ignore[no-any-return]
     except Exception:  # reported below; switchable modules are then not mounted
         logger.exception("module switches failed to import")
         return None
 
 
 def register_all_routes(app: FastAPI, monitor: SystemIntegrityMonitor,
-                        modules: Iterable[RouteModule] = ROUTE_MODULES) -> list[str]:
+                        modules: Iterable[RouteModule] | None = None) -> list[str]:
     """Mount each module's router; returns the names mounted. Failures never stop start-up."""
     authenticated = _authentication_dependency()
     gate = _module_gate()
     mounted: list[str] = []
-    for module in modules:
+    for module in MANIFEST.route_modules if modules is None else modules:
         component = f"routes:{module.name}"
         if not module.public and authenticated is None:
             # Fail closed: without authentication a private module is not served at all.

@@ -18,7 +18,7 @@ from cspm.core.logging import scrub
 from cspm.core.settings import CoreSettings, SettingsError, resolve_core_settings
 
 if TYPE_CHECKING:
-    from cspm.api import RouteModule
+    from cspm.core.manifest import RouteModule
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="OffloadSecurity CSPM")
 
@@ -167,15 +167,14 @@ def build_failures(
     scf_data_dir: Path = SCF_DATA_DIR,
 ) -> list[str]:
     """One line per problem found without any service: imports and data files."""
-    from cspm.api import ROUTE_MODULES  # noqa: PLC0415
-    from cspm.core.jobs import JOB_MODULES  # noqa: PLC0415
+    from cspm.core.manifest import MANIFEST  # noqa: PLC0415
 
     failures: list[str] = []
     for package in packages:
         failures += _import_failure(package, "package")
-    for module in ROUTE_MODULES if route_modules is None else route_modules:
+    for module in MANIFEST.route_modules if route_modules is None else route_modules:
         failures += _import_failure(module.import_path, "route module")
-    for module_name in JOB_MODULES if job_modules is None else job_modules:
+    for module_name in MANIFEST.job_modules if job_modules is None else job_modules:
         failures += _import_failure(module_name, "job module")
     for module_name in [name for name, _ in SUBCOMMANDS] if cli_modules is None else cli_modules:
         failures += _import_failure(module_name, "cli module")

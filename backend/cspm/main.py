@@ -12,10 +12,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
 from cspm import __version__
-from cspm.api import ROUTE_MODULES, RouteModule, register_all_routes
+from cspm.api import register_all_routes
 from cspm.core.container import ServiceContainer
 from cspm.core.errors import install_error_handlers
 from cspm.core.jobs import load_job_modules
+from cspm.core.manifest import RouteModule
 from cspm.core.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
@@ -41,7 +42,7 @@ def create_app(
     settings: CoreSettings | None = None,
     *,
     container: ServiceContainer | None = None,
-    modules: Iterable[RouteModule] = ROUTE_MODULES,
+    modules: Iterable[RouteModule] | None = None,
     mongodb_uri: str | None = None,
 ) -> FastAPI:
     """Build the app. The container starts in the lifespan, so importing costs no I/O."""

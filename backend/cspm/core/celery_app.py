@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,23 +28,26 @@ logger = logging.getLogger(__name__)
 VISIBILITY_TIMEOUT_SECONDS = 6 * 3600
 
 
+ContainerFactory = Callable[[CoreSettings], Any]
+"""Builds a worker's service container; passed in by whoever creates the Celery app (the container
+itself, for the API's sending app), so this module never imports the container."""
+
+
 class WorkerRuntime:
     """Per-process loop + container; rebuilt after fork (the pid changes)."""
 
     _current: WorkerRuntime | None = None
 
-    def __init__(self, settings: CoreSettings) -> None:
-        from cspm.core.container import ServiceContainer  # noqa: PLC0415 - import cycle: container imports jobs users
-
+    def __init__(self, settings: CoreSettings, container_factory: ContainerFactory) -> None:
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
-        self.container = ServiceContainer(settings)
+        self.container = container_factory(settings)
         self.loop.run_until_complete(self.container.start(ensure_indexes=False))
 
     @classmethod
-    def current(cls, settings: CoreSettings) -> WorkerRuntime:
+    def current(cls, settings: CoreSettings, container_factory: ContainerFactory) -> WorkerRuntime:
         if cls._current is None or cls._current.pid != os.getpid():
-            cls._current = cls(settings)
+            cls._current = cls(settings, container_factory)
         return cls._current
 
     @classmethod
@@ -61,7 +65,8 @@ class WorkerRuntime:
         self.loop.close()
 
 
-def create_celery(settings: CoreSettings, job_modules: tuple[str, ...] | None = None) -> Celery:
+def create_celery(settings: CoreSettings, container_factory: ContainerFactory,
+                  job_modules: tuple[str, ...] | None = None) -> Celery:
     redis_url = settings.redis_url.get_secret_value()
     # Queues, unacked sets and results live under the deployment's Redis prefix, like every other
     # key of the platform: two deployments (or test runs) sharing one Redis never take each other's tasks.
@@ -86,7 +91,7 @@ def create_celery(settings: CoreSettings, job_modules: tuple[str, ...] | None = 
     )
     load_job_modules(job_modules, settings.extra_job_modules)
     for spec in JOBS.all():
-        _register(app, settings, spec)
+        _register(app, settings, spec, container_factory)
     # The lifecycle jobs' beat schedule comes from the same @job declarations (every_seconds).
     app.conf.beat_schedule = {
         spec.name: {"task": spec.name, "schedule": float(spec.every_seconds or 0), "options": {"queue": spec.queue}}
@@ -95,11 +100,11 @@ def create_celery(settings: CoreSettings, job_modules: tuple[str, ...] | None = 
     return app
 
 
-def _register(app: Celery, settings: CoreSettings, spec: JobSpec) -> None:
+def _register(app: Celery, settings: CoreSettings, spec: JobSpec, container_factory: ContainerFactory) -> None:
     @app.task(name=spec.name, bind=True, queue=spec.queue, time_limit=spec.time_limit_seconds + 60,
               soft_time_limit=spec.time_limit_seconds, max_retries=spec.max_retries, acks_late=True)
     def run_job(self: Task, **kwargs: Any) -> Any:
-        runtime = WorkerRuntime.current(settings)
+        runtime = WorkerRuntime.current(settings, container_factory)
         metrics = runtime.container.metrics
         started = time.perf_counter()
         try:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol, Self, TypeVar
 
-from cspm.api import index_modules
+from cspm.core.celery_app import create_celery
 from cspm.core.database.embedded import CAPACITY, EmbeddedServer, embedded_server
 from cspm.core.database.indexes import IndexManagementService, collect_domain_indexes
 from cspm.core.database.manager import CSPMDatabaseManager, default_client_factory, embedded_client_factory
@@ -23,6 +23,7 @@ from cspm.core.integrity import SystemIntegrityMonitor
 from cspm.core.jobs import CeleryDispatcher, InProcessDispatcher, TaskDispatcher, load_job_modules
 from cspm.core.kv import KeyValueStore, MemoryStore, connect_store
 from cspm.core.logging import SecurityLogger
+from cspm.core.manifest import MANIFEST
 from cspm.core.metrics import Metrics
 from cspm.core.settings import CoreSettings, DatabaseNameSettings, load
 
@@ -88,7 +89,7 @@ class ServiceContainer:
                                                  self.settings.redis_key_prefix)
         self._report_kv()
         self.indexes = IndexManagementService(self._database, self.settings.retention_days)
-        self.indexes.add(collect_domain_indexes(index_modules()))
+        self.indexes.add(collect_domain_indexes(MANIFEST.index_modules()))
         if ensure_indexes:
             await self.indexes.ensure_indexes()
         self.started = True
@@ -96,10 +97,8 @@ class ServiceContainer:
     def _start_dispatcher(self) -> TaskDispatcher:
         use_celery = self.kv.backend == "redis" and not self.settings.celery_always_in_process
         if use_celery:
-            from cspm.core.celery_app import create_celery  # noqa: PLC0415 - only API processes send tasks
-
             self.integrity.optimal("task_queue", "celery on redis")
-            return CeleryDispatcher(create_celery(self.settings))
+            return CeleryDispatcher(create_celery(self.settings, type(self)))
         self.integrity.degraded(
             "task_queue", "in-process",
             "background jobs run on a thread of this process: they stop with it and are not retried "

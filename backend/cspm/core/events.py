@@ -1,4 +1,4 @@
-"""Domain events between modules, with the subscribers listed here explicitly.
+"""Domain events between modules; the subscribers are listed in the manifest (cspm/modules.py).
 
 A publisher (findings ingest) does not import its subscribers (compliance engine): a
 broken subscriber is logged and reported by the integrity monitor, and the publisher's
@@ -13,6 +13,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from cspm.core.manifest import MANIFEST
+
 logger = logging.getLogger(__name__)
 
 FINDINGS_CHANGED = "findings.changed"
@@ -21,21 +23,16 @@ FINDINGS_CHANGED = "findings.changed"
 COMPLIANCE_STALE = "compliance.stale"
 """Payload: older_than: datetime. Teams whose compliance state was last computed before it need a refresh."""
 
-SUBSCRIBERS: Mapping[str, tuple[str, ...]] = {
-    FINDINGS_CHANGED: ("cspm.compliance.engine:AutonomousComplianceEngine.on_findings_changed",),
-    COMPLIANCE_STALE: ("cspm.compliance.engine:AutonomousComplianceEngine.refresh_stale",),
-}
-
-
 class EventHub:
-    def __init__(self, container: Any, subscribers: Mapping[str, tuple[str, ...]] = SUBSCRIBERS) -> None:
+    def __init__(self, container: Any, subscribers: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.container = container
         self.subscribers = subscribers
 
     async def publish(self, topic: str, **payload: Any) -> list[str]:
         """Deliver to every subscriber; returns the ones that failed (already logged)."""
         failed: list[str] = []
-        for target in self.subscribers.get(topic, ()):
+        subscribers = MANIFEST.subscribers if self.subscribers is None else self.subscribers
+        for target in subscribers.get(topic, ()):
             try:
                 module_name, qualified = target.split(":")
                 class_name, method = qualified.split(".")

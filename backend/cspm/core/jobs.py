@@ -18,15 +18,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from cspm.core.manifest import MANIFEST
+
 logger = logging.getLogger(__name__)
 
 JobFunction = Callable[..., Awaitable[Any]]
 
 QUEUES = ("default", "cloud", "container", "web", "network", "compliance", "maintenance")
-
-# Domain modules whose @job declarations must be loaded by every worker kind.
-JOB_MODULES: tuple[str, ...] = ("cspm.findings.tasks", "cspm.scans.tasks", "cspm.compliance.tasks",
-                               "cspm.cloud_accounts.tasks")
 
 
 class TransientJobError(Exception):
@@ -62,7 +60,7 @@ class JobRegistry:
         try:
             return self._jobs[name]
         except KeyError:
-            raise KeyError(f"no job named {name!r}; is its tasks module in JOB_MODULES?") from None
+            raise KeyError(f"no job named {name!r}; is its tasks module in the manifest (cspm/modules.py)?") from None
 
     def all(self) -> list[JobSpec]:
         return list(self._jobs.values())
@@ -85,8 +83,8 @@ def job(name: str, *, queue: str = "default", time_limit_seconds: int = 3600, ma
 
 
 def load_job_modules(modules: tuple[str, ...] | None = None, extra: tuple[str, ...] | list[str] = ()) -> None:
-    """Import every tasks module (JOB_MODULES, then the EXTRA_JOB_MODULES setting); a broken one fails loudly."""
-    for module in (*(JOB_MODULES if modules is None else modules), *extra):
+    """Import every tasks module (the manifest's, then the EXTRA_JOB_MODULES setting); a broken one fails loudly."""
+    for module in (*(MANIFEST.job_modules if modules is None else modules), *extra):
         importlib.import_module(module)
 
 

@@ -13,15 +13,8 @@ from fastapi import Depends, Request
 
 from cspm.auth.dependencies import Principal, authenticated
 from cspm.core.errors import Forbidden
-
-# Toggle name → title shown to people.
-TOGGLEABLE_MODULES: dict[str, str] = {
-    "findings": "Findings",
-    "compliance": "Compliance",
-    "scans": "Scans, targets and cloud accounts",
-    "assets": "Assets and SBOM",
-}
-# Which route modules each switch gates is declared with them: RouteModule.toggle in cspm.api.
+from cspm.teams.schemas import TOGGLEABLE_MODULES
+from cspm.teams.service import TeamService
 
 
 def module_enabled(toggle: str) -> Callable[..., Awaitable[None]]:
@@ -32,8 +25,6 @@ def module_enabled(toggle: str) -> Callable[..., Awaitable[None]]:
     async def gate(request: Request, principal: Annotated[Principal, Depends(authenticated)]) -> None:
         if principal.team_id is None:
             return  # the route's own permission check asks for a team
-        from cspm.teams.service import TeamService  # noqa: PLC0415 - teams.service imports auth services
-
         disabled = await request.app.state.container.resolve(TeamService).disabled_modules(team_id=principal.team_id)
         if toggle in disabled:
             raise Forbidden(f"the {TOGGLEABLE_MODULES[toggle]} module is switched off for this team")

@@ -9,6 +9,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, StringCons
 
 from cspm.auth.permissions import Role
 
+# The platform modules a team admin can switch off: toggle name → title shown to people. Which
+# route modules each switch gates is declared with them (RouteModule.toggle in cspm/modules.py).
+TOGGLEABLE_MODULES: dict[str, str] = {
+    "findings": "Findings",
+    "compliance": "Compliance",
+    "scans": "Scans, targets and cloud accounts",
+    "assets": "Assets and SBOM",
+}
+
 TeamName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]
 MemberRole = Literal["team_admin", "analyst", "viewer"]
 """Roles a membership can hold (platform admin is a user attribute; service is for API tokens)."""

@@ -16,8 +16,8 @@ from cspm.auth.settings import AuthSettings
 from cspm.auth.tokens import new_id, sha256_hex
 from cspm.core.container import ServiceContainer
 from cspm.core.errors import Conflict, Forbidden, NotFound
-from cspm.teams.modules import TOGGLEABLE_MODULES
 from cspm.teams.repository import AlreadyExists, TeamRepository
+from cspm.teams.schemas import TOGGLEABLE_MODULES
 
 TEAM_ADMIN = "team_admin"
 

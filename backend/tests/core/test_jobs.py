@@ -234,7 +234,7 @@ async def test_worker_queues_are_isolated_by_the_deployment_prefix(tmp_path, mon
 
     prefix = f"test-iso-{uuid.uuid4().hex[:10]}:"
     settings = make_settings(tmp_path, mongo_uri, redis_key_prefix=prefix, extra_job_modules=[JOB_MODULE])
-    app = create_celery(settings)
+    app = create_celery(settings, ServiceContainer)
     client = redis.Redis.from_url(TEST_REDIS_URL)
     try:
         unprefixed_before = client.llen("default")
