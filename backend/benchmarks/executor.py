@@ -71,7 +71,9 @@ async def _tools(base: Path) -> None:
     (repo / "requirements.txt").write_text("requests==2.31.0\n")
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _QuietHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings = ScannerSettings(work_dir=base / "jobs", trivy_offline=True, path_roots=[base])
+    # nmap scans the server above on loopback, which only an explicit allow-list entry permits.
+    settings = ScannerSettings(work_dir=base / "jobs", trivy_offline=True, path_roots=[base],
+                               network_allowlist=["127.0.0.1/32"])
     runner = ScannerExecutorFactory(CoreSettings.model_construct(scanner_executor=ExecutorMode.LOCAL),
                                     settings).runner()
     for tool, target in (("trivy", Target(TargetKind.REPOSITORY, str(repo))),

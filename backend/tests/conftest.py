@@ -7,8 +7,9 @@ other's data and several test runs can share one Redis.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,8 @@ from cspm.core.database.embedded import MongoEcoServer
 from cspm.core.database.registry import ENV_VARIABLES
 from cspm.core.settings import CoreSettings, DatabaseNameSettings, EmbeddedEngine
 from cspm.main import create_app
+from cspm.scanners.executors.factory import ScannerExecutorFactory
+from cspm.scanners.settings import ScannerSettings
 
 pytest_plugins = ["tests.auth_helpers"]
 
@@ -28,6 +31,11 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # This machine (and CI) has no route to Trivy's vulnerability database: scan offline, as
 # an air-gapped deployment does (misconfigurations and secrets with the embedded checks).
 os.environ.setdefault("SCANNER_TRIVY_OFFLINE", "true")
+# The suite scans servers it starts on 127.0.0.1, and nothing else: that one address is allowed
+# explicitly (the default, "public", would refuse loopback and allow the internet). Forced, not a
+# default, so no environment can widen it; in-process and Celery workers read it from here too.
+TEST_NETWORK_ALLOWLIST = "127.0.0.1/32"
+os.environ["SCANNER_NETWORK_ALLOWLIST"] = TEST_NETWORK_ALLOWLIST
 # The real scanner reports and the SCF workbook live in shared/, beside the repository (the
 # work tree and CI's clone both have it there); CSPM_SHARED_DIR points elsewhere.
 SHARED = Path(os.environ.get("CSPM_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared")
@@ -54,6 +62,36 @@ def mongo_uri() -> Iterator[str]:
     uri = server.start()
     yield uri
     server.stop()
+
+
+class StaticResolver:
+    """Answers host names from a fixed table, like a hosts file, and never asks DNS: resolve and
+    refuse checks in tests send nothing anywhere. Other names do not resolve."""
+
+    def __init__(self, table: Mapping[str, Sequence[str]] | None = None) -> None:
+        self.table: dict[str, Sequence[str]] = dict(TEST_HOSTS if table is None else table)
+        self.asked: list[str] = []
+
+    def __call__(self, name: str) -> Sequence[str]:
+        self.asked.append(name)
+        try:
+            return self.table[name]
+        except KeyError:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+
+
+# Never connected to: public-looking names resolve to documentation or example addresses.
+TEST_HOSTS: dict[str, tuple[str, ...]] = {
+    "localhost": ("127.0.0.1", "::1"),
+    "example.com": ("93.184.215.14",),
+    "app.example.com": ("93.184.215.14",),
+    "shop.example.com": ("93.184.215.14",),
+}
+
+
+def scanner_test_settings(**overrides: object) -> ScannerSettings:
+    """Scanner settings for tests: the loopback-only allow-list, stated explicitly."""
+    return ScannerSettings(**{"network_allowlist": [TEST_NETWORK_ALLOWLIST], **overrides})  # type: ignore[arg-type]
 
 
 def make_settings(tmp_path: Path, mongo_uri: str | None, **overrides: object) -> CoreSettings:
@@ -87,6 +125,9 @@ def settings(tmp_path: Path, mongo_uri: str) -> CoreSettings:
 @pytest.fixture
 async def container(settings: CoreSettings) -> AsyncIterator[ServiceContainer]:
     container = ServiceContainer(settings, database_names=unique_database_names())
+    # Target validation resolves host names: from a fixed table here, never the machine's DNS.
+    container.override(ScannerExecutorFactory, ScannerExecutorFactory(settings, scanner_test_settings(),
+                                                                      resolver=StaticResolver()))
     await container.start()
     yield container
     await container.stop()

@@ -112,7 +112,8 @@ async function waitForRun(label) {
 }
 
 // Trivy offline: misconfiguration and secret scanning with the checks bundled in the binary, no download.
-const backend = await startBackend({ label: "e2e", env: { SCANNER_TRIVY_OFFLINE: "true" } });
+// The network target is this machine: loopback is refused unless the scan allow-list names it.
+const backend = await startBackend({ label: "e2e", env: { SCANNER_TRIVY_OFFLINE: "true", SCANNER_NETWORK_ALLOWLIST: "127.0.0.1/32" } });
 const browser = await launchChromium(chromium);
 const errors = [];
 let failed = false;

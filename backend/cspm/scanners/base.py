@@ -91,6 +91,9 @@ class DockerInvocation:
     """Host path → container path of inputs the tool reads (a directory to scan, an SBOM)."""
     writable_paths: tuple[str, ...] = ()
     """Container paths the tool must write besides its output volume (tmpfs; the root stays read-only)."""
+    extra_hosts: Mapping[str, str] = field(default_factory=dict)
+    """Host name → address for the container's /etc/hosts: the tool connects to the address the
+    destination policy checked instead of asking DNS again."""
 
 
 @dataclass(frozen=True)

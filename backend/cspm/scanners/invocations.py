@@ -19,6 +19,7 @@ from pathlib import Path
 from cspm.core.jobs import QUEUES
 from cspm.core.settings import ExecutorMode
 from cspm.scanners.base import DockerInvocation, InProcessInvocation, LocalInvocation, Target, TargetKind
+from cspm.scanners.network_policy import DestinationPolicy, DestinationRefused
 from cspm.scanners.settings import ScannerSettings
 from cspm.scanners.workspace import JobWorkspace
 
@@ -53,6 +54,8 @@ class InvocationRegistryError(RuntimeError):
 class BuildContext:
     workspace: JobWorkspace
     settings: ScannerSettings
+    destinations: DestinationPolicy
+    """Where the tool may connect (SCANNER_NETWORK_ALLOWLIST); builders check every host and address with it."""
     credentials: Mapping[str, str] = field(default_factory=dict)
     """Environment variables with the target's credentials (cloud keys): env only, never argv."""
 
@@ -83,7 +86,10 @@ class ToolInvocationSpec:
         if builder is None:
             other = ", ".join(sorted(self.modes()))
             raise InvocationError(f"{self.tool} cannot run with the {mode} executor (supported: {other})")
-        return builder(target, context)
+        try:
+            return builder(target, context)
+        except DestinationRefused as exc:
+            raise InvocationError(str(exc)) from None
 
 
 class InvocationRegistry:
@@ -197,12 +203,3 @@ def container_credentials(context: BuildContext) -> tuple[dict[str, str], dict[s
             env[name] = value
     mounts = {str(secrets_dir): str(CONTAINER_SECRETS)} if env != dict(context.credentials) else {}
     return env, mounts
-
-
-_URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(?::\d{1,5})?(?:/[^\s\"'<>\\]*)?$")
-
-
-def web_url(value: str) -> str:
-    if not _URL.match(value) or len(value) > 2048:
-        raise InvocationError(f"invalid web application URL (http/https, no spaces): {value[:80]!r}")
-    return value

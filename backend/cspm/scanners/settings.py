@@ -8,7 +8,6 @@ the variable to set instead of silently running a floating tag.
 
 from __future__ import annotations
 
-import ipaddress
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -17,8 +16,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from cspm.core.settings import CSPMSettings
-
-PRIVATE_NETWORKS = ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7")
+from cspm.scanners.network_policy import DEFAULT_ALLOWLIST, AllowList
 
 DEFAULT_IMAGES = {
     "nmap": "instrumentisto/nmap",
@@ -62,8 +60,11 @@ class ScannerSettings(CSPMSettings):
     path_roots: Annotated[list[Path], NoDecode] = Field(
         default_factory=lambda: [Path(tempfile.gettempdir()), Path("data/repositories")])
 
-    # Nmap: what may be scanned at all, whatever a team asks for.
-    network_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(PRIVATE_NETWORKS))
+    # Where every scanner may connect (nmap, sslyze, ZAP, nuclei, the header check), whatever a team
+    # asks for: "public", CIDR ranges, addresses, host names (see cspm/scanners/network_policy.py).
+    # Private ranges are scanned only when listed; loopback, link-local and metadata only when an
+    # entry inside them lists them explicitly.
+    network_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_ALLOWLIST))
     nmap_max_addresses: int = Field(default=4096, ge=1)
     nmap_timing: int = Field(default=4, ge=0, le=5, description="-T0 … -T5")
     nmap_host_timeout: str = "15m"
@@ -96,16 +97,9 @@ class ScannerSettings(CSPMSettings):
 
     @field_validator("network_allowlist")
     @classmethod
-    def _valid_networks(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            try:
-                ipaddress.ip_network(entry, strict=False)
-            except ValueError as exc:
-                raise ValueError(f"{entry!r} is not a network (CIDR)") from exc
+    def _valid_allowlist(cls, value: list[str]) -> list[str]:
+        AllowList.parse(value)  # raises ValueError naming the bad entry
         return value
-
-    def allowed_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-        return [ipaddress.ip_network(entry, strict=False) for entry in self.network_allowlist]
 
     def timeout_for(self, tool: str) -> int:
         return self.timeouts.get(tool, DEFAULT_TIMEOUTS.get(tool, 1800))

@@ -22,7 +22,7 @@ from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
 from cspm.core.jobs import JOBS
 from cspm.core.settings import DatabaseNameSettings
-from tests.conftest import TEST_REDIS_URL, make_settings, unique_database_names
+from tests.conftest import TEST_NETWORK_ALLOWLIST, TEST_REDIS_URL, make_settings, unique_database_names
 from tests.core import worker_jobs
 
 BACKEND = Path(__file__).resolve().parents[2]
@@ -129,6 +129,7 @@ def worker_environment(tmp_path, mongo_uri) -> Iterator[dict]:
         "WORKER_METRICS_PORT": str(metrics_port),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
         "LOG_LEVEL": "INFO",
+        "SCANNER_NETWORK_ALLOWLIST": TEST_NETWORK_ALLOWLIST,
         **{field.upper(): value for field, value in names.model_dump().items()},
     })
     yield {"env": environment, "names": names, "prefix": prefix, "metrics_port": metrics_port,

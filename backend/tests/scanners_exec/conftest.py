@@ -24,6 +24,7 @@ from cryptography.x509.oid import NameOID
 from cspm.core.settings import CoreSettings, ExecutorMode
 from cspm.scanners.executors import ScannerExecutorFactory, ToolRunner
 from cspm.scanners.settings import ScannerSettings
+from tests.conftest import StaticResolver, scanner_test_settings
 
 # A planted AWS key pair (the example pair from AWS's own documentation shape, not a real key).
 PLANTED_ACCESS_KEY = "AKIA2E0A8F3B244C9986"
@@ -32,14 +33,21 @@ PLANTED_SECRET_KEY = "ZAbZWCBu0r9nIgbe7EJvKq7JtBhRCy6bzxZXGP7T"
 
 @pytest.fixture
 def scanner_settings(tmp_path: Path) -> ScannerSettings:
-    return ScannerSettings(work_dir=tmp_path / "jobs", trivy_offline=True, kill_grace_seconds=2.0,
-                           path_roots=[tmp_path])
+    # Loopback-only allow-list (127.0.0.1/32): the servers below, nothing else.
+    return scanner_test_settings(work_dir=tmp_path / "jobs", trivy_offline=True, kill_grace_seconds=2.0,
+                                 path_roots=[tmp_path])
 
 
 @pytest.fixture
-def runner(scanner_settings: ScannerSettings) -> ToolRunner:
+def resolver() -> StaticResolver:
+    """The runner's resolver: a table a test may change (DNS answers that change between runs)."""
+    return StaticResolver()
+
+
+@pytest.fixture
+def runner(scanner_settings: ScannerSettings, resolver: StaticResolver) -> ToolRunner:
     core = CoreSettings.model_construct(scanner_executor=ExecutorMode.LOCAL)
-    return ScannerExecutorFactory(core, scanner_settings).runner()
+    return ScannerExecutorFactory(core, scanner_settings, resolver=resolver).runner()
 
 
 @pytest.fixture

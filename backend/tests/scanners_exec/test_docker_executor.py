@@ -11,6 +11,7 @@ from cspm.core.settings import CoreSettings, ExecutorMode
 from cspm.scanners.base import DockerInvocation, Target, TargetKind
 from cspm.scanners.executors import DockerExecutor, ExecutionState, JobWorkspace, LocalExecutor, ScannerExecutorFactory
 from cspm.scanners.settings import ScannerSettings
+from tests.conftest import StaticResolver
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 
@@ -69,10 +70,18 @@ def test_unpinned_image_and_bad_network_are_refused(executor, workspace):
         executor.container_spec("x", hiding, workspace=workspace)
 
 
+def test_pinned_host_names_go_to_the_containers_hosts_file(executor, workspace):
+    invocation = DockerInvocation(image=f"zaproxy/zap-stable@{DIGEST}", args=(), report_path=Path("/zap/wrk/zap.json"),
+                                  extra_hosts={"app.example.com": "93.184.215.14"})
+    assert executor.container_spec("zap", invocation, workspace=workspace)["extra_hosts"] == {
+        "app.example.com": "93.184.215.14"}
+
+
 async def test_default_images_are_refused_until_pinned(workspace):
     """Out of the box the images carry no digest: a run fails before touching any engine."""
     runner = ScannerExecutorFactory(CoreSettings.model_construct(scanner_executor=ExecutorMode.DOCKER),
-                                    ScannerSettings(work_dir=workspace.root)).runner()
+                                    ScannerSettings(work_dir=workspace.root, network_allowlist=["public"]),
+                                    resolver=StaticResolver()).runner()
     run = await runner.run("zap", Target(TargetKind.WEB_APPLICATION, "https://app.example.com"))
     assert run.result.state is ExecutionState.FAILED
     assert "'zaproxy/zap-stable' for zap is not pinned by digest" in run.result.reason

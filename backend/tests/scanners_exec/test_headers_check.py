@@ -12,6 +12,11 @@ from cspm.findings.models import CheckResult, FindingCategory, Severity
 from cspm.scanners.base import ReportFormatError
 from cspm.scanners.headers.checker import check_headers, evaluate
 from cspm.scanners.headers.parser import HeaderReportParser
+from cspm.scanners.network_policy import DestinationPolicy, DestinationRefused
+from tests.conftest import StaticResolver
+
+# The mock transport answers; the policy only checks and resolves (from a table): nothing leaves.
+PUBLIC = DestinationPolicy(["public"], StaticResolver())
 
 HARDENED = httpx.Headers({
     "strict-transport-security": "max-age=31536000; includeSubDomains",
@@ -52,7 +57,7 @@ async def test_report_round_trip_through_parser(tmp_path):
                                             ("set-cookie", "b=2; Secure; HttpOnly; SameSite=Strict")])
 
     report_path = tmp_path / "headers.json"
-    report = await check_headers("https://shop.example.com/cart?x=1", report_path,
+    report = await check_headers("https://shop.example.com/cart?x=1", report_path, destinations=PUBLIC,
                                  transport=httpx.MockTransport(answer))
     assert json.loads(report_path.read_text()) == report
     assert not list(tmp_path.glob("*.partial"))
@@ -66,6 +71,48 @@ async def test_report_round_trip_through_parser(tmp_path):
     assert len({item.dedup_key for item in findings}) == len(findings)
     again = list(HeaderReportParser().parse(report_path.open("rb")))
     assert [item.dedup_key for item in again] == [item.dedup_key for item in findings]
+
+
+async def test_each_hop_goes_to_the_checked_address_with_the_name_for_host_and_sni(tmp_path):
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if request.url.path == "/old":
+            return httpx.Response(301, headers={"location": "https://app.example.com/new"})
+        return httpx.Response(200)
+
+    report = await check_headers("https://shop.example.com/old", tmp_path / "headers.json", destinations=PUBLIC,
+                                 transport=httpx.MockTransport(answer))
+    assert [(str(item.url), item.headers["host"], item.extensions["sni_hostname"]) for item in sent] == [
+        ("https://93.184.215.14/old", "shop.example.com", "shop.example.com"),
+        ("https://93.184.215.14/new", "app.example.com", "app.example.com")]
+    assert report["redirects"] == ["https://shop.example.com/old"]
+    assert report["final_url"] == "https://app.example.com/new"
+
+
+@pytest.mark.parametrize("location", ["http://169.254.169.254/latest/meta-data/", "http://0xa9fea9fe/",
+                                      "//metadata.google.internal/computeMetadata/v1/", "http://localhost/"])
+async def test_redirect_to_a_denied_destination_is_never_sent(tmp_path, location):
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(302, headers={"location": location})
+
+    with pytest.raises(DestinationRefused, match=r"redirect from https://shop\.example\.com/ to .* refused"):
+        await check_headers("https://shop.example.com/", tmp_path / "headers.json", destinations=PUBLIC,
+                            transport=httpx.MockTransport(answer))
+    assert len(sent) == 1 and not (tmp_path / "headers.json").exists()
+
+
+async def test_redirect_loops_end_after_five_hops(tmp_path):
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"location": "/again"})
+
+    with pytest.raises(httpx.TooManyRedirects, match="more than 5 redirects"):
+        await check_headers("https://shop.example.com/", tmp_path / "headers.json", destinations=PUBLIC,
+                            transport=httpx.MockTransport(answer))
 
 
 @pytest.mark.parametrize(("payload", "problem"), [

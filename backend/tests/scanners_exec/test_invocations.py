@@ -20,18 +20,25 @@ from cspm.scanners.invocations import (
     default_registry,
     load_registry,
 )
+from cspm.scanners.network_policy import DestinationPolicy
 from cspm.scanners.settings import ScannerSettings
 from cspm.scanners.workspace import JobWorkspace
+from tests.conftest import StaticResolver
 
 DIGEST = "sha256:" + "a" * 64
 
 
+# Builders only check and resolve (from a table): nothing here connects anywhere.
+ALLOWLIST = ["public", "127.0.0.1/32", "::1/128", "10.0.0.0/8"]
+
+
 @pytest.fixture
 def context(tmp_path: Path) -> BuildContext:
-    settings = ScannerSettings(path_roots=[tmp_path], trivy_offline=True,
+    settings = ScannerSettings(path_roots=[tmp_path], trivy_offline=True, network_allowlist=ALLOWLIST,
                                images={tool: f"example/{tool}@{DIGEST}" for tool in
                                        ("nmap", "trivy", "syft", "grype", "sslyze", "prowler", "zap", "nuclei")})
-    return BuildContext(JobWorkspace.create("t", tmp_path / "jobs"), settings)
+    return BuildContext(JobWorkspace.create("t", tmp_path / "jobs"), settings,
+                        DestinationPolicy(ALLOWLIST, StaticResolver()))
 
 
 def build(tool: str, target: Target, context: BuildContext, mode: ExecutorMode = ExecutorMode.LOCAL):
@@ -80,8 +87,9 @@ def test_nmap_argv_and_allowlist(context):
     report = str(context.workspace.output_dir / "nmap.xml")
     assert invocation.argv == ("nmap", "-sV", "-Pn", "-T4", "--host-timeout", "15m", "--max-retries", "2",
                                "-oX", report, "-p", "22,80,8000-8100", "127.0.0.1", "10.1.2.0/30")
-    for value, problem in (("93.184.216.34", "outside the scan allow-list"),
-                           ("--script=evil 127.0.0.1", "neither an IP address"),
+    for value, problem in (("192.168.1.1", "refused by rule private"),
+                           ("127.0.0.0/30", "refused by rule loopback"),
+                           ("--script=evil 127.0.0.1", "invalid host name"),
                            ("10.0.0.0/8", "at most 4096 per scan"),
                            ("127.0.0.1 ::1", "IPv4 and IPv6")):
         with pytest.raises(InvocationError, match=problem):
@@ -101,7 +109,8 @@ def test_trivy_offline_flags_modes_and_paths(context, tmp_path):
     assert fs.argv[-1] == str(repo) and fs.argv[fs.argv.index("-f") + 1] == "json"
     config = build("trivy", Target(TargetKind.REPOSITORY, str(repo), {"mode": "config"}), context)
     assert config.argv[1] == "config" and "--offline-scan" not in config.argv
-    online = BuildContext(context.workspace, context.settings.model_copy(update={"trivy_offline": False}))
+    online = BuildContext(context.workspace, context.settings.model_copy(update={"trivy_offline": False}),
+                          context.destinations)
     fs_online = build("trivy", Target(TargetKind.REPOSITORY, str(repo)), online)
     assert "vuln,misconfig,secret" in fs_online.argv and "--skip-db-update" not in fs_online.argv
     image = build("trivy", Target(TargetKind.CONTAINER_IMAGE, "registry.example.com:5000/team/app:1.2"), context)
@@ -123,7 +132,7 @@ def test_sslyze_and_headers_targets(context):
     sslyze = build("sslyze", Target(TargetKind.TLS_ENDPOINT, "127.0.0.1:8443"), context)
     assert sslyze.argv[-1] == "127.0.0.1:8443" and sslyze.ok_exit_codes == {0, 1}
     from_url = build("sslyze", Target(TargetKind.WEB_APPLICATION, "https://example.com/login"), context)
-    assert from_url.argv[-1] == "example.com:443"
+    assert from_url.argv[-1] == "example.com:443{93.184.215.14}"  # connects to the address that was checked
     ipv6 = build("sslyze", Target(TargetKind.TLS_ENDPOINT, "[::1]:443"), context)
     assert ipv6.argv[-1] == "[::1]:443"
     with pytest.raises(InvocationError, match="must be https"):
@@ -132,10 +141,15 @@ def test_sslyze_and_headers_targets(context):
     assert isinstance(headers, InProcessInvocation) and headers.report_path.name == "headers.json"
     with pytest.raises(InvocationError, match="invalid web application URL"):
         build("headers", Target(TargetKind.WEB_APPLICATION, "file:///etc/passwd"), context)
+    for tool, target in (("headers", Target(TargetKind.WEB_APPLICATION, "http://169.254.169.254/latest/")),
+                         ("sslyze", Target(TargetKind.TLS_ENDPOINT, "metadata.google.internal:443")),
+                         ("sslyze", Target(TargetKind.TLS_ENDPOINT, "[::ffff:169.254.169.254]:443"))):
+        with pytest.raises(InvocationError, match="refused by rule cloud-metadata"):
+            build(tool, target, context)
 
 
 def test_prowler_arguments_keep_credentials_off_argv(context):
-    context = BuildContext(context.workspace, context.settings,
+    context = BuildContext(context.workspace, context.settings, context.destinations,
                            {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE12", "AWS_SECRET_ACCESS_KEY": "s" * 40})
     target = Target(TargetKind.CLOUD_ACCOUNT, "123456789012",
                     {"provider": "aws", "regions": "us-east-1,eu-west-1", "services": "s3,iam",
@@ -147,7 +161,8 @@ def test_prowler_arguments_keep_credentials_off_argv(context):
     assert not any("AKIA" in part or "s" * 40 in part for part in invocation.argv)
     assert invocation.env["AWS_SECRET_ACCESS_KEY"] == "s" * 40
     key = context.workspace.write_secret("gcp.json", b"{}")
-    gcp_context = BuildContext(context.workspace, context.settings, {"GOOGLE_APPLICATION_CREDENTIALS": str(key)})
+    gcp_context = BuildContext(context.workspace, context.settings, context.destinations,
+                               {"GOOGLE_APPLICATION_CREDENTIALS": str(key)})
     gcp = build("prowler", Target(TargetKind.CLOUD_ACCOUNT, "p", {"provider": "gcp", "project_ids": "my-project-1"}),
                 gcp_context, ExecutorMode.DOCKER)
     assert gcp.env["GOOGLE_APPLICATION_CREDENTIALS"] == "/secrets/gcp.json"
@@ -167,7 +182,8 @@ def test_prowler_arguments_keep_credentials_off_argv(context):
 def test_zap_and_nuclei_docker_invocations(context):
     zap = build("zap", Target(TargetKind.WEB_APPLICATION, "https://app.example.com"), context, ExecutorMode.DOCKER)
     assert isinstance(zap, DockerInvocation)
-    assert zap.args[:3] == ("zap-baseline.py", "-t", "https://app.example.com")
+    assert zap.args[:3] == ("zap-baseline.py", "-t", "https://app.example.com/")  # the URL as the policy read it
+    assert zap.extra_hosts == {"app.example.com": "93.184.215.14"}  # the container resolves to what was checked
     assert {"-J", "-x"} <= set(zap.args) and zap.report_path == Path("/zap/wrk/zap.json")
     assert zap.ok_exit_codes == {0, 1, 2} and "/home/zap" in zap.writable_paths
     full = build("zap", Target(TargetKind.WEB_APPLICATION, "https://app.example.com", {"mode": "full"}), context,
@@ -177,6 +193,13 @@ def test_zap_and_nuclei_docker_invocations(context):
                                     {"severity": "high,critical"}), context, ExecutorMode.DOCKER)
     assert nuclei.report_path == Path("/out/nuclei.jsonl") and "-jsonl" in nuclei.args
     assert nuclei.args[-2:] == ("-severity", "high,critical")
+    assert nuclei.extra_hosts == {"app.example.com": "93.184.215.14"}
+    # Redirects off for every template; a public target also keeps nuclei off local networks.
+    assert {"-disable-redirects", "-restrict-local-network-access"} <= set(nuclei.args)
+    private = build("nuclei", Target(TargetKind.WEB_APPLICATION, "http://10.1.2.3:8080/"), context,
+                    ExecutorMode.DOCKER)
+    assert "-disable-redirects" in private.args and "-restrict-local-network-access" not in private.args
+    assert private.extra_hosts == {}
 
 
 def test_syft_and_grype_sources(context, tmp_path):
@@ -202,6 +225,8 @@ def test_settings_from_environment(monkeypatch):
     assert settings.image_for("trivy") == "aquasec/trivy"  # defaults kept for the others
     assert settings.trivy_offline is True and settings.timeout_for("nmap") == 60
     assert settings.timeout_for("prowler") == 4 * 3600
-    monkeypatch.setenv("SCANNER_NETWORK_ALLOWLIST", "everything")
+    monkeypatch.setenv("SCANNER_NETWORK_ALLOWLIST", "everything")  # a typo of "public" is no host name either
     with pytest.raises(ValueError, match="'everything' is not a network"):
         ScannerSettings()
+    monkeypatch.delenv("SCANNER_NETWORK_ALLOWLIST")
+    assert ScannerSettings().network_allowlist == ["public"]  # private ranges only when listed

@@ -8,11 +8,11 @@ import pytest
 from cspm.core.jobs import TransientJobError
 from cspm.core.settings import ExecutorMode
 from cspm.scanners.executors.factory import ScannerExecutorFactory
-from cspm.scanners.settings import ScannerSettings
 from cspm.scans.execution import ScanExecutionService
 from cspm.scans.service import ScanOrchestrationService
 from cspm.targets.schemas import TargetIn
 from cspm.targets.service import TargetService
+from tests.conftest import scanner_test_settings
 
 PINNED = "instrumentisto/nmap@sha256:" + "a" * 64
 
@@ -32,7 +32,7 @@ class UnreachableEngine:
 async def test_unreachable_engine_is_retried_then_recorded(container):
     engine = UnreachableEngine()
     settings = container.settings.model_copy(update={"scanner_executor": ExecutorMode.DOCKER})
-    factory = ScannerExecutorFactory(settings, ScannerSettings(images={"nmap": PINNED}),
+    factory = ScannerExecutorFactory(settings, scanner_test_settings(images={"nmap": PINNED}),
                                      docker_client_factory=lambda: engine)
     container.override(ScannerExecutorFactory, factory)
     target = await container.resolve(TargetService).create(

@@ -76,7 +76,7 @@ class DockerExecutor:
         tmpfs = {"/tmp": f"rw,nosuid,nodev,size={size},mode=1777"}  # noqa: S108 - tmpfs inside the container
         for path in invocation.writable_paths:
             tmpfs[path] = f"rw,nosuid,nodev,size={size},mode=1777"
-        return {
+        spec: dict[str, Any] = {
             "image": invocation.image,
             "command": list(invocation.args),
             "environment": {"HOME": "/tmp", **dict(invocation.env)},  # noqa: S108
@@ -96,6 +96,9 @@ class DockerExecutor:
             "stdout": True,
             "stderr": True,
         }
+        if invocation.extra_hosts:
+            spec["extra_hosts"] = dict(invocation.extra_hosts)
+        return spec
 
     # --- running ---------------------------------------------------------------------------
     def client(self) -> Any:

@@ -16,6 +16,7 @@ from cspm.scanners.executors.docker import DockerExecutor
 from cspm.scanners.executors.local import LocalExecutor
 from cspm.scanners.executors.result import ExecutionResult, ExecutionState
 from cspm.scanners.invocations import BuildContext, InvocationError, InvocationRegistry, default_registry
+from cspm.scanners.network_policy import DestinationPolicy, Resolver, resolve_with_system
 from cspm.scanners.settings import ScannerSettings
 from cspm.scanners.workspace import JobWorkspace
 
@@ -36,11 +37,13 @@ class ScannerExecutorFactory:
     """Builds the executor the settings ask for (SCANNER_EXECUTOR=local|docker)."""
 
     def __init__(self, core: CoreSettings, settings: ScannerSettings | None = None, *,
-                 registry: InvocationRegistry | None = None, docker_client_factory: Any = None) -> None:
+                 registry: InvocationRegistry | None = None, docker_client_factory: Any = None,
+                 resolver: Resolver = resolve_with_system) -> None:
         self.core = core
         self.settings = settings or ScannerSettings()
         self.registry = registry or default_registry()
         self.docker_client_factory = docker_client_factory
+        self.destinations = DestinationPolicy(self.settings.network_allowlist, resolver)
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
@@ -54,7 +57,7 @@ class ScannerExecutorFactory:
                              kill_grace_seconds=self.settings.kill_grace_seconds)
 
     def runner(self, mode: ExecutorMode | None = None) -> ToolRunner:
-        return ToolRunner(self.create(mode), self.registry, self.settings)
+        return ToolRunner(self.create(mode), self.registry, self.settings, self.destinations)
 
 
 @dataclass
@@ -72,15 +75,20 @@ class ToolRunner:
     """Workspace → invocation (from the registry, for this executor's mode) → execution."""
 
     def __init__(self, executor: LocalExecutor | DockerExecutor, registry: InvocationRegistry,
-                 settings: ScannerSettings) -> None:
+                 settings: ScannerSettings, destinations: DestinationPolicy) -> None:
         self.executor = executor
         self.registry = registry
         self.settings = settings
+        self.destinations = destinations
 
     def build(self, tool: str, target: Target, workspace: JobWorkspace,
               credentials: Mapping[str, str] | None = None) -> LocalInvocation | DockerInvocation | InProcessInvocation:
-        """Raises InvocationError naming the problem (unknown tool, wrong target, disallowed host…)."""
-        context = BuildContext(workspace, self.settings, dict(credentials or {}))
+        """Raises InvocationError naming the problem (unknown tool, wrong target, disallowed host…).
+
+        Built again for every run, so a host name is resolved and checked at scan time too: an
+        answer that changed to a denied address since the target was created fails the run here.
+        """
+        context = BuildContext(workspace, self.settings, self.destinations, dict(credentials or {}))
         return self.registry.get(tool).build(self.executor.mode, target, context)
 
     async def run(self, tool: str, target: Target, *, label: str | None = None,

@@ -3,10 +3,17 @@
 Runs in the worker (no subprocess): ``check_headers`` fetches the URL (following up to
 five redirects), evaluates the final response and writes the report atomically, so a
 report on disk is always complete. ``parser.py`` turns the report into findings.
+
+Every hop -- the URL and each redirect -- is checked by the destination policy before it is
+sent: the host is resolved, every address must be allowed, and the connection goes to the
+address that was checked (the name is kept for the Host header, SNI and certificate checks), so
+neither a redirect nor a DNS answer that changes between check and connect reaches a denied
+address. A refused redirect stops the check with the policy's reason.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -15,8 +22,11 @@ from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
+
+from cspm.scanners.network_policy import Destination, DestinationPolicy, DestinationRefused, WebURL, parse_web_url
 
 SCHEMA = "cspm-headers/1"
 USER_AGENT = "OffloadSecurity-CSPM-header-check/1"
@@ -132,20 +142,54 @@ def evaluate(url: str, headers: httpx.Headers) -> list[CheckOutcome]:
     return outcomes
 
 
-async def check_headers(url: str, report_path: Path, *, timeout: float = 15.0, verify_tls: bool = True,
-                        transport: httpx.AsyncBaseTransport | None = None) -> dict[str, Any]:
-    """Fetch `url`, evaluate the final response, write the report atomically; returns it."""
-    async with httpx.AsyncClient(follow_redirects=True, max_redirects=MAX_REDIRECTS, timeout=timeout,
-                                 verify=verify_tls, transport=transport,
+async def _allowed(url: WebURL, destinations: DestinationPolicy) -> Destination:
+    return await asyncio.to_thread(destinations.check_host, url.host)  # a thread: DNS lookups block
+
+
+async def _fetch(client: httpx.AsyncClient, url: WebURL, destination: Destination) -> httpx.Response:
+    """GET `url` from the address the policy allowed for its host: no second DNS answer is asked for."""
+    extensions: dict[str, Any] = {}
+    if destination.is_name and url.scheme == "https":
+        extensions["sni_hostname"] = destination.host  # also the name the certificate is verified against
+    request = client.build_request("GET", url.connecting_to(destination.addresses[0]).text,
+                                   headers={"Host": url.authority}, extensions=extensions)
+    return await client.send(request)
+
+
+async def check_headers(url: str, report_path: Path, *, destinations: DestinationPolicy, timeout: float = 15.0,
+                        verify_tls: bool = True, transport: httpx.AsyncBaseTransport | None = None) -> dict[str, Any]:
+    """Fetch `url` hop by hop under the destination policy, evaluate the final response, write the
+    report atomically; returns it. Raises DestinationRefused when the URL or a redirect is not allowed."""
+    current = parse_web_url(url)
+    destination = await _allowed(current, destinations)
+    visited: list[str] = []
+    # Redirects are followed here, not by httpx, so that each hop is checked before it is sent. No
+    # proxies from the environment (the policy checks where the connection goes) and no pooled
+    # connections (one opened for another name on the same address would carry the wrong SNI).
+    async with httpx.AsyncClient(follow_redirects=False, timeout=timeout, verify=verify_tls, transport=transport,
+                                 trust_env=False, limits=httpx.Limits(max_keepalive_connections=0),
                                  headers={"User-Agent": USER_AGENT}) as client:
-        response = await client.get(url)
-    final_url = str(response.url)
+        while True:
+            response = await _fetch(client, current, destination)
+            if not response.is_redirect:
+                break
+            if len(visited) == MAX_REDIRECTS:
+                raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects", request=response.request)
+            location = response.headers["location"]
+            visited.append(current.text)
+            try:
+                current = parse_web_url(urljoin(current.text, location))
+                destination = await _allowed(current, destinations)
+            except DestinationRefused as exc:
+                raise DestinationRefused(f"redirect from {visited[-1]} to {location[:200]!r} refused, nothing "
+                                         f"was sent there: {exc}", exc.rule) from None
+    final_url = current.text
     report = {
         "schema": SCHEMA,
         "url": url,
         "final_url": final_url,
         "status_code": response.status_code,
-        "redirects": [str(item.url) for item in response.history],
+        "redirects": visited,
         "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "headers": {name: value for name, value in response.headers.multi_items() if name != "set-cookie"},
         "results": [asdict(outcome) for outcome in evaluate(final_url, response.headers)],
