@@ -13,6 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from cspm.api import ROUTE_MODULES, RouteModule
+from cspm.core.manifest import MANIFEST
 from cspm.core.container import ServiceContainer
 from cspm.core.logging import JSONFormatter
 from cspm.main import JSON_BODY_LIMIT, create_app
@@ -74,7 +75,7 @@ async def test_broken_route_modules_do_not_stop_the_app(shell, caplog):
 
 async def test_private_module_is_not_served_without_authentication(container, monkeypatch):
     """Fail closed: when the authentication dependency cannot load, private modules are not mounted."""
-    monkeypatch.setattr("cspm.api.AUTH_DEPENDENCY", "tests.core.no_such_auth:authenticated")
+    monkeypatch.setattr(MANIFEST, "authentication", "tests.core.no_such_auth:authenticated")
     private = RouteModule("private_sample", "/api/private", module="tests.core.sample_routes")
     application = create_app(container=container, modules=[HEALTH, private])
     assert application.state.mounted_modules == ["health"]

@@ -41,7 +41,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyP
         ("RETENTION_DAYS", "99999", "less than or equal to 3650"),
         ("ENVIRONMENT", "prod", "'development', 'test' or 'production'"),
         ("SCANNER_EXECUTOR", "kubernetes", "'local' or 'docker'"),
-        ("EMBEDDED_ENGINE", "postgres", "'sqlite' or 'memory'"),
+        ("EMBEDDED_ENGINE", "postgres", "'secantus', 'memory' or 'sqlite'"),
         ("LOG_LEVEL", "LOUD", "'DEBUG', 'INFO', 'WARNING' or 'ERROR'"),
         ("LOG_JSON", "maybe", "valid boolean"),
         ("JWT_SECRET", "too-short", "at least 32 characters"),

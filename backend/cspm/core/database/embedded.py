@@ -53,7 +53,8 @@ CAPACITY = {
         "100,000 findings, several API replicas, or anything you cannot re-import"),
     EmbeddedEngine.MEMORY: (
         "embedded mongoeco stand-in in memory (tests): data is lost on stop, and compound unique checks scan "
-        "whole collections, so writes slow down sharply past a few thousand documents per collection"),
+        "whole collections, so writes slow down sharply past a few thousand documents per collection; use the "
+        "default EMBEDDED_ENGINE=secantus, or MONGODB_URI with MongoDB 7"),
     EmbeddedEngine.SQLITE: (
         "embedded mongoeco stand-in on SQLite: unique checks and upserts read whole collections, so a "
         "1,000-finding import takes 1.5-3 minutes and each batch costs more than the last; use the default "
