@@ -13,9 +13,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from cspm.api import ROUTE_MODULES, RouteModule
-from cspm.core.manifest import MANIFEST
 from cspm.core.container import ServiceContainer
 from cspm.core.logging import JSONFormatter
+from cspm.core.manifest import MANIFEST
 from cspm.main import JSON_BODY_LIMIT, create_app
 
 HEALTH = next(module for module in ROUTE_MODULES if module.name == "health")
