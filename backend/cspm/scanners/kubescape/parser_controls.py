@@ -16,18 +16,11 @@ _RESULTS = {"failed": CheckResult.FAIL, "passed": CheckResult.PASS}
 
 
 def control_severity(score_factor: object) -> Severity:
-    """Kubescape's bands for a control's scoreFactor (its ``ControlSeverityToString``)."""
+    """Kubescape's bands for a control's scoreFactor (9-10 critical, 7-8 high, 4-6 medium, 1-3 low) are
+    the CVSS bands, so the canonical CVSS mapping applies."""
     if not isinstance(score_factor, int | float) or isinstance(score_factor, bool):
         return Severity.INFO
-    if score_factor >= 9:
-        return Severity.CRITICAL
-    if score_factor >= 7:
-        return Severity.HIGH
-    if score_factor >= 4:
-        return Severity.MEDIUM
-    if score_factor >= 1:
-        return Severity.LOW
-    return Severity.INFO
+    return Severity.from_cvss(float(score_factor))
 
 
 @dataclass
