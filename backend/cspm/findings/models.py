@@ -123,7 +123,9 @@ class PackageRef(BaseModel):
     path: str | None = None
 
 
-EVIDENCE_MAX_CHARS = 4000
+EVIDENCE_MAX_CHARS = 16_000
+"""Longest evidence stored; longer evidence is cut and says so (how much was kept of how much).
+Sized for NSE script output (vulners lists run to several thousand characters)."""
 
 
 class CanonicalFinding(BaseModel):
@@ -159,7 +161,7 @@ class CanonicalFinding(BaseModel):
     @classmethod
     def _bounded_evidence(cls, value: str | None) -> str | None:
         if value is not None and len(value) > EVIDENCE_MAX_CHARS:
-            return value[:EVIDENCE_MAX_CHARS] + "…[truncated]"
+            return value[:EVIDENCE_MAX_CHARS] + f"…[truncated: {EVIDENCE_MAX_CHARS} of {len(value)} characters kept]"
         return value
 
     def model_post_init(self, context: Any) -> None:

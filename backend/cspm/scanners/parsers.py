@@ -15,14 +15,19 @@ from typing import cast
 
 from cspm.scanners.base import ReportParser, SbomParser
 from cspm.scanners.checkov.parser import CheckovParser
+from cspm.scanners.cyclonedx.parser import CycloneDxParser
 from cspm.scanners.generic.parser import GenericParser
 from cspm.scanners.grype.parser import GrypeParser
 from cspm.scanners.headers.parser import HeaderReportParser
+from cspm.scanners.kubescape.parser import KubescapeParser
 from cspm.scanners.nmap.parser import NmapParser
 from cspm.scanners.nuclei.parser import NucleiParser
 from cspm.scanners.prowler.parser import ProwlerParser
+from cspm.scanners.sarif.parser import SarifParser
+from cspm.scanners.ssl_labs.parser import SslLabsParser
 from cspm.scanners.sslyze.parser import SslyzeParser
 from cspm.scanners.syft.parser import SyftParser
+from cspm.scanners.testssl.parser import TestsslParser
 from cspm.scanners.trivy.parser import TrivyParser
 from cspm.scanners.zap.parser import ZapParser
 
@@ -60,6 +65,11 @@ REPORT_PARSERS: Mapping[str, ReportParser] = build_registry([
     CheckovParser(),
     SslyzeParser(),
     NucleiParser(),
+    SarifParser(),
+    CycloneDxParser(),
+    KubescapeParser(),
+    TestsslParser(),
+    SslLabsParser(),
     # HeaderReportParser declares `formats = ("json",)` without the protocol's tuple[str, ...]
     # annotation, which mypy reads as an incompatible (invariant) attribute type.
     cast(ReportParser, HeaderReportParser()),

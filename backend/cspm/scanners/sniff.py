@@ -31,6 +31,10 @@ def _fp(tool: str, label: str, *patterns: str) -> Fingerprint:
     return Fingerprint(tool, label, tuple(re.compile(p.encode()) for p in patterns))
 
 
+# Prowler 2 (shell) output, refused by name by the Prowler parser: JSON Lines and CSV.
+PROWLER_2_JSON = _fp("prowler", "Prowler 2 JSON", _key("Account Number"), _key("Control ID"))
+PROWLER_2_CSV = _fp("prowler", "Prowler 2 CSV", r"(?m)^[^\n]*\bTITLE_ID,[^\n]*\bCHECK_RESULT,")
+
 FINGERPRINTS: tuple[Fingerprint, ...] = (
     _fp("prowler", "Prowler OCSF JSON", _key("class_uid"), _key("finding_info")),
     _fp("prowler", "Prowler CSV", r"(?m)^[^\n]*\bCHECK_ID;[^\n]*\bSTATUS;"),
@@ -43,7 +47,12 @@ FINGERPRINTS: tuple[Fingerprint, ...] = (
     _fp("zap", "ZAP JSON", _key("@programName"), _key("site")),
     _fp("nmap", "Nmap XML", r"<nmaprun\b"),
     _fp("grype", "Grype JSON", _key("matches"), r'(?<!\\)"(artifact|descriptor|matchDetails)"\s*:'),
+    # A CycloneDX document is the SBOM parser's and the vulnerability parser's: the one with a
+    # vulnerabilities list in its head is named as such, any other as an SBOM; each parser then
+    # decides by structure (a vulnerability list may come after 64 KiB of components).
+    _fp("cyclonedx", "CycloneDX vulnerability (VEX) JSON", _key("bomFormat"), _key("vulnerabilities")),
     _fp("syft", "CycloneDX SBOM", _key("bomFormat")),
+    _fp("cyclonedx", "CycloneDX JSON", _key("bomFormat")),
     _fp("syft", "SPDX SBOM", _key("spdxVersion")),
     _fp("syft", "syft JSON SBOM", _key("artifacts"), _key("artifactRelationships")),
     _fp("checkov", "Checkov JSON", _key("check_type"), _key("results")),
@@ -54,8 +63,19 @@ FINGERPRINTS: tuple[Fingerprint, ...] = (
         r'invalid_server_strings|server_connectivity_errors)"\s*:'),
     _fp("sslyze", "sslyze XML", r"<document\b[^>]*\bSSLyzeVersion="),
     _fp("nuclei", "Nuclei JSON", r'(?<!\\)"(template-id|templateID)"\s*:'),
-    _fp("generic", "generic findings JSON", r'^\s*\{\s*"(scanner|findings|version)"\s*:'),
+    _fp("sarif", "SARIF", r'(?<!\\)"version"\s*:\s*"2\.1\.0"', _key("runs")),
+    _fp("sarif", "SARIF", r'(?<!\\)"\$schema"\s*:\s*"[^"]*sarif', _key("runs")),
+    _fp("kubescape", "Kubescape JSON", _key("resourceID"), _key("controlID")),
+    _fp("kubescape", "Kubescape JSON", _key("summaryDetails"), _key("customerGUID")),
+    _fp("testssl", "testssl.sh JSON", _key("ip"), _key("port"), _key("severity"), _key("finding")),
+    _fp("testssl", "testssl.sh JSON", _key("scanResult"), _key("targetHost")),
+    _fp("testssl", "testssl.sh CSV", r'^\s*"id","fqdn/ip","port","severity","finding"'),
+    _fp("ssl_labs", "SSL Labs API JSON", _key("endpoints"), _key("criteriaVersion")),
+    # "findings" too: a re-serialised SARIF or CycloneDX document may also start with "version".
+    _fp("generic", "generic findings JSON", r'^\s*\{\s*"(scanner|findings|version)"\s*:', _key("findings")),
     _fp("prowler", "Prowler JSON (v3 or older)", _key("AssessmentStartTime"), _key("CheckID")),
+    PROWLER_2_JSON,
+    PROWLER_2_CSV,
 )
 
 

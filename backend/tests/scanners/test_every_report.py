@@ -18,7 +18,17 @@ unittests for the same files where the models agree). Where they differ it is by
   package stub without a vulnerability id, which is not a finding (6, not 7).
 - Identical identities inside one report give one dedup key (``distinct`` column): the
   anonymised Prowler GCP sample (two firewall rules both named ``<resource_uid>``), Grype
-  listing one match twice, and the hand-made ZAP sample repeating an alert.
+  listing one match twice, and the hand-made ZAP sample repeating an alert; in SARIF, Gitleaks 7
+  reporting the same secret at the same line once per commit of the history (8 → 4), and
+  Flawfinder giving two identical lines of one file the same content fingerprint (54 → 50).
+- Kubescape: one finding per control and resource, passed controls included (``result=pass``);
+  DefectDojo counts failed rules (349 in ``many_findings.json``; 289 failed controls here).
+- testssl.sh: OK checks are ``result=pass``, WARN ``result=manual``, INFO not findings. The
+  pretty-JSON sample is a second run against the same server, in which the session-ticket test
+  hit a connection problem (WARN): 45 results instead of 44.
+- Nmap vulners: one finding per CVE besides the open port (``issue4406.xml``: 25 ports + 9 CVEs).
+- CycloneDX: one finding per vulnerability and affected component (as DefectDojo: 14 for
+  ``issue_9277.json``); VEX ``not_affected``/``resolved``/``false_positive`` are ``result=pass``.
 """
 
 from __future__ import annotations
@@ -117,6 +127,43 @@ EXPECTED_LOCAL: list[tuple[str, str, int, int, dict[str, int], dict[str, int]]] 
     ("sslyze/sslyze_6.3.1_selfsigned_localhost.json", "sslyze", 2, 2, {"fail": 2}, {"high": 1, "medium": 1}),
     ("zap/log4shell_2.11.1.json", "zap", 1, 1, {"fail": 1}, {"high": 1}),
     ("zap/baseline_2.16.1_abridged.json", "zap", 2, 2, {"fail": 2}, {"medium": 2}),
+    ("sarif/codeQL-output.sarif", "sarif", 72, 72, {"fail": 72}, {"high": 11, "info": 57, "medium": 4}),
+    ("sarif/cxf-3.4.6.sarif", "sarif", 22, 22, {"fail": 22}, {"critical": 1, "high": 11, "low": 6, "medium": 4}),
+    ("sarif/flawfinder.sarif", "sarif", 54, 50, {"fail": 53, "pass": 1}, {"high": 2, "info": 51, "medium": 1}),
+    ("sarif/gitleaks_7.5.0.sarif", "sarif", 8, 4, {"fail": 8}, {"medium": 8}),
+    ("sarif/issue_10191.json", "sarif", 77, 77, {"fail": 77}, {"critical": 34, "high": 1, "medium": 42}),
+    ("sarif/no_runs.sarif", "sarif", 0, 0, {}, {}),
+    ("sarif/suppression_test.sarif", "sarif", 2, 2, {"fail": 2}, {"medium": 2}),
+    ("sarif/trivy_0.76.0_fs.sarif", "sarif", 18, 18, {"fail": 18}, {"critical": 2, "high": 9, "low": 5, "medium": 2}),
+    ("cyclonedx/cisa_case3_vex.json", "cyclonedx", 19, 19, {"fail": 10, "pass": 9},
+     {"critical": 2, "high": 2, "info": 9, "medium": 6}),
+    ("cyclonedx/issue_9277.json", "cyclonedx", 14, 14, {"fail": 14}, {"low": 13, "medium": 1}),
+    ("cyclonedx/log4j.json", "cyclonedx", 8, 8, {"fail": 8}, {"critical": 4, "high": 1, "medium": 3}),
+    ("cyclonedx/valid-vulnerability-1.4.json", "cyclonedx", 1, 1, {"pass": 1}, {"critical": 1}),
+    ("kubescape/many_findings.json", "kubescape", 710, 710, {"fail": 289, "pass": 421},
+     {"high": 203, "low": 115, "medium": 392}),
+    ("kubescape/results.json", "kubescape", 20, 20, {"pass": 20}, {"high": 8, "low": 2, "medium": 10}),
+    ("kubescape/with_a_failure.json", "kubescape", 18, 18, {"fail": 3, "pass": 15}, {"high": 8, "low": 2, "medium": 8}),
+    ("testssl/testssl_3.0.8_selfsigned_localhost.json", "testssl", 44, 44, {"fail": 12, "pass": 32},
+     {"critical": 1, "high": 6, "info": 32, "low": 4, "medium": 1}),
+    ("testssl/testssl_3.0.8_selfsigned_localhost.csv", "testssl", 44, 44, {"fail": 12, "pass": 32},
+     {"critical": 1, "high": 6, "info": 32, "low": 4, "medium": 1}),
+    ("testssl/testssl_3.0.8_selfsigned_localhost.pretty.json", "testssl", 45, 45, {"fail": 12, "manual": 1, "pass": 32},
+     {"critical": 1, "high": 6, "info": 33, "low": 4, "medium": 1}),
+    ("testssl/defectdojo_many_vuln.csv", "testssl", 181, 181, {"fail": 16, "manual": 1, "pass": 164},
+     {"high": 4, "info": 165, "low": 12}),
+    ("testssl/defectdojo_no_vuln.csv", "testssl", 0, 0, {}, {}),
+    ("testssl/many_cves.csv", "testssl", 1, 1, {"fail": 1}, {"high": 1}),
+    ("ssl_labs/none.json", "ssl_labs", 0, 0, {}, {}),
+    ("ssl_labs/ssl_labs_3des_v1.5.0.json", "ssl_labs", 5, 5, {"fail": 5}, {"low": 1, "medium": 4}),
+    ("ssl_labs/ssl_labs_multiple_v1.5.0.json", "ssl_labs", 11, 11, {"fail": 11}, {"high": 2, "low": 3, "medium": 6}),
+    ("ssl_labs/ssl_labs_ok_v1.5.0.json", "ssl_labs", 0, 0, {}, {}),
+    ("ssl_labs/ssl_labs_revoked_v1.5.0.json", "ssl_labs", 6, 6, {"fail": 6}, {"high": 2, "low": 1, "medium": 3}),
+    ("nmap/nmap_script_vulners.xml", "nmap", 3, 3, {"fail": 3}, {"info": 1, "medium": 2}),
+    ("nmap/issue4406.xml", "nmap", 34, 34, {"fail": 34}, {"info": 25, "low": 1, "medium": 8}),
+    ("trivy/all_statuses.json", "trivy", 8, 8, {"fail": 7, "pass": 1}, {"low": 8}),
+    ("prowler/prowler2_no_vuln.json", "prowler", 0, 0, {}, {}),
+
 ]
 
 
@@ -145,6 +192,7 @@ def test_local_report(relative: str, tool: str, count: int, distinct: int, resul
     assert len({f.dedup_key for f in findings}) == distinct
     assert by_result(findings) == results
     assert by_severity(findings) == severities
+    assert all(f.source_tool == tool and f.identity and len(f.dedup_key) == 64 for f in findings)
 
 
 def test_every_shared_report_has_an_expectation(shared_dir: Path) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from cspm.findings.models import FindingCategory, Severity
-from tests.scanners.helpers import REPORTS, only, parse
+from cspm.scanners.nmap.parser import NSE_OUTPUT_MAX_CHARS
+from tests.scanners.helpers import REPORTS, only, parse, parse_bytes
 
 
 def test_open_ports_only(shared_dir: Path) -> None:
@@ -32,3 +33,37 @@ def test_service_version_and_cpe_in_evidence() -> None:
     assert redis.evidence is not None
     assert "service: Redis key-value store 7.0.15" in redis.evidence
     assert "cpe: cpe:/a:redislabs:redis:7.0.15" in redis.evidence
+
+
+def test_vulners_cves_are_findings_of_their_own() -> None:
+    """As DefectDojo: nmap_script_vulners.xml is the open port + its two CVEs."""
+    findings = parse("nmap", REPORTS / "nmap/nmap_script_vulners.xml")
+    assert sorted(f.rule_id for f in findings) == ["CVE-2017-15906", "CVE-2018-15919", "open-port"]
+    cve = only(findings, rule_id="CVE-2018-15919")
+    assert cve.category is FindingCategory.VULNERABILITY and cve.severity is Severity.MEDIUM
+    assert cve.cvss_score == 5.0 and cve.cve_ids == ["CVE-2018-15919"]
+    assert cve.resource.type == "host_port" and cve.resource.id == "192.168.0.1:5022"
+    assert cve.title == "CVE-2018-15919 on 192.168.0.1:5022 (openssh 7.4)"
+    assert cve.package is not None and (cve.package.name, cve.package.version) == ("openssh", "7.4")
+    assert cve.identity == {"host": "192.168.0.1", "protocol": "tcp", "port": "5022", "cve": "CVE-2018-15919"}
+
+
+def test_exploits_are_listed_on_their_cve_and_long_script_output_is_kept_whole() -> None:
+    findings = parse("nmap", REPORTS / "nmap/issue4406.xml")
+    cve = only(findings, rule_id="CVE-2019-6111")
+    assert cve.evidence is not None and "MSF:ILITIES/UBUNTU-CVE-2019-6111/ (metasploit)" in cve.evidence
+    assert len([f for f in findings if f.category is FindingCategory.VULNERABILITY]) == 9
+    ssh = only(findings, rule_id="open-port", resource__id="10.250.195.71:22")
+    assert ssh.evidence is not None and len(ssh.evidence) > 4500  # the 4,506-character vulners output, whole
+    assert ssh.evidence.rstrip().endswith("https://vulners.com/zdt/1337DAY-ID-30937\t*EXPLOIT*")
+    assert "[output cut" not in ssh.evidence and "truncated" not in ssh.evidence
+
+
+def test_script_output_beyond_the_limit_is_cut_and_says_so() -> None:
+    output = "x" * (NSE_OUTPUT_MAX_CHARS + 10)
+    report = (f'<nmaprun><host><address addr="10.0.0.1" addrtype="ipv4"/><ports><port protocol="tcp" portid="80">'
+              f'<state state="open" reason="syn-ack"/><script id="banner" output="{output}"/></port></ports></host>'
+              f'</nmaprun>').encode()
+    evidence = parse_bytes("nmap", report)[0].evidence or ""
+    assert evidence.endswith(f"[output cut: the first {NSE_OUTPUT_MAX_CHARS} of {NSE_OUTPUT_MAX_CHARS + 10} "
+                             "characters are kept]")

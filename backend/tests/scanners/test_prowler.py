@@ -9,7 +9,7 @@ import pytest
 
 from cspm.findings.models import CheckResult, FindingCategory, Severity
 from cspm.scanners.base import ReportFormatError
-from tests.scanners.helpers import only, parse, parse_bytes
+from tests.scanners.helpers import REPORTS, only, parse, parse_bytes
 
 
 def test_ocsf_fail_finding_fields(shared_dir: Path) -> None:
@@ -96,3 +96,17 @@ def test_prowler_3_json_is_refused_with_a_way_out() -> None:
            "Status": "FAIL", "Severity": "high", "ResourceId": "bucket"}]
     with pytest.raises(ReportFormatError, match=r"Prowler 3 JSON .* --output-formats json-ocsf"):
         parse_bytes("prowler", json.dumps(v3).encode())
+
+
+@pytest.mark.parametrize("name", ["prowler2_one_vuln.json", "prowler2_many_vuln.json", "prowler2_one_vuln.csv"])
+def test_prowler_2_output_is_refused_by_name(name: str) -> None:
+    with pytest.raises(ReportFormatError, match=r"^prowler report rejected: Prowler 2 output is not supported: "
+                                                r"export with Prowler 4\+ --output-formats json-ocsf$"):
+        parse("prowler", REPORTS / "prowler" / name)
+
+
+def test_a_zero_byte_file_is_an_empty_report_but_whitespace_is_not() -> None:
+    assert (REPORTS / "prowler/prowler2_no_vuln.json").stat().st_size == 0
+    assert parse("prowler", REPORTS / "prowler/prowler2_no_vuln.json") == []
+    with pytest.raises(ReportFormatError, match="only whitespace"):
+        parse_bytes("prowler", b" \n")

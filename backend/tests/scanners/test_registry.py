@@ -25,8 +25,8 @@ BACKEND = Path(__file__).resolve().parents[2]
 
 
 def test_every_tool_is_registered() -> None:
-    assert report_tools() == ("checkov", "generic", "grype", "headers", "nmap", "nuclei", "prowler", "sslyze",
-                              "trivy", "zap")
+    assert report_tools() == ("checkov", "cyclonedx", "generic", "grype", "headers", "kubescape", "nmap", "nuclei",
+                              "prowler", "sarif", "ssl_labs", "sslyze", "testssl", "trivy", "zap")
     assert tuple(SBOM_PARSERS) == ("syft",)
     for name, parser in REPORT_PARSERS.items():
         assert parser.tool == name and parser.formats and callable(parser.parse)
@@ -42,7 +42,8 @@ def test_unknown_tool_names_the_known_ones() -> None:
         get_parser("burp")
     assert isinstance(error.value, KeyError)
     assert str(error.value) == error.value.args[0]
-    assert "unknown tool 'burp'" in str(error.value) and "prowler, sslyze, trivy, zap" in str(error.value)
+    assert "unknown tool 'burp'" in str(error.value)
+    assert "prowler, sarif, ssl_labs, sslyze, testssl, trivy, zap" in str(error.value)
     with pytest.raises(UnknownToolError, match="SBOM import"):
         get_parser("syft")
     with pytest.raises(UnknownToolError, match="unknown SBOM tool 'trivy'"):

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cspm.findings.models import FindingCategory, Severity
+from cspm.findings.models import CheckResult, FindingCategory, Severity
 from cspm.scanners.parsers import get_parser
-from tests.scanners.helpers import only, parse, parse_bytes
+from tests.scanners.helpers import REPORTS, only, parse, parse_bytes
 
 
 def test_vulnerability_fields(shared_dir: Path) -> None:
@@ -130,3 +130,12 @@ class _OneWay(io.RawIOBase):
         chunk = self._data.read(len(buffer))
         buffer[: len(chunk)] = chunk
         return len(chunk)
+
+
+def test_vex_not_affected_is_passing_evidence_and_fixed_stays_open() -> None:
+    """all_statuses.json has one vulnerability per Trivy status. ``fixed`` means a fixed version exists
+    (Trivy's --ignore-unfixed keeps exactly those): the installed package is still vulnerable."""
+    findings = parse("trivy", REPORTS / "trivy/all_statuses.json")
+    statuses = {(f.evidence or "").split("Status: ")[1].split("\n")[0]: f.result for f in findings}
+    assert statuses == {"not_affected": CheckResult.PASS, **{status: CheckResult.FAIL for status in (
+        "unknown", "affected", "fixed", "under_investigation", "will_not_fix", "fix_deferred", "end_of_life")}}

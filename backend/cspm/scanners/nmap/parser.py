@@ -8,14 +8,18 @@ version extrainfo tunnel>``, ``<cpe>`` and ``<script id output>``.
 
 Only ports in state ``open`` are findings (category ``network``, severity ``info``): closed,
 filtered, ``open|filtered`` and the ``<extraports>`` summary are not; a host without open
-ports yields nothing.
+ports yields nothing. On an open port, the ``vulners`` NSE script's CVEs are findings of their
+own (``parser_vulners``: category ``vulnerability``, severity from the CVSS score vulners gives).
 
 Identity (hashed into ``dedup_key``): ``host`` (the IP address; the first hostname when Nmap
 recorded no address) + ``protocol`` + ``port`` + ``service`` (Nmap's service name, so a port
-that starts answering as another service is a new finding).
+that starts answering as another service is a new finding); a vulners CVE: ``host`` +
+``protocol`` + ``port`` + ``cve``.
 
 Mapping: resource ``host_port`` with id ``address:port`` (``[v6]:port``) and the hostname as
-name; evidence = state reason, product/version/extra info, CPEs and NSE script output.
+name; evidence = state reason, product/version/extra info, CPEs and NSE script output, each
+script's output whole up to ``NSE_OUTPUT_MAX_CHARS`` (a longer one is cut and the evidence says
+how much was kept).
 """
 
 from __future__ import annotations
@@ -26,12 +30,16 @@ from typing import BinaryIO
 
 from cspm.findings.models import CanonicalFinding, FindingCategory, Resource, Severity
 from cspm.scanners.base import ReportFormatError
+from cspm.scanners.nmap.parser_vulners import SCRIPT_ID as VULNERS_SCRIPT
+from cspm.scanners.nmap.parser_vulners import vulners_findings
 from cspm.scanners.normalize import build_finding, identity, join_text, text
 from cspm.scanners.sniff import what_is_it
 from cspm.scanners.streaming import PeekedReport, iter_xml, local_name, open_report
 
 TOOL = "nmap"
 RULE_ID = "open-port"
+NSE_OUTPUT_MAX_CHARS = 12_000
+"""Longest NSE script output kept in a port's evidence (below the model's EVIDENCE_MAX_CHARS)."""
 
 
 class NmapParser:
@@ -96,6 +104,10 @@ def _host_findings(host: ET.Element, position: str) -> Iterator[CanonicalFinding
             evidence=_evidence(state, service, port),
             identity=identity(host=name, protocol=protocol, port=number, service=service_name or "unknown"),
         )
+        for script in port.findall("script"):
+            if script.get("id") == VULNERS_SCRIPT:
+                yield from vulners_findings(script, host=name, hostname=hostname, endpoint=endpoint,
+                                            protocol=protocol, port=number, position=f"{position} port {number}")
 
 
 def _evidence(state: ET.Element, service: ET.Element | None, port: ET.Element) -> str | None:
@@ -111,6 +123,9 @@ def _evidence(state: ET.Element, service: ET.Element | None, port: ET.Element) -
             lines.append("cpe: " + ", ".join(c for c in cpes if c))
     for script in port.findall("script"):
         output = text(script.get("output"))
+        if output and len(output) > NSE_OUTPUT_MAX_CHARS:
+            output = (output[:NSE_OUTPUT_MAX_CHARS]
+                      + f"\n[output cut: the first {NSE_OUTPUT_MAX_CHARS} of {len(output)} characters are kept]")
         if output:
             lines.append(f"{script.get('id')}: {output}")
     return join_text(*lines, separator="\n")

@@ -130,26 +130,35 @@ class TlsServer:
         return f"{host}:{self.port}"
 
 
-def findings(server: TlsServer, position: str) -> Iterator[CanonicalFinding]:
+def tls_finding(server: TlsServer, rule: Rule, evidence: str, position: str, *, tool: str = TOOL,
+                severity: Severity | None = None, per_address: bool = False) -> CanonicalFinding:
+    """One rule's finding on one server. ``per_address``: the identity also holds the IP address, for
+    tools that scan each address of a name separately (one may fail what another passes)."""
+    return build_finding(
+        tool, f"{position} ({server.endpoint}, {rule.rule_id})",
+        rule_id=rule.rule_id,
+        title=f"{rule.title} ({server.endpoint})",
+        description=f"{server.endpoint}: {rule.title[0].lower()}{rule.title[1:]}.",
+        severity=severity or rule.severity,
+        category=FindingCategory.TLS,
+        resource=Resource(type="host_port", id=server.endpoint,
+                          name=server.ip if server.ip and server.ip != server.host else None),
+        cve_ids=[rule.cve] if rule.cve else [],
+        cwe_ids=[rule.cwe] if rule.cwe else [],
+        evidence=evidence,
+        remediation=rule.remediation,
+        references=[MOZILLA_GUIDE],
+        compliance_tags={"CWE": [rule.cwe]} if rule.cwe else {},
+        identity=identity(target=server.endpoint, ip=server.ip if per_address else None, issue=rule.rule_id),
+    )
+
+
+def findings(server: TlsServer, position: str, *, tool: str = TOOL, per_address: bool = False
+             ) -> Iterator[CanonicalFinding]:
+    """The findings of ``RULES`` on one server's facts (also used for SSL Labs, which reports the same facts)."""
     def emit(rule_id: str, evidence: str, severity: Severity | None = None) -> CanonicalFinding:
-        rule = RULES[rule_id]
-        return build_finding(
-            TOOL, f"{position} ({server.endpoint}, {rule_id})",
-            rule_id=rule_id,
-            title=f"{rule.title} ({server.endpoint})",
-            description=f"{server.endpoint}: {rule.title[0].lower()}{rule.title[1:]}.",
-            severity=severity or rule.severity,
-            category=FindingCategory.TLS,
-            resource=Resource(type="host_port", id=server.endpoint,
-                              name=server.ip if server.ip and server.ip != server.host else None),
-            cve_ids=[rule.cve] if rule.cve else [],
-            cwe_ids=[rule.cwe] if rule.cwe else [],
-            evidence=evidence,
-            remediation=rule.remediation,
-            references=[MOZILLA_GUIDE],
-            compliance_tags={"CWE": [rule.cwe]} if rule.cwe else {},
-            identity=identity(target=server.endpoint, issue=rule_id),
-        )
+        return tls_finding(server, RULES[rule_id], evidence, position, tool=tool, severity=severity,
+                           per_address=per_address)
 
     if server.heartbleed:
         yield emit("heartbleed", "The server answered a malformed heartbeat request with memory contents.")

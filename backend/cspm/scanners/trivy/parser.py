@@ -15,7 +15,10 @@ built. Trivy writes ``ArtifactName``/``ClusterName`` before the results; a re-se
 with its keys reordered is read twice (first pass: those names only) so the identities do not
 change. Vulnerability stubs without an id, and misconfigurations in ``EXCEPTION`` status (the
 user's own Trivy exceptions) are not findings. Misconfigurations in ``PASS`` status (with
-``--include-non-failures``) become ``result=pass``.
+``--include-non-failures``) become ``result=pass``, and so do vulnerabilities whose ``Status`` is
+``not_affected`` (a VEX statement Trivy applied with ``--vex``): assessed, not open. ``Status``
+``fixed`` stays a failure: Trivy writes it whenever a fixed version exists (``--ignore-unfixed``
+keeps exactly those), while the installed version is still the vulnerable one.
 
 Identity (hashed into ``dedup_key``); every kind also carries ``target`` (Trivy's Target),
 ``artifact`` (ArtifactName: image reference, repository URL or scanned path) and, for

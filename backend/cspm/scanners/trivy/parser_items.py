@@ -29,6 +29,10 @@ from cspm.scanners.normalize import (
 TOOL = "trivy"
 _CVSS_PREFERENCE = ("nvd", "ghsa", "redhat")
 _FILE_ARTIFACTS = {"filesystem", "repository", "rootfs"}
+# A VEX statement applied by Trivy (--vex) that the package is not affected. Not "fixed": Trivy
+# writes that for every vulnerability with a FixedVersion (a fix exists; the installed version
+# is still vulnerable), so it stays a failure.
+_NOT_AFFECTED_STATUSES = {"not_affected"}
 
 
 @dataclass
@@ -114,6 +118,7 @@ def vulnerability(item: dict[str, Any], ctx: Context, position: str) -> Canonica
         description=text(item.get("Description")),
         severity=_severity(item.get("Severity")),
         tool_severity=text(item.get("Severity")),
+        result=CheckResult.PASS if (status or "").lower() in _NOT_AFFECTED_STATUSES else CheckResult.FAIL,
         category=FindingCategory.VULNERABILITY,
         resource=ctx.resource(detail=pkg_path),
         cve_ids=cve_ids(vuln_id, item.get("VendorIDs")),
