@@ -37,7 +37,8 @@ from cspm.findings.models import CanonicalFinding
 from cspm.scanners.base import ReportFormatError
 from cspm.scanners.cyclonedx.parser_vulnerabilities import TOOL, Inventory, findings
 from cspm.scanners.sniff import what_is_it
-from cspm.scanners.streaming import JsonEvents, PeekedReport, json_items, open_report, rereadable, start_position
+from cspm.scanners.streaming import JsonEvents, PeekedReport
+from cspm.scanners.two_pass import parse_in_two_passes
 
 
 class CycloneDxParser:
@@ -45,22 +46,8 @@ class CycloneDxParser:
     formats: tuple[str, ...] = ("cyclonedx-json",)
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
-        start = start_position(report)
-        stream = open_report(self.tool, report)
-        if stream.first_char() != "{":
-            raise ReportFormatError(self.tool, f"not a CycloneDX JSON document: {what_is_it(stream.head)}")
-        return _two_passes(report, stream, start)
-
-
-def _two_passes(report: BinaryIO, stream: PeekedReport, start: int | None) -> Iterator[CanonicalFinding]:
-    with rereadable(TOOL, report, stream, start) as reopen:
-        inventory = _read_inventory(reopen())
-        count = 0
-        for vulnerability in json_items(TOOL, reopen(), "vulnerabilities.item"):
-            count += 1
-            if not isinstance(vulnerability, dict):
-                raise ReportFormatError(TOOL, f"vulnerability #{count} is not a JSON object")
-            yield from findings(vulnerability, inventory, f"vulnerability #{count}")
+        return parse_in_two_passes(self.tool, report, what="CycloneDX JSON document", read_context=_read_inventory,
+                                   items="vulnerabilities.item", item_name="vulnerability", convert=findings)
 
 
 def _read_inventory(stream: PeekedReport) -> Inventory:

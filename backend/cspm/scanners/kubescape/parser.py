@@ -34,7 +34,8 @@ from cspm.scanners.base import ReportFormatError
 from cspm.scanners.kubescape.parser_controls import TOOL, Summary, findings
 from cspm.scanners.normalize import text
 from cspm.scanners.sniff import what_is_it
-from cspm.scanners.streaming import JsonEvents, PeekedReport, json_items, open_report, rereadable, start_position
+from cspm.scanners.streaming import JsonEvents, PeekedReport
+from cspm.scanners.two_pass import parse_in_two_passes
 
 _REPORT_KEYS = {"summaryDetails", "results", "resources", "generationTime"}
 
@@ -44,22 +45,8 @@ class KubescapeParser:
     formats: tuple[str, ...] = ("json",)
 
     def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
-        start = start_position(report)
-        stream = open_report(self.tool, report)
-        if stream.first_char() != "{":
-            raise ReportFormatError(self.tool, f"not a Kubescape JSON report: {what_is_it(stream.head)}")
-        return _two_passes(report, stream, start)
-
-
-def _two_passes(report: BinaryIO, stream: PeekedReport, start: int | None) -> Iterator[CanonicalFinding]:
-    with rereadable(TOOL, report, stream, start) as reopen:
-        summary = _read_summary(reopen())
-        count = 0
-        for result in json_items(TOOL, reopen(), "results.item"):
-            count += 1
-            if not isinstance(result, dict):
-                raise ReportFormatError(TOOL, f"result #{count} is not a JSON object")
-            yield from findings(result, summary, f"resource #{count}")
+        return parse_in_two_passes(self.tool, report, what="Kubescape JSON report", read_context=_read_summary,
+                                   items="results.item", item_name="resource", convert=findings)
 
 
 def _read_summary(stream: PeekedReport) -> Summary:
