@@ -47,7 +47,7 @@ def subset(parsed: ParsedWorkbook, domains: tuple[str, ...]) -> ParsedWorkbook:
 
 def finding_document(finding: CanonicalFinding, team_id: str, *, status: FindingStatus = FindingStatus.OPEN,
                      last_seen: datetime | None = None) -> dict[str, Any]:
-    """A stored finding as HELPERS.md documents it: the canonical dump plus the lifecycle fields."""
+    """A stored finding as ARCHITECTURE.md documents it: the canonical dump plus the lifecycle fields."""
     moment = last_seen or datetime.now(UTC)
     return {
         **finding.model_dump(mode="json"),
