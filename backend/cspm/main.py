@@ -17,7 +17,7 @@ from cspm.core.container import ServiceContainer
 from cspm.core.errors import install_error_handlers
 from cspm.core.jobs import load_job_modules
 from cspm.core.middleware import (
-    BodySizeLimitMiddleware,
+    BodyGuardMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -88,8 +88,8 @@ def create_app(
 
     # Added last = runs first. Outermost to innermost: security headers (on every answer, the 500
     # that the request context writes for an unhandled error included), CORS, request context and
-    # metrics (they see every answer, 413s included), then the body limit.
-    app.add_middleware(BodySizeLimitMiddleware, default_limit=JSON_BODY_LIMIT,
+    # metrics (they see every answer, 413s included), then the body guard.
+    app.add_middleware(BodyGuardMiddleware, default_limit=JSON_BODY_LIMIT,
                        large_limit=REPORT_BODY_LIMIT, large_prefixes=LARGE_BODY_PREFIXES)
     app.add_middleware(RequestContextMiddleware, metrics=container.metrics)
     if settings.cors_origins:

@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, StringConstraints
 
 from cspm.auth.permissions import Role
+from cspm.core.fields import SingleLineText
 
-TeamName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]
+TeamName = Annotated[SingleLineText, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]
 MemberRole = Literal["team_admin", "analyst", "viewer"]
 """Roles a membership can hold (platform admin is a user attribute; service is for API tokens)."""
 
