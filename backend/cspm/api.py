@@ -60,16 +60,19 @@ def index_modules() -> list[str]:
 
 
 AUTH_DEPENDENCY = "cspm.auth.dependencies:authenticated"
+# The same authentication from the headers alone, run before the body of a private route is read
+# (cspm.core.middleware.AuthenticateBeforeBodyMiddleware).
+AUTH_BEFORE_BODY = "cspm.auth.dependencies:authenticate_before_body"
 
 
 # Team-level module switches (cspm.teams.modules): the route modules they gate and the gate.
 MODULE_GATE = "cspm.teams.modules"
 
 
-def _authentication_dependency() -> Callable[..., Any] | None:
-    module_name, attribute = AUTH_DEPENDENCY.split(":")
+def _authentication(target: str) -> Callable[..., Any] | None:
+    module_name, attribute = target.split(":")
     try:
-        return getattr(importlib.import_module(module_name), attribute)
+        return getattr(importlib.import_module(module_name), attribute)  # type: ignore[no-any-return]
     except Exception:  # reported below; private routes are then not mounted
         logger.exception("authentication module failed to import")
         return None
@@ -85,8 +88,18 @@ def _module_gate() -> Callable[[str], Any] | None:
 
 def register_all_routes(app: FastAPI, monitor: SystemIntegrityMonitor,
                         modules: Iterable[RouteModule] = ROUTE_MODULES) -> list[str]:
-    """Mount each module's router; returns the names mounted. Failures never stop start-up."""
-    authenticated = _authentication_dependency()
+    """Mount each module's router; returns the names mounted. Failures never stop start-up.
+
+    Sets ``app.state.private_prefixes`` (the prefixes of the private modules mounted) and
+    ``app.state.authenticate_before_body`` for the middleware that authenticates their requests
+    before reading a body.
+    """
+    authenticated = _authentication(AUTH_DEPENDENCY)
+    before_body = _authentication(AUTH_BEFORE_BODY)
+    if before_body is None:
+        authenticated = None  # both or neither: a private route is never served half-protected
+    app.state.authenticate_before_body = before_body
+    app.state.private_prefixes = []
     gate = _module_gate()
     mounted: list[str] = []
     for module in modules:
@@ -115,4 +128,6 @@ def register_all_routes(app: FastAPI, monitor: SystemIntegrityMonitor,
             continue
         monitor.optimal(component, "mounted")
         mounted.append(module.name)
+        if not module.public:
+            app.state.private_prefixes.append(module.prefix)
     return mounted

@@ -1,4 +1,4 @@
-"""ASGI middleware: request context and metrics, security headers, request body guards."""
+"""ASGI middleware: request context and metrics, security headers, request body guards, authentication first."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cspm.core.errors import CSPMError, error_response
 from cspm.core.logging import request_id_var, team_id_var, user_id_var
 from cspm.core.metrics import Metrics
 
@@ -210,3 +212,36 @@ class BodyNotUtf8(BodyRefused):
     def __init__(self, offset: int) -> None:
         super().__init__(status_code=400, detail=f"request body is not valid UTF-8 (byte {offset})")
 
+
+class AuthenticateBeforeBodyMiddleware:
+    """Authenticates a request with a body to a private route from its headers, before the body is read.
+
+    FastAPI reads a route's body (and spools a multipart upload to disk) before it solves the
+    route's dependencies, authentication included: without this, an anonymous client could make
+    the server take in a whole upload only to be answered 401. ``authenticate`` raises a
+    CSPMError (401, 403) or leaves the principal on the request for the route's own
+    authentication dependency; requests without a body are left to that dependency alone.
+    """
+
+    def __init__(self, app: ASGIApp, *, prefixes: Iterable[str],
+                 authenticate: Callable[[Request], Awaitable[object]]) -> None:
+        self.app = app
+        self.prefixes = tuple(prefixes)
+        self.authenticate = authenticate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _has_body(scope) and self._private(scope.get("path", "")):
+            try:
+                await self.authenticate(Request(scope))
+            except CSPMError as exc:
+                await error_response(exc)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _private(self, path: str) -> bool:
+        return any(path == prefix or path.startswith(f"{prefix}/") for prefix in self.prefixes)
+
+
+def _has_body(scope: Scope) -> bool:
+    headers = dict(scope.get("headers") or [])
+    return b"transfer-encoding" in headers or headers.get(b"content-length", b"0").strip() not in (b"", b"0")
