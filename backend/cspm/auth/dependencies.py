@@ -8,6 +8,8 @@
 - ``authenticate_before_body``: the same check, run by a middleware on requests with a body
   before FastAPI reads it (an anonymous upload is refused unread); the dependency then
   reuses the principal it found.
+- ``interactive_session``: the caller's own login session; API tokens get 403 (routes about
+  the user's sessions, password and MFA).
 - ``require_permission(permission)``: the one dependency a route declares. Returns the
   ``Principal`` when it holds ``permission`` in the active team; 401 without valid
   credentials, 403 without an active team or without the permission. Platform
@@ -34,7 +36,8 @@ from cspm.auth.service import AuthService, ClientInfo
 from cspm.core.errors import Forbidden, Unauthorized
 from cspm.core.logging import team_id_var, user_id_var
 
-__all__ = ["Principal", "authenticate_before_body", "authenticated", "client_info", "require_permission"]
+__all__ = ["Principal", "authenticate_before_body", "authenticated", "client_info", "interactive_session",
+           "require_permission"]
 
 _bearer = HTTPBearer(auto_error=False, description="JWT access token, or an API token starting with cspm_")
 
@@ -75,6 +78,14 @@ async def authenticated(
 async def authenticate_before_body(request: Request) -> None:
     """The same authentication from the headers alone, for a request whose body is not read yet."""
     await authenticate(request, await _bearer(request), request.headers.get("X-Team-ID"))
+
+
+async def interactive_session(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+    """The caller when it is a user's own login session: API tokens (403) never see or change sessions,
+    passwords or MFA, whatever permissions they carry."""
+    if principal.via != "session":
+        raise Forbidden("this route needs a user session, not an API token")
+    return principal
 
 
 def require_permission(permission: str) -> Callable[..., Awaitable[Principal]]:
