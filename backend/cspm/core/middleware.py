@@ -97,10 +97,15 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"cross-origin-opener-policy", b"same-origin"),
 )
 HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+# API answers carry tokens (login, refresh, MFA), one-time secrets (API tokens, MFA enrolment,
+# recovery codes, webhook keys) and team data: no browser or proxy cache keeps them.
+NO_STORE = (b"cache-control", b"no-store")
+NO_STORE_PREFIX = "/api/"
 
 
 class SecurityHeadersMiddleware:
-    """Adds the security headers to every answer; HSTS only when the request came over TLS."""
+    """Adds the security headers to every answer; HSTS only when the request came over TLS;
+    ``Cache-Control: no-store`` on API answers that do not set their own."""
 
     def __init__(self, app: ASGIApp, *, behind_tls_proxy: bool) -> None:
         self.app = app
@@ -111,6 +116,7 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         over_tls = scope.get("scheme") == "https" or self.behind_tls_proxy
+        api = scope.get("path", "").startswith(NO_STORE_PREFIX)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -118,6 +124,8 @@ class SecurityHeadersMiddleware:
                 extra = [header for header in SECURITY_HEADERS if header[0] not in present]
                 if over_tls:
                     extra.append(HSTS)
+                if api and NO_STORE[0] not in present:
+                    extra.append(NO_STORE)
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
