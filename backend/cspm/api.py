@@ -24,10 +24,10 @@ __all__ = ["ROUTE_MODULES", "RouteModule", "register_all_routes"]
 logger = logging.getLogger(__name__)
 
 
-def _authentication_dependency() -> Callable[..., Any] | None:
-    module_name, attribute = MANIFEST.authentication.split(":")
+def _authentication(target: str) -> Callable[..., Any] | None:
+    module_name, attribute = target.split(":")
     try:
-        return getattr(importlib.import_module(module_name), attribute)
+        return getattr(importlib.import_module(module_name), attribute)  # type: ignore[no-any-return]
     except Exception:  # reported below; private routes are then not mounted
         logger.exception("authentication module failed to import")
         return None
@@ -43,8 +43,18 @@ def _module_gate() -> Callable[[str], Any] | None:
 
 def register_all_routes(app: FastAPI, monitor: SystemIntegrityMonitor,
                         modules: Iterable[RouteModule] | None = None) -> list[str]:
-    """Mount each module's router; returns the names mounted. Failures never stop start-up."""
-    authenticated = _authentication_dependency()
+    """Mount each module's router; returns the names mounted. Failures never stop start-up.
+
+    Sets ``app.state.private_prefixes`` (the prefixes of the private modules mounted) and
+    ``app.state.authenticate_before_body`` for the middleware that authenticates their requests
+    before reading a body.
+    """
+    authenticated = _authentication(MANIFEST.authentication)
+    before_body = _authentication(MANIFEST.authentication_before_body)
+    if before_body is None:
+        authenticated = None  # both or neither: a private route is never served half-protected
+    app.state.authenticate_before_body = before_body
+    app.state.private_prefixes = []
     gate = _module_gate()
     mounted: list[str] = []
     for module in MANIFEST.route_modules if modules is None else modules:
@@ -73,4 +83,6 @@ def register_all_routes(app: FastAPI, monitor: SystemIntegrityMonitor,
             continue
         monitor.optimal(component, "mounted")
         mounted.append(module.name)
+        if not module.public:
+            app.state.private_prefixes.append(module.prefix)
     return mounted

@@ -79,8 +79,10 @@ def serve(
         started_worker = worker_process
         container.on_stop(lambda: asyncio.to_thread(_stop_process, started_worker))
     try:
+        # No `server: uvicorn` header: it tells a scanner what to try, and nothing needs it.
         uvicorn.run(create_app(settings, container=container), host=host, port=port,
-                    log_config=None, access_log=False, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips)
+                    log_config=None, access_log=False, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
+                    server_header=False)
     finally:
         if worker_process is not None:  # start-up failures (port in use) end here
             _stop_process(worker_process)

@@ -18,7 +18,8 @@ from cspm.core.errors import install_error_handlers
 from cspm.core.jobs import load_job_modules
 from cspm.core.manifest import RouteModule
 from cspm.core.middleware import (
-    BodySizeLimitMiddleware,
+    AuthenticateBeforeBodyMiddleware,
+    BodyGuardMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -34,7 +35,6 @@ SWAGGER_CSP = (
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
 )
 JSON_BODY_LIMIT = 2 * 1024 * 1024
-REPORT_BODY_LIMIT = 512 * 1024 * 1024
 LARGE_BODY_PREFIXES = ("/api/findings/import", "/api/webhooks/")
 
 
@@ -89,9 +89,13 @@ def create_app(
 
     # Added last = runs first. Outermost to innermost: security headers (on every answer, the 500
     # that the request context writes for an unhandled error included), CORS, request context and
-    # metrics (they see every answer, 413s included), then the body limit.
-    app.add_middleware(BodySizeLimitMiddleware, default_limit=JSON_BODY_LIMIT,
-                       large_limit=REPORT_BODY_LIMIT, large_prefixes=LARGE_BODY_PREFIXES)
+    # metrics (they see every answer, 413s included), the body guard, then authentication of
+    # private routes before their body is read.
+    if app.state.private_prefixes:
+        app.add_middleware(AuthenticateBeforeBodyMiddleware, prefixes=app.state.private_prefixes,
+                           authenticate=app.state.authenticate_before_body)
+    app.add_middleware(BodyGuardMiddleware, default_limit=JSON_BODY_LIMIT,
+                       large_limit=settings.max_upload_bytes, large_prefixes=LARGE_BODY_PREFIXES)
     app.add_middleware(RequestContextMiddleware, metrics=container.metrics)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,

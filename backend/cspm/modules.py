@@ -31,4 +31,5 @@ MANIFEST.subscribers = {
     COMPLIANCE_STALE: ("cspm.compliance.engine:AutonomousComplianceEngine.refresh_stale",),
 }
 MANIFEST.authentication = "cspm.auth.dependencies:authenticated"
+MANIFEST.authentication_before_body = "cspm.auth.dependencies:authenticate_before_body"
 MANIFEST.module_gate = "cspm.teams.modules"

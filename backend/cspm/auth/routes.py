@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from cspm.auth.dependencies import Principal, authenticated, client_info, require_permission
+from cspm.auth.dependencies import Principal, authenticated, client_info, interactive_session, require_permission
 from cspm.auth.schemas import (
     ApiTokenCreate,
     ApiTokenCreated,
@@ -45,6 +45,7 @@ router = APIRouter(tags=["auth"])
 Auth = Annotated[AuthService, Depends(service(AuthService))]
 Client = Annotated[ClientInfo, Depends(client_info)]
 Caller = Annotated[Principal, Depends(authenticated)]
+SessionCaller = Annotated[Principal, Depends(interactive_session)]
 
 PUBLIC_ROUTES = frozenset({
     ("GET", "/api/auth/registration"),
@@ -141,7 +142,7 @@ async def logout_everywhere(principal: Caller, auth: Auth, client: Client) -> di
 
 
 @router.get("/sessions", responses=UNAUTHORIZED)
-async def sessions(principal: Caller, auth: Auth) -> list[SessionOut]:
+async def sessions(principal: SessionCaller, auth: Auth) -> list[SessionOut]:
     """Lists the caller's active sessions."""
     return [SessionOut(id=s["_id"], created_at=s["created_at"], last_used_at=s.get("last_used_at"),
                        ip=s.get("ip"), user_agent=s.get("user_agent"), mfa=bool(s.get("mfa")),
@@ -150,14 +151,15 @@ async def sessions(principal: Caller, auth: Auth) -> list[SessionOut]:
 
 
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT, responses={**UNAUTHORIZED, **LIMITED})
-async def change_password(body: PasswordChangeRequest, principal: Caller, auth: Auth, client: Client) -> Response:
+async def change_password(body: PasswordChangeRequest, principal: SessionCaller, auth: Auth,
+                          client: Client) -> Response:
     """Changes the caller's password and revokes their other sessions."""
     await auth.change_password(principal, current=body.current_password, new=body.new_password, client=client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/invitations/accept", responses=UNAUTHORIZED)
-async def accept_invitation(body: InvitationAccept, principal: Caller, auth: Auth, client: Client) -> Membership:
+async def accept_invitation(body: InvitationAccept, principal: SessionCaller, auth: Auth, client: Client) -> Membership:
     """Joins the team of an invitation addressed to the caller's e-mail."""
     membership = await auth.accept_invitation(body.token, principal=principal, client=client)
     view = {m["team_id"]: m for m in await auth.memberships_view(principal.user_id)}
@@ -166,26 +168,27 @@ async def accept_invitation(body: InvitationAccept, principal: Caller, auth: Aut
 
 # --- MFA ----------------------------------------------------------------------------------
 @router.post("/mfa/enroll", responses=UNAUTHORIZED)
-async def mfa_enroll(principal: Caller, auth: Auth, client: Client) -> MfaEnrolment:
+async def mfa_enroll(principal: SessionCaller, auth: Auth, client: Client) -> MfaEnrolment:
     """Starts TOTP enrolment: the secret, its otpauth URI and a QR code (SVG data URI), shown once."""
     return MfaEnrolment(**await auth.mfa_enroll(principal, client=client))
 
 
 @router.post("/mfa/activate", responses={**UNAUTHORIZED, **LIMITED})
-async def mfa_activate(body: MfaCodeRequest, principal: Caller, auth: Auth, client: Client) -> RecoveryCodes:
+async def mfa_activate(body: MfaCodeRequest, principal: SessionCaller, auth: Auth, client: Client) -> RecoveryCodes:
     """Confirms enrolment with a current code; returns single-use recovery codes, shown once."""
     return RecoveryCodes(recovery_codes=await auth.mfa_activate(principal, code=body.code, client=client))
 
 
 @router.post("/mfa/disable", status_code=status.HTTP_204_NO_CONTENT, responses={**UNAUTHORIZED, **LIMITED})
-async def mfa_disable(body: MfaDisableRequest, principal: Caller, auth: Auth, client: Client) -> Response:
+async def mfa_disable(body: MfaDisableRequest, principal: SessionCaller, auth: Auth, client: Client) -> Response:
     """Turns MFA off (needs the password and a current code)."""
     await auth.mfa_disable(principal, password=body.password, code=body.code, client=client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/mfa/recovery-codes", responses={**UNAUTHORIZED, **LIMITED})
-async def mfa_recovery_codes(body: MfaCodeRequest, principal: Caller, auth: Auth, client: Client) -> RecoveryCodes:
+async def mfa_recovery_codes(body: MfaCodeRequest, principal: SessionCaller, auth: Auth,
+                             client: Client) -> RecoveryCodes:
     """Replaces the recovery codes (needs a current code); the old ones stop working."""
     return RecoveryCodes(recovery_codes=await auth.regenerate_recovery_codes(principal, code=body.code,
                                                                              client=client))

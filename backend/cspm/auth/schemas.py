@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from cspm.auth.permissions import TOKEN_GRANTABLE_PERMISSIONS, Role
+from cspm.core.fields import SecretText, SingleLineText
 
 
 def _lower(value: str) -> str:
@@ -25,12 +26,13 @@ Permissions = Annotated[list[GrantablePermission], Field(min_length=1, max_lengt
 
 
 Email = Annotated[EmailStr, AfterValidator(_lower)]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+Password = Annotated[SecretText, StringConstraints(min_length=1, max_length=4096)]
 TotpCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{6}$")]
-RecoveryCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=16, max_length=40,
-                                                pattern=r"^[A-Za-z0-9-]+$")]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-OpaqueToken = Annotated[str, StringConstraints(min_length=10, max_length=512)]
+RecoveryCode = Annotated[SecretText, StringConstraints(strip_whitespace=True, min_length=16, max_length=40,
+                                                       pattern=r"^[A-Za-z0-9-]+$")]
+ShortText = Annotated[SingleLineText, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+# Refresh tokens, MFA challenges (JWTs) and invitations: URL-safe base64 and dots.
+OpaqueToken = Annotated[SecretText, StringConstraints(min_length=10, max_length=512, pattern=r"^[A-Za-z0-9._-]+$")]
 
 
 class Request(BaseModel):

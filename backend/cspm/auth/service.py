@@ -25,7 +25,7 @@ from cspm.auth.permissions import (
     Role,
 )
 from cspm.auth.principal import Principal
-from cspm.auth.ratelimit import RateLimiter
+from cspm.auth.ratelimit import LockoutPolicy, RateLimiter
 from cspm.auth.repository import (
     ApiTokenRepository,
     EmailTaken,
@@ -121,6 +121,10 @@ class AuthService:
         self.secret_box = secret_box
         self.metrics = metrics
         self.security_log = security_log
+        self.lockout = LockoutPolicy(
+            threshold=settings.lockout_threshold, window_seconds=settings.lockout_window_seconds,
+            lock_seconds=settings.lockout_seconds, delay_after=settings.login_delay_after,
+            max_delay_seconds=settings.login_delay_max_seconds)
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
@@ -239,15 +243,13 @@ class AuthService:
         s = self.settings
         await self.limiter.hit("login:ip", client.ip or "unknown", limit=s.login_ip_limit,
                                window_seconds=s.rate_window_seconds)
-        await self.limiter.hit("login:account", email, limit=s.login_account_limit,
-                               window_seconds=s.rate_window_seconds)
-        await self.limiter.check_lock(email)
+        # No hard per-account limit here: anyone could use it up. The account slows down instead,
+        # and only the failing source is locked out (cspm.auth.ratelimit).
+        await self.limiter.check_login(email, client.ip)
         user = await self.users.by_email(email)
         verification = await self.hasher.verify(password, user["password_hash"] if user else None)
         if user is None or not verification.valid or not user.get("is_active", False):
-            locked = await self.limiter.record_failure(email, threshold=s.lockout_threshold,
-                                                       window_seconds=s.lockout_window_seconds,
-                                                       lock_seconds=s.lockout_seconds)
+            locked = await self.limiter.record_login_failure(email, client.ip, self.lockout)
             reason = "unknown account" if user is None else (
                 "wrong password" if not verification.valid else "account disabled")
             self.security_log.auth_attempt(email=email, success=False, ip=client.ip, reason=reason)
@@ -257,7 +259,7 @@ class AuthService:
             if locked:
                 await self.audit.record("auth.account_locked", actor_id=None, team_id=None, ip=client.ip,
                                         target_type="user", target_id=user["_id"] if user else None,
-                                        details={"email": email, "seconds": s.lockout_seconds})
+                                        details={"email": email, "seconds": s.lockout_seconds, "scope": "source"})
             raise Unauthorized(INVALID_CREDENTIALS)
         if verification.new_hash:
             await self.users.set_password_hash(user["_id"], old_hash=user["password_hash"],
@@ -265,7 +267,7 @@ class AuthService:
             await self.audit.record("auth.password_rehashed", actor_id=user["_id"], team_id=None, ip=client.ip,
                                     target_type="user", target_id=user["_id"],
                                     details={"iterations": self.hasher.iterations})
-        await self.limiter.clear_failures(email)
+        await self.limiter.clear_login_failures(email, client.ip)
         if user.get("mfa", {}).get("enabled"):
             challenge = self.codec.issue_mfa_challenge(user_id=user["_id"])
             await self.audit.record("auth.login.mfa_required", actor_id=user["_id"], team_id=None, ip=client.ip)
@@ -295,7 +297,7 @@ class AuthService:
         user = await self.users.get(user_id)
         if user is None or not user.get("is_active") or not user.get("mfa", {}).get("enabled"):
             raise Unauthorized("MFA challenge is no longer valid: log in again")
-        await self.limiter.check_lock(user["email"])
+        await self.limiter.check_login(user["email"], client.ip)
         method = "totp" if code is not None else "recovery_code"
         if code is not None:
             ok = await self._check_totp(user, code)
@@ -303,16 +305,14 @@ class AuthService:
             recovery_hash = sha256_hex(normalise_recovery_code(recovery_code or ""))
             ok = await self.users.use_recovery_code(user_id, recovery_hash)
         if not ok:
-            locked = await self.limiter.record_failure(user["email"], threshold=s.lockout_threshold,
-                                                       window_seconds=s.lockout_window_seconds,
-                                                       lock_seconds=s.lockout_seconds)
+            locked = await self.limiter.record_login_failure(user["email"], client.ip, self.lockout)
             self.security_log.auth_attempt(email=user["email"], success=False, ip=client.ip, reason=f"bad {method}")
             await self.audit.record("auth.mfa_verify", actor_id=user_id, team_id=None, ip=client.ip,
                                     outcome="failure", details={"method": method, "locked": locked})
             raise Unauthorized("invalid MFA code")
         ttl = max(1, int(claims["exp"] - utcnow().timestamp()) + 10)
         await self.kv.set(f"mfa-challenge-used:{claims['jti']}", "1", ttl)
-        await self.limiter.clear_failures(user["email"])
+        await self.limiter.clear_login_failures(user["email"], client.ip)
         tokens = await self.create_session(user, client=client, mfa=True)
         self.security_log.auth_attempt(email=user["email"], success=True, ip=client.ip)
         await self.audit.record("auth.login", actor_id=user_id, team_id=None, ip=client.ip,

@@ -44,16 +44,23 @@ class AuthSettings(CSPMSettings):
 
     # Rate limits: (attempts, window seconds).
     login_ip_limit: int = Field(default=30, ge=1)
-    login_account_limit: int = Field(default=10, ge=1)
+    login_account_limit: int = Field(
+        default=10, ge=1, description="Password checks per account per window when changing the password.")
     register_ip_limit: int = Field(default=10, ge=1)
     mfa_ip_limit: int = Field(default=30, ge=1)
     mfa_account_limit: int = Field(default=10, ge=1)
     refresh_ip_limit: int = Field(default=60, ge=1)
     refresh_account_limit: int = Field(default=30, ge=1)
     rate_window_seconds: int = Field(default=300, ge=1)
-    lockout_threshold: int = Field(default=5, ge=1, description="Failed passwords before lock-out.")
-    lockout_window_seconds: int = Field(default=900, ge=1)
-    lockout_seconds: int = Field(default=900, ge=1, description="How long an account stays locked.")
+    # Lock-out per (account, client address), and a delay for the account as a whole (cspm.auth.ratelimit).
+    lockout_threshold: int = Field(
+        default=5, ge=1, description="Failed passwords from one client address before it is locked out of the account.")
+    lockout_window_seconds: int = Field(default=900, ge=1, description="How long failed passwords are counted.")
+    lockout_seconds: int = Field(default=900, ge=1, description="How long a locked-out address stays locked out.")
+    login_delay_after: int = Field(
+        default=10, ge=1, description="Failed passwords of an account, from all addresses, after which each "
+                                      "further one makes the account wait (1 s, doubling).")
+    login_delay_max_seconds: int = Field(default=30, ge=1, le=3600, description="The longest such wait.")
 
     @model_validator(mode="after")
     def _rs256_needs_key(self) -> Self:

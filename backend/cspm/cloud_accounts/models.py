@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from cspm.core.fields import SingleLineText
+
 GUID = r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
 AWS_REGION = r"^[a-z]{2}(?:-[a-z]+)+-\d$"
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
@@ -26,7 +28,7 @@ class AwsAuthMethod(StrEnum):
     ACCESS_KEYS = "access_keys"
 
 
-Name = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f]+$")]
+Name = Annotated[SingleLineText, Field(min_length=1, max_length=120)]
 
 
 class _Create(BaseModel):
@@ -38,7 +40,7 @@ class AwsAccountCreate(_Create):
     provider: Literal[CloudProvider.AWS] = CloudProvider.AWS
     account_id: str = Field(pattern=r"^\d{12}$")
     auth_method: AwsAuthMethod
-    role_arn: str | None = None
+    role_arn: Annotated[SingleLineText, Field(max_length=2048)] | None = None
     external_id: SecretStr | None = Field(default=None, description="Required with auth_method=role")
     access_key_id: str | None = Field(default=None, pattern=r"^(?:AKIA|ASIA)[A-Z0-9]{16}$")
     secret_access_key: SecretStr | None = None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+from cspm.core.fields import MultiLineText, SingleLineText
 
 
 class ControlStatus(StrEnum):
@@ -45,7 +47,7 @@ ENGINE_ACTOR = "engine"
 class EvidenceLink(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
+    title: SingleLineText = Field(min_length=1, max_length=200)
     url: HttpUrl | None = None
     expires_at: datetime | None = None
 
@@ -56,8 +58,8 @@ class StatusOverride(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: ControlStatus
-    reason: str = Field(min_length=3, max_length=2000)
-    owner: str | None = Field(default=None, max_length=200)
+    reason: MultiLineText = Field(min_length=3, max_length=2000)
+    owner: Annotated[SingleLineText, Field(max_length=200)] | None = None
     evidence: list[EvidenceLink] = Field(default_factory=list, max_length=20)
 
     @field_validator("reason")
@@ -72,7 +74,7 @@ class StatusOverride(BaseModel):
 class RequirementAnswer(StatusOverride):
     """Status of one framework requirement; applied to every SCF control it maps to."""
 
-    requirement_id: str = Field(min_length=1, max_length=200)
+    requirement_id: SingleLineText = Field(min_length=1, max_length=200)
 
 
 class ImportReport(BaseModel):

@@ -20,6 +20,7 @@ from cspm.compliance.models import DriftKind, RequirementAnswer, StatusOverride
 from cspm.compliance.registry_service import CommonControlRegistryService
 from cspm.compliance.service import ComplianceService
 from cspm.core.dependencies import service
+from cspm.core.fields import MultiLineText
 
 
 @asynccontextmanager
@@ -38,7 +39,7 @@ Registries = Annotated[CommonControlRegistryService, Depends(service(CommonContr
 
 
 class ClearOverride(BaseModel):
-    reason: str = Field(min_length=3, max_length=2000)
+    reason: MultiLineText = Field(min_length=3, max_length=2000)
 
 
 def _ip(request: Request) -> str | None:

@@ -37,6 +37,9 @@ class PlatformManifest:
     """Event topic → ``"module:Class.method"`` subscribers (see ``cspm.core.events``)."""
     authentication: str = ""
     """``"module:attribute"`` of the dependency every private router is mounted behind."""
+    authentication_before_body: str = ""
+    """The same authentication from the headers alone, run before a private route's body is read
+    (``cspm.core.middleware.AuthenticateBeforeBodyMiddleware``)."""
     module_gate: str = ""
     """Module whose ``module_enabled(toggle)`` builds the per-team module switch dependency."""
 

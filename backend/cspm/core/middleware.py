@@ -1,16 +1,19 @@
-"""ASGI middleware: request context and metrics, security headers, request body limits."""
+"""ASGI middleware: request context and metrics, security headers, request body guards, authentication first."""
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cspm.core.errors import CSPMError, error_response
 from cspm.core.logging import request_id_var, team_id_var, user_id_var
 from cspm.core.metrics import Metrics
 
@@ -94,10 +97,15 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"cross-origin-opener-policy", b"same-origin"),
 )
 HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+# API answers carry tokens (login, refresh, MFA), one-time secrets (API tokens, MFA enrolment,
+# recovery codes, webhook keys) and team data: no browser or proxy cache keeps them.
+NO_STORE = (b"cache-control", b"no-store")
+NO_STORE_PREFIX = "/api/"
 
 
 class SecurityHeadersMiddleware:
-    """Adds the security headers to every answer; HSTS only when the request came over TLS."""
+    """Adds the security headers to every answer; HSTS only when the request came over TLS;
+    ``Cache-Control: no-store`` on API answers that do not set their own."""
 
     def __init__(self, app: ASGIApp, *, behind_tls_proxy: bool) -> None:
         self.app = app
@@ -108,6 +116,7 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         over_tls = scope.get("scheme") == "https" or self.behind_tls_proxy
+        api = scope.get("path", "").startswith(NO_STORE_PREFIX)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -115,17 +124,22 @@ class SecurityHeadersMiddleware:
                 extra = [header for header in SECURITY_HEADERS if header[0] not in present]
                 if over_tls:
                     extra.append(HSTS)
+                if api and NO_STORE[0] not in present:
+                    extra.append(NO_STORE)
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
 
 
-class BodySizeLimitMiddleware:
-    """Refuses bodies over the limit with 413 before the route reads them.
+class BodyGuardMiddleware:
+    """Refuses a request body while it streams in, before any route has it all.
 
-    Report uploads and scanner callbacks get the larger limit; everything else is JSON
-    that never needs more than a few hundred kilobytes.
+    - over the size limit: 413 as soon as the declared length or the bytes received pass it.
+      Report uploads and scanner callbacks get the upload limit (setting MAX_UPLOAD_BYTES);
+      everything else is JSON that never needs more than a few hundred kilobytes.
+    - a JSON body that is not UTF-8: 400 naming the offset. Python's JSON decoder would
+      otherwise let encoded surrogates through into strings no database can store.
     """
 
     def __init__(self, app: ASGIApp, *, default_limit: int, large_limit: int,
@@ -141,41 +155,101 @@ class BodySizeLimitMiddleware:
             return
         path: str = scope.get("path", "")
         limit = self.large_limit if path.startswith(self.large_prefixes) else self.default_limit
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, limit)
+            await _refuse(send, BodyTooLarge(limit))
             return
+        decoder = codecs.getincrementaldecoder("utf-8")() if _is_json(headers.get(b"content-type")) else None
         received = 0
-        refused = False
+        refusal: BodyRefused | None = None
 
-        async def limited_receive() -> Message:
-            nonlocal received, refused
+        async def guarded_receive() -> Message:
+            nonlocal received, refusal
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    refused = True
-                    raise BodyTooLarge(limit)
+                chunk = message.get("body", b"")
+                if received + len(chunk) > limit:
+                    refusal = BodyTooLarge(limit)
+                    raise refusal
+                if decoder is not None:
+                    # An unfinished character at the end of the last chunk waits in the decoder;
+                    # the error's position counts from its first byte.
+                    pending = len(decoder.getstate()[0])
+                    try:
+                        decoder.decode(chunk, final=not message.get("more_body", False))
+                    except UnicodeDecodeError as exc:
+                        refusal = BodyNotUtf8(received - pending + exc.start)
+                        raise refusal from None
+                received += len(chunk)
             return message
 
         try:
-            await self.app(scope, limited_receive, send)
-        except BodyTooLarge:
-            if refused:
-                await self._refuse(send, limit)
-
-    @staticmethod
-    async def _refuse(send: Send, limit: int) -> None:
-        body = json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+            await self.app(scope, guarded_receive, send)
+        except BodyRefused as exc:
+            if exc is not refusal:
+                raise
+            await _refuse(send, exc)  # nothing inside answered it (the route let it through)
 
 
-class BodyTooLarge(HTTPException):
-    """Raised from `receive` mid-body. An HTTPException, so FastAPI's body reader passes it on as a 413
-    (it turns any other error while reading the body into a 400)."""
+def _is_json(content_type: bytes | None) -> bool:
+    media_type = (content_type or b"").split(b";", 1)[0].strip().lower()
+    return media_type == b"application/json" or (media_type.startswith(b"application/")
+                                                 and media_type.endswith(b"+json"))
 
+
+async def _refuse(send: Send, refusal: BodyRefused) -> None:
+    body = json.dumps({"detail": refusal.detail}).encode()
+    await send({"type": "http.response.start", "status": refusal.status_code,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyRefused(HTTPException):
+    """Raised from `receive` mid-body. An HTTPException, so FastAPI's body reader passes it on with its
+    status (it turns any other error while reading the body into a 400 without a reason)."""
+
+
+class BodyTooLarge(BodyRefused):
     def __init__(self, limit: int) -> None:
         super().__init__(status_code=413, detail=f"request body larger than {limit} bytes")
+
+
+class BodyNotUtf8(BodyRefused):
+    def __init__(self, offset: int) -> None:
+        super().__init__(status_code=400, detail=f"request body is not valid UTF-8 (byte {offset})")
+
+
+class AuthenticateBeforeBodyMiddleware:
+    """Authenticates a request with a body to a private route from its headers, before the body is read.
+
+    FastAPI reads a route's body (and spools a multipart upload to disk) before it solves the
+    route's dependencies, authentication included: without this, an anonymous client could make
+    the server take in a whole upload only to be answered 401. ``authenticate`` raises a
+    CSPMError (401, 403) or leaves the principal on the request for the route's own
+    authentication dependency; requests without a body are left to that dependency alone.
+    """
+
+    def __init__(self, app: ASGIApp, *, prefixes: Iterable[str],
+                 authenticate: Callable[[Request], Awaitable[object]]) -> None:
+        self.app = app
+        self.prefixes = tuple(prefixes)
+        self.authenticate = authenticate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _has_body(scope) and self._private(scope.get("path", "")):
+            try:
+                await self.authenticate(Request(scope))
+            except CSPMError as exc:
+                await error_response(exc)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _private(self, path: str) -> bool:
+        return any(path == prefix or path.startswith(f"{prefix}/") for prefix in self.prefixes)
+
+
+def _has_body(scope: Scope) -> bool:
+    headers = dict(scope.get("headers") or [])
+    return b"transfer-encoding" in headers or headers.get(b"content-length", b"0").strip() not in (b"", b"0")

@@ -72,6 +72,10 @@ class CoreSettings(CSPMSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_upload_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=1024 * 1024,
+        description="Largest report upload or scanner callback body; larger ones are refused with 413 "
+                    "while they stream in.")
     trusted_proxy_tls: bool = Field(
         default=False, description="Set when TLS terminates at a proxy: enables HSTS."
     )

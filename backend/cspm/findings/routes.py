@@ -10,6 +10,7 @@ from cspm.auth.dependencies import Principal, client_info, require_permission
 from cspm.core.container import ServiceContainer
 from cspm.core.dependencies import service
 from cspm.core.errors import NotFound
+from cspm.core.fields import SingleLineText
 from cspm.findings.models import CheckResult, FindingCategory, FindingStatus, Severity
 from cspm.findings.schemas import (
     AssigneeChange,
@@ -72,8 +73,9 @@ async def import_report(
     principal: Importer,
     findings: Findings,
     file: Annotated[UploadFile, File(description="The tool's own report file")],
-    tool: Annotated[str, Form(max_length=50, description="prowler, trivy, zap, nmap, grype, checkov, ...")],
-    scope: Annotated[str | None, Form(max_length=300, description="What was scanned (account, image, URL...)")] = None,
+    tool: Annotated[SingleLineText, Form(max_length=50, description="prowler, trivy, zap, nmap, grype, checkov, ...")],
+    scope: Annotated[SingleLineText | None, Form(max_length=300,
+                                                 description="What was scanned (account, image, URL...)")] = None,
     complete: Annotated[bool, Form(description="A complete scan of the scope resolves what it no longer reports")]
     = True,
 ) -> ImportResult:

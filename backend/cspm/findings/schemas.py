@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cspm.core.fields import MultiLineText, SingleLineText
 from cspm.findings.models import CheckResult, FindingCategory, FindingStatus, Severity
 
 SortField = Literal["severity", "last_seen", "first_seen", "title"]
@@ -92,13 +93,13 @@ class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: FindingStatus
-    reason: str = Field(min_length=3, max_length=2000)
-    risk_owner: str | None = Field(default=None, max_length=200)
+    reason: MultiLineText = Field(min_length=3, max_length=2000)
+    risk_owner: Annotated[SingleLineText, Field(max_length=200)] | None = None
     expires_at: datetime | None = None
 
 
 class BulkStatusChange(StatusChange):
-    ids: list[str] = Field(min_length=1, max_length=1000)
+    ids: list[Annotated[SingleLineText, Field(max_length=64)]] = Field(min_length=1, max_length=1000)
 
 
 class StatusChangeResult(BaseModel):
@@ -108,16 +109,17 @@ class StatusChangeResult(BaseModel):
 class AssigneeChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    assignee: str | None = Field(default=None, max_length=200)
+    assignee: Annotated[SingleLineText, Field(max_length=200)] | None = None
 
 
 class SuppressionRuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    source_tool: str | None = Field(default=None, max_length=50)
-    rule_id: str | None = Field(default=None, max_length=300)
-    resource_pattern: str | None = Field(default=None, max_length=500, description="Glob over the resource id")
-    reason: str = Field(min_length=3, max_length=2000)
+    source_tool: Annotated[SingleLineText, Field(max_length=50)] | None = None
+    rule_id: Annotated[SingleLineText, Field(max_length=300)] | None = None
+    resource_pattern: Annotated[SingleLineText, Field(max_length=500)] | None = Field(
+        default=None, description="Glob over the resource id")
+    reason: MultiLineText = Field(min_length=3, max_length=2000)
 
 
 class SuppressionRuleOut(BaseModel):

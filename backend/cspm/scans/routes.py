@@ -78,7 +78,9 @@ async def external_scan(principal: Writer, scans: Scans, webhooks: Webhooks,
         run_id=run["run_id"], callback_path=grant.path, signing_key=grant.key, expires_at=grant.expires_at,
         signature_help=(f"POST the report to {grant.path} with headers {TIMESTAMP_HEADER}: <unix seconds> and "
                         f"{SIGNATURE_HEADER}: hex HMAC-SHA256(key, "
-                        "'POST\\n<path>\\n<timestamp>\\n<sha256 hex of body>')"))
+                        "'POST\\n<path>\\n<timestamp>\\n<sha256 hex of body>'). The URL is used up by the "
+                        "first report accepted; after a refused one, send the corrected report with a new "
+                        "timestamp."))
 
 
 @router.get("/{run_id}", response_model=RunDetail)

@@ -7,19 +7,21 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cspm.core.fields import SingleLineText
+
 
 class ScanLaunch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    target_id: str = Field(max_length=64)
-    tools: list[str] | None = Field(default=None, max_length=10, description="Default: the target's tools")
+    target_id: SingleLineText = Field(max_length=64)
+    tools: list[SingleLineText] | None = Field(default=None, max_length=10, description="Default: the target's tools")
 
 
 class ExternalScanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tool: str = Field(max_length=50)
-    scope: str = Field(min_length=1, max_length=300, description="What the external scanner scans")
+    tool: SingleLineText = Field(max_length=50)
+    scope: SingleLineText = Field(min_length=1, max_length=300, description="What the external scanner scans")
     complete: bool = True
     ttl_minutes: int = Field(default=360, ge=5, le=7 * 24 * 60)
 

@@ -3,30 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cspm.core.fields import SingleLineText
 from cspm.scanners.base import TargetKind
 
 
 class ScheduleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    cron: str = Field(max_length=100, description="Five-field cron expression, e.g. '0 3 * * *'")
-    timezone: str = Field(default="UTC", max_length=64, description="IANA time zone the cron is read in")
+    cron: SingleLineText = Field(max_length=100, description="Five-field cron expression, e.g. '0 3 * * *'")
+    timezone: SingleLineText = Field(default="UTC", max_length=64, description="IANA time zone the cron is read in")
     enabled: bool = True
 
 
 class TargetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: SingleLineText = Field(min_length=1, max_length=200)
     kind: TargetKind
-    value: str = Field(min_length=1, max_length=4000,
+    value: SingleLineText = Field(min_length=1, max_length=4000,
                        description="Hosts/CIDRs, absolute path, image reference(s), URL, host:port, or account id")
-    options: dict[str, str] = Field(default_factory=dict, max_length=20)
-    tools: list[str] | None = Field(default=None, max_length=10, description="Default: every tool for the kind")
-    cloud_account_id: str | None = Field(default=None, max_length=64)
+    options: dict[SingleLineText, SingleLineText] = Field(default_factory=dict, max_length=20)
+    tools: list[SingleLineText] | None = Field(default=None, max_length=10,
+                                               description="Default: every tool for the kind")
+    cloud_account_id: Annotated[SingleLineText, Field(max_length=64)] | None = None
     schedule: ScheduleIn | None = None
 
     @field_validator("options")
@@ -41,10 +44,10 @@ class TargetIn(BaseModel):
 class TargetUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    value: str | None = Field(default=None, min_length=1, max_length=4000)
-    options: dict[str, str] | None = None
-    tools: list[str] | None = Field(default=None, max_length=10)
+    name: Annotated[SingleLineText, Field(min_length=1, max_length=200)] | None = None
+    value: Annotated[SingleLineText, Field(min_length=1, max_length=4000)] | None = None
+    options: dict[SingleLineText, SingleLineText] | None = None
+    tools: list[SingleLineText] | None = Field(default=None, max_length=10)
     schedule: ScheduleIn | None = None
     clear_schedule: bool = False
 

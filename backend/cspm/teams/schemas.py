@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, StringConstraints
 
 from cspm.auth.permissions import Role
+from cspm.core.fields import SingleLineText
 
 # The platform modules a team admin can switch off: toggle name → title shown to people. Which
 # route modules each switch gates is declared with them (RouteModule.toggle in cspm/modules.py).
@@ -18,7 +19,7 @@ TOGGLEABLE_MODULES: dict[str, str] = {
     "assets": "Assets and SBOM",
 }
 
-TeamName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]
+TeamName = Annotated[SingleLineText, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]
 MemberRole = Literal["team_admin", "analyst", "viewer"]
 """Roles a membership can hold (platform admin is a user attribute; service is for API tokens)."""
 

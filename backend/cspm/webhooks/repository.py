@@ -1,4 +1,4 @@
-"""Webhook grants: one per scan job, single use, with an expiry."""
+"""Webhook grants: one per scan job, single use, with an expiry, and the deliveries already seen."""
 
 from __future__ import annotations
 
@@ -31,7 +31,22 @@ class WebhookGrantRepository:
     async def get(self, job_id: str) -> dict[str, Any] | None:
         return await self.collection.find_one({"job_id": job_id})
 
-    async def consume(self, job_id: str, now: datetime) -> dict[str, Any] | None:
-        """Atomically mark the grant used; None when it was already used (a replay)."""
+    async def record_delivery(self, job_id: str, delivery: str, *, keep: int) -> bool:
+        """Remember a delivery (timestamp and body digest) of the grant; False when it was seen before."""
+        updated = await self.collection.update_one(
+            {"job_id": job_id, "deliveries": {"$ne": delivery}},
+            {"$push": {"deliveries": {"$each": [delivery], "$slice": -keep}}})
+        return updated.modified_count == 1
+
+    async def claim(self, job_id: str, now: datetime, until: datetime) -> dict[str, Any] | None:
+        """Atomically hold an unused, unexpired grant until ``until``; None when used, expired or held."""
         return await self.collection.find_one_and_update(
-            {"job_id": job_id, "used_at": None, "expires_at": {"$gt": now}}, {"$set": {"used_at": now}})
+            {"job_id": job_id, "used_at": None, "expires_at": {"$gt": now},
+             "$or": [{"claimed_until": None}, {"claimed_until": {"$lte": now}}]},
+            {"$set": {"claimed_until": until}})
+
+    async def release(self, job_id: str) -> None:
+        await self.collection.update_one({"job_id": job_id, "used_at": None}, {"$set": {"claimed_until": None}})
+
+    async def consume(self, job_id: str, now: datetime) -> None:
+        await self.collection.update_one({"job_id": job_id}, {"$set": {"used_at": now, "claimed_until": None}})

@@ -1,9 +1,12 @@
-"""API tokens: shown once, stored hashed, team scope, permission subset, expiry, last use, revocation."""
+"""API tokens: shown once, stored hashed, team scope, permission subset, expiry, last use, revocation,
+and no access to the account routes (sessions, password, MFA) of the user they act for."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from cspm.auth.permissions import TOKEN_GRANTABLE_PERMISSIONS
+from cspm.auth.routes import PUBLIC_ROUTES
 from cspm.auth.tokens import sha256_hex
 from cspm.core.database.registry import Database
 
@@ -91,3 +94,32 @@ async def test_revocation_and_expiry(client, auth, container):
     created_events, _ = await auth.service.audit.list(team_id=admin.team_id, action="auth.api_token_created")
     revoked_events, _ = await auth.service.audit.list(team_id=admin.team_id, action="auth.api_token_revoked")
     assert len(created_events) == 2 and len(revoked_events) == 1
+
+
+async def test_a_token_cannot_list_its_owners_sessions(client, auth):
+    owner = await auth.user(role="team_admin")
+    token = await auth.api_token(owner, ["findings:read"])
+    response = await client.get("/api/auth/sessions", headers=bearer(token))
+    assert response.status_code == 403 and "user session" in response.json()["detail"]
+    assert auth.client_info.ip not in response.text and "pytest" not in response.text
+    assert (await client.get("/api/auth/sessions", headers=owner.headers)).status_code == 200
+
+
+# What an API token may call under /api/auth: who it acts for, and (refused with a pointer
+# to token revocation) logging out.
+TOKEN_ALLOWED = {("GET", "/api/auth/me")}
+TOKEN_REDIRECTED = {("POST", "/api/auth/logout"), ("POST", "/api/auth/logout-all")}
+
+
+async def test_a_token_with_every_permission_is_refused_on_every_account_route(app, client, auth):
+    owner = await auth.user(role="team_admin")
+    token = await auth.api_token(owner, sorted(TOKEN_GRANTABLE_PERMISSIONS))
+    routes = {(method.upper(), path) for path, operations in app.openapi()["paths"].items()
+              if path.startswith("/api/auth/") for method in operations}
+    assert len(routes) > 15
+    for method, path in sorted(routes - PUBLIC_ROUTES - TOKEN_ALLOWED):
+        url = path.replace("{token_id}", "0" * 32).replace("{user_id}", "0" * 32)
+        response = await client.request(method, url, headers=bearer(token), json={})
+        expected = 400 if (method, path) in TOKEN_REDIRECTED else 403
+        assert response.status_code == expected, (method, path, response.text)
+    assert (await client.get("/api/auth/me", headers=bearer(token))).status_code == 200

@@ -28,16 +28,55 @@ async def test_login_per_ip(client, auth, container):
     assert limited(container, "login:ip") == 1
 
 
-async def test_login_per_account_across_ips(app, auth, container):
-    auth.configure(login_account_limit=2, lockout_threshold=100, rate_window_seconds=60)
+async def test_an_account_slows_down_across_addresses_without_locking(app, auth, container):
+    auth.configure(lockout_threshold=100, login_delay_after=2, login_delay_max_seconds=2, rate_window_seconds=60)
     session = await auth.user(role=None)
+    wrong = {"email": session.email, "password": "Wrong-password-123"}
+    right = {"email": session.email, "password": session.password}
     statuses = []
-    for index in range(3):
+    for index in range(2):
         async with from_ip(app, f"192.0.2.{index + 1}") as http:
-            response = await http.post("/api/auth/login", json={"email": session.email, "password": session.password})
-            statuses.append(response.status_code)
-    assert statuses == [200, 200, 429]
-    assert limited(container, "login:account") == 1
+            statuses.append((await http.post("/api/auth/login", json=wrong)).status_code)
+    assert statuses == [401, 401]
+    # the second failure makes the account wait a second, whoever asks next (the password is not checked)
+    async with from_ip(app, "192.0.2.50") as owner:
+        waiting = await owner.post("/api/auth/login", json=right)
+        assert waiting.status_code == 429 and "for this account" in waiting.json()["detail"]
+        assert 1 <= int(waiting.headers["retry-after"]) <= 2
+        assert limited(container, "login-delay") == 1
+        await asyncio.sleep(1.1)
+        async with from_ip(app, "192.0.2.3") as stranger:
+            assert (await stranger.post("/api/auth/login", json=wrong)).status_code == 401
+        # the wait doubles (capped at 2 s here), then the owner gets in
+        assert (await owner.post("/api/auth/login", json=right)).status_code == 429
+        await asyncio.sleep(2.1)
+        assert (await owner.post("/api/auth/login", json=right)).status_code == 200
+
+
+async def test_a_stranger_locks_out_only_their_own_address(app, auth, container):
+    """With the default settings: the attacker's address is locked, the owner logs in from theirs."""
+    session = await auth.user(role="platform_admin")
+    threshold = auth.service.settings.lockout_threshold
+    async with from_ip(app, "203.0.113.66") as attacker, from_ip(app, "198.51.100.20") as owner:
+        for _ in range(threshold):
+            bad = await attacker.post("/api/auth/login", json={"email": session.email,
+                                                               "password": "Wrong-password-123"})
+            assert bad.status_code == 401
+        # locked: even the right password from the attacker's address is refused, unchecked ...
+        for _ in range(20):
+            locked = await attacker.post("/api/auth/login", json={"email": session.email,
+                                                                  "password": session.password})
+            assert locked.status_code == 429 and "address is locked out" in locked.json()["detail"]
+        # ... and hammering on does not slow the account down for its owner
+        victim = await owner.post("/api/auth/login", json={"email": session.email, "password": session.password})
+        assert victim.status_code == 200, victim.text
+    events, _ = await auth.service.audit.list(team_id=None, action="auth.account_locked")
+    assert [event["ip"] for event in events] == ["203.0.113.66"]
+    # an administrator re-enabling the account lifts every lock
+    await auth.service.limiter.unlock(session.email)
+    async with from_ip(app, "203.0.113.66") as attacker:
+        again = await attacker.post("/api/auth/login", json={"email": session.email, "password": session.password})
+        assert again.status_code == 200
 
 
 async def test_lockout_after_failures_and_timed_unlock(client, auth, container):

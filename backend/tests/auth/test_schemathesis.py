@@ -58,6 +58,7 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         "AUTH_LOGIN_IP_LIMIT": "100000",
         "AUTH_LOGIN_ACCOUNT_LIMIT": "100000",
         "AUTH_LOCKOUT_THRESHOLD": "100000",
+        "AUTH_LOGIN_DELAY_AFTER": "100000",
         "PYTHONPATH": str(BACKEND),
     }
     env.pop("MONGODB_URI", None)

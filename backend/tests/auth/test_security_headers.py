@@ -1,8 +1,10 @@
-"""Security headers on every answer (errors included), HSTS only behind TLS, strict CORS from settings."""
+"""Security headers on every answer (errors included), HSTS only behind TLS, strict CORS from settings,
+and no caching of API answers (tokens, one-time secrets)."""
 
 from __future__ import annotations
 
 import httpx
+import pyotp
 import pytest
 
 from cspm.core.container import ServiceContainer
@@ -81,3 +83,31 @@ async def test_no_cors_headers_without_configured_origins(client):
     response = await client.options("/api/auth/login", headers={
         "Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"})
     assert "access-control-allow-origin" not in response.headers
+
+
+async def test_answers_carrying_credentials_are_not_stored(client, auth):
+    session = await auth.user(role="team_admin")
+    secret = pyotp.random_base32()
+    with_mfa = await auth.user(role=None, mfa_secret=secret)
+    login = await client.post("/api/auth/login", json={"email": session.email, "password": session.password})
+    challenge = await client.post("/api/auth/login", json={"email": with_mfa.email, "password": with_mfa.password})
+    responses = {
+        "login": login,
+        "login with MFA": challenge,
+        "MFA verify": await client.post("/api/auth/mfa/verify", json={
+            "mfa_token": challenge.json()["mfa_token"], "code": pyotp.TOTP(secret).now()}),
+        "refresh": await client.post("/api/auth/refresh",
+                                     json={"refresh_token": login.json()["tokens"]["refresh_token"]}),
+        "token creation": await client.post("/api/auth/tokens", headers=session.headers,
+                                            json={"name": "ci", "permissions": ["findings:read"]}),
+        "MFA enrolment": await client.post("/api/auth/mfa/enroll", headers=session.headers),
+        "failed login": await client.post("/api/auth/login", json={"email": session.email, "password": "wrong-1234"}),
+    }
+    enrolment = responses["MFA enrolment"].json()
+    responses["MFA activation (recovery codes)"] = await client.post(
+        "/api/auth/mfa/activate", headers=session.headers, json={"code": pyotp.TOTP(enrolment["secret"]).now()})
+    for what, response in responses.items():
+        assert response.status_code < 300 or what == "failed login", (what, response.text)
+        assert response.headers["cache-control"] == "no-store", what
+    # outside the API (health probes, the dashboard) caching is left to each answer
+    assert "cache-control" not in (await client.get("/health/ready")).headers

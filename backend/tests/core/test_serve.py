@@ -82,6 +82,9 @@ def test_embedded_serve_answers_health_status_and_metrics(tmp_path, redis_url):
             time.sleep(0.3)
 
         assert "embedded database (memory) listening at mongodb://127.0.0.1:" in output()
+        health = httpx.get(f"{base}/api/health", timeout=10)
+        assert "server" not in health.headers  # uvicorn's own header is off
+        assert health.headers["cache-control"] == "no-store"
         ready = httpx.get(f"{base}/health/ready", timeout=30)
         assert ready.status_code == 200, ready.text
         status = httpx.get(f"{base}/health/status", timeout=120)

@@ -1,4 +1,8 @@
-"""Signed scanner callbacks: authentic, fresh and first — or 401 with nothing stored."""
+"""Signed scanner callbacks: authentic, fresh and first — or 401 with nothing stored.
+
+An unsigned or stale delivery is refused before its body is read; a refused report does not
+use up the grant (the scanner sends the good one), a replayed delivery is refused.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ import pytest
 from cspm.core.database.registry import Database
 from cspm.scans.models import RunKind, RunState
 from cspm.scans.repository import ScanRunRepository
-from cspm.webhooks.service import WebhookSecurityService, signature
+from cspm.webhooks.service import SignedHeaders, WebhookSecurityService, signature
+from tests.upload_helpers import FIFTY_MB, CountingUpload, post
 
 TEAM = "team-hooks"
 
@@ -84,3 +89,65 @@ async def test_unknown_job_is_refused(client, container):
     headers = {"X-CSPM-Timestamp": sent, "X-CSPM-Signature": signature(
         service.job_key("nope"), "POST", path, sent, hashlib.sha256(body).hexdigest())}
     assert (await client.post(path, content=body, headers=headers)).status_code == 401
+
+
+@pytest.mark.parametrize("case", ["unsigned", "stale", "unknown-job", "used"])
+async def test_unsigned_or_dead_delivery_is_refused_before_its_body_is_read(app, client, grant, shared_dir, case):
+    path = grant.path
+    headers = signed(grant, b"the body is never read")
+    if case == "unsigned":
+        headers = {}
+    elif case == "stale":
+        headers = signed(grant, b"", timestamp=int(time.time()) - 3600)
+    elif case == "unknown-job":
+        path = "/api/webhooks/scans/" + "0" * 32 + "/report"
+    elif case == "used":
+        report = (shared_dir / "scans/nmap/nmap_multiple_port.xml").read_bytes()
+        assert (await client.post(grant.path, content=report, headers=signed(grant, report))).status_code == 200
+    upload = CountingUpload(FIFTY_MB)
+    status, _ = await post(app, path, upload, headers=headers, declare_length=False)
+    assert status == 401
+    assert upload.consumed == 0
+
+
+async def test_a_refused_report_leaves_the_grant_for_the_good_one(client, container, grant, shared_dir):
+    broken = b"<nmaprun><host>truncated"
+    refused = await client.post(grant.path, content=broken, headers=signed(grant, broken))
+    assert refused.status_code == 422, refused.text
+    assert await findings_count(container) == 0
+    good = (shared_dir / "scans/nmap/nmap_multiple_port.xml").read_bytes()
+    accepted = await client.post(grant.path, content=good, headers=signed(grant, good))
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["counts"]["new"] == await findings_count(container) > 0
+    again = await client.post(grant.path, content=good, headers=signed(grant, good, timestamp=int(time.time()) + 1))
+    assert again.status_code == 401 and "already used" in again.json()["detail"]
+
+
+async def test_a_delivery_is_not_accepted_twice(client, container, grant):
+    broken = b"<nmaprun><host>truncated"
+    headers = signed(grant, broken)
+    assert (await client.post(grant.path, content=broken, headers=headers)).status_code == 422
+    replay = await client.post(grant.path, content=broken, headers=headers)
+    assert replay.status_code == 401 and "replayed" in replay.json()["detail"]
+    # the same body signed anew is a new delivery (and still refused for what it is)
+    resigned = await client.post(grant.path, content=broken, headers=signed(grant, broken,
+                                                                              timestamp=int(time.time()) + 1))
+    assert resigned.status_code == 422
+
+
+async def test_a_grant_is_held_while_a_report_is_ingested(client, container, grant, shared_dir):
+    service = container.resolve(WebhookSecurityService)
+    report = (shared_dir / "scans/nmap/nmap_multiple_port.xml").read_bytes()
+    first = signed(grant, report)
+    held = SignedHeaders(grant.job_id, first["X-CSPM-Timestamp"], first["X-CSPM-Signature"])
+    digest = hashlib.sha256(report).hexdigest()
+    with pytest.raises(RuntimeError):
+        async with service.accept(held, method="POST", path=grant.path, body_sha256=digest):
+            second = await client.post(grant.path, content=report,
+                                       headers=signed(grant, report, timestamp=int(time.time()) + 1))
+            assert second.status_code == 409 and "being ingested" in second.json()["detail"]
+            raise RuntimeError("the first ingest fails")
+    # the failed first delivery released the grant: a retry goes in
+    retry = await client.post(grant.path, content=report, headers=signed(grant, report,
+                                                                          timestamp=int(time.time()) + 2))
+    assert retry.status_code == 200, retry.text
