@@ -76,7 +76,7 @@ async def test_engine_flips_a_control_on_a_failing_finding_and_back_when_resolve
     assert [(event["scf_id"], event["before"], event["after"]) for event in regressions] == [
         ("CRY-05", "implemented", "partially_implemented")]
     history = await container.database.db(Database.ASSESSMENTS)["compliance_status_history"].find(
-        {"team_id": team_a, "scf_id": "CRY-05"}).to_list()
+        {"team_id": team_a, "scf_id": "CRY-05"}).sort([("at", 1), ("_id", 1)]).to_list()  # no natural order
     assert [entry["to_status"] for entry in history] == [
         "not_implemented", "partially_implemented", "implemented", "partially_implemented"]
 
