@@ -113,7 +113,31 @@ def secret_fields_of(app: FastAPI) -> frozenset[str]:
     return names
 
 
+def declare_error_bodies(app: FastAPI) -> None:
+    """Make the OpenAPI document say what a 422 really carries.
+
+    FastAPI declares a 422 body as its list of validation problems; a service's ``Unprocessable``
+    (a report of the wrong format, a target the scan policy refuses) answers one sentence instead.
+    Both are ``{"detail": ...}``: the spec declares ``detail`` as either, so clients and
+    schema checks see the answers the server sends.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        model = schema.get("components", {}).get("schemas", {}).get("HTTPValidationError", {})
+        detail = model.get("properties", {}).get("detail")
+        if detail is not None and "anyOf" not in detail:
+            problems = {key: value for key, value in detail.items() if key != "title"}
+            model["properties"]["detail"] = {"title": "Detail", "anyOf": [problems, {"type": "string"}]}
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    declare_error_bodies(app)
+
     @app.exception_handler(CSPMError)
     async def _cspm_error(request: Request, exc: CSPMError) -> JSONResponse:
         return error_response(exc)

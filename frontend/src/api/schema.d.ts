@@ -2080,7 +2080,7 @@ export interface components {
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
+            detail?: components["schemas"]["ValidationError"][] | string;
         };
         /** ImportResult */
         ImportResult: {
@@ -2099,7 +2099,10 @@ export interface components {
         };
         /** InvitationAccept */
         InvitationAccept: {
-            /** Token */
+            /**
+             * Token
+             * Format: password
+             */
             token: string;
         };
         /** InvitationCreate */
@@ -2200,7 +2203,10 @@ export interface components {
              * Format: email
              */
             email: string;
-            /** Password */
+            /**
+             * Password
+             * Format: password
+             */
             password: string;
         };
         /**
@@ -2278,7 +2284,10 @@ export interface components {
         MfaDisableRequest: {
             /** Code */
             code: string;
-            /** Password */
+            /**
+             * Password
+             * Format: password
+             */
             password: string;
         };
         /** MfaEnrolment */
@@ -2294,7 +2303,10 @@ export interface components {
         MfaVerifyRequest: {
             /** Code */
             code?: string | null;
-            /** Mfa Token */
+            /**
+             * Mfa Token
+             * Format: password
+             */
             mfa_token: string;
             /** Recovery Code */
             recovery_code?: string | null;
@@ -2315,9 +2327,15 @@ export interface components {
         };
         /** PasswordChangeRequest */
         PasswordChangeRequest: {
-            /** Current Password */
+            /**
+             * Current Password
+             * Format: password
+             */
             current_password: string;
-            /** New Password */
+            /**
+             * New Password
+             * Format: password
+             */
             new_password: string;
         };
         /** RecoveryCodes */
@@ -2327,7 +2345,10 @@ export interface components {
         };
         /** RefreshRequest */
         RefreshRequest: {
-            /** Refresh Token */
+            /**
+             * Refresh Token
+             * Format: password
+             */
             refresh_token: string;
         };
         /** RegisterRequest */
@@ -2344,7 +2365,10 @@ export interface components {
              * @description Invitation received from a team admin: registers even when registration is closed.
              */
             invitation_token?: string | null;
-            /** Password */
+            /**
+             * Password
+             * Format: password
+             */
             password: string;
         };
         /** RegistrationStatus */
@@ -5930,7 +5954,12 @@ export interface operations {
     receive_report_api_webhooks_scans__job_id__report_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Unix seconds the delivery was signed at */
+                "X-CSPM-Timestamp"?: string | null;
+                /** @description hex HMAC-SHA256, see the run's signature_help */
+                "X-CSPM-Signature"?: string | null;
+            };
             path: {
                 job_id: string;
             };
