@@ -73,6 +73,8 @@ class IngestResult:
     run_id: str
     counts: IngestCounts
     changed_keys: list[str] = field(default_factory=list)
+    tool: str = ""
+    """The parser that read the report (the one detected, for tool=auto)."""
 
 
 def content_hash(finding: dict[str, Any]) -> str:
@@ -142,7 +144,7 @@ class FindingsIngestService:
                 raise
         if request.finish_run:
             await self.runs.finish(request.team_id, request.run_id, RunState.SUCCEEDED, counts=counts.as_dict())
-        return IngestResult(request.run_id, counts, changed)
+        return IngestResult(request.run_id, counts, changed, request.tool)
 
     async def _write_batch(self, request: IngestRequest, batch: list[dict[str, Any]], counts: IngestCounts,
                            matcher: SuppressionMatcher) -> list[str]:

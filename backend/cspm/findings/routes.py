@@ -73,7 +73,8 @@ async def import_report(
     principal: Importer,
     findings: Findings,
     file: Annotated[UploadFile, File(description="The tool's own report file")],
-    tool: Annotated[SingleLineText, Form(max_length=50, description="prowler, trivy, zap, nmap, grype, checkov, ...")],
+    tool: Annotated[SingleLineText, Form(
+        max_length=50, description="auto (recognised from the report), prowler, trivy, zap, nmap, ...")] = "auto",
     scope: Annotated[SingleLineText | None, Form(max_length=300,
                                                  description="What was scanned (account, image, URL...)")] = None,
     complete: Annotated[bool, Form(description="A complete scan of the scope resolves what it no longer reports")]
@@ -83,7 +84,7 @@ async def import_report(
     result, scope_key = await findings.import_report(
         team_id=principal.team, actor=principal.user_id, tool=tool.strip().lower(), report=file.file,
         scope=scope, complete=complete)
-    return ImportResult(run_id=result.run_id, tool=tool.strip().lower(), scope_key=scope_key, complete=complete,
+    return ImportResult(run_id=result.run_id, tool=result.tool, scope_key=scope_key, complete=complete,
                         counts=result.counts.as_dict())
 
 

@@ -23,6 +23,8 @@ from cspm.findings.schemas import FindingFilters, SortField
 from cspm.findings.settings import FindingsSettings
 from cspm.findings.vulnerabilities import VulnerabilitySync
 from cspm.scanners.parsers import get_parser
+from cspm.scanners.sniff import sniff, what_is_it
+from cspm.scanners.streaming import PEEK_BYTES
 from cspm.scans.models import RunKind, RunState
 from cspm.scans.repository import ScanRunRepository
 
@@ -35,6 +37,20 @@ IMPORT_SILENCE = timedelta(minutes=15)
 MAX_PAGE = 500
 
 logger = logging.getLogger(__name__)
+
+AUTO_TOOL = "auto"
+"""The import's default tool: recognised from the report's first bytes."""
+
+
+def detect_tool(report: BinaryIO) -> str:
+    """The tool whose report this is, from its first bytes (the sniffer the parsers' refusals use)."""
+    start = report.tell()
+    head = report.read(PEEK_BYTES)
+    report.seek(start)
+    fingerprint = sniff(head)
+    if fingerprint is None:
+        raise BadRequest(f"the report's tool could not be recognised ({what_is_it(head)}); name it with tool=")
+    return fingerprint.tool
 
 
 class FindingsService:
@@ -61,6 +77,8 @@ class FindingsService:
     async def import_report(self, *, team_id: str, actor: str, tool: str, report: BinaryIO,
                             scope: str | None, complete: bool) -> tuple[IngestResult, str]:
         """A report uploaded by a user or pipeline: recorded as an import run, then ingested."""
+        if tool == AUTO_TOOL:
+            tool = detect_tool(report)
         try:
             parser = get_parser(tool)
         except KeyError as exc:

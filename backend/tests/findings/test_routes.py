@@ -186,3 +186,19 @@ async def test_trend_follows_imports_and_triage(client, analyst, container, shar
     assert today["total"] == 4
     assert await container.resolve(FindingsService).snapshot_all_trends() >= 1
     assert (await client.get("/api/findings/trend", headers=analyst.headers, params={"days": 0})).status_code == 422
+
+
+async def test_the_tool_is_recognised_from_the_report_when_not_named(client, auth, shared_dir):
+    analyst = await auth.user("analyst")
+    for name, tool in [("prowler/example_output_aws.ocsf.json", "prowler"),
+                       ("trivy/cvss_severity_source.json", "trivy"), ("nmap/nmap_1port.xml", "nmap")]:
+        with (shared_dir / "scans" / name).open("rb") as report:
+            response = await client.post("/api/findings/import", headers=analyst.headers,
+                                         files={"file": (Path(name).name, report)})
+        assert response.status_code == 201, response.text
+        assert response.json()["tool"] == tool
+        assert response.json()["scope_key"].startswith(f"{tool}:")
+    unknown = await client.post("/api/findings/import", headers=analyst.headers,
+                                files={"file": ("notes.json", b'{"hello": "world"}')})
+    assert unknown.status_code == 400
+    assert "could not be recognised" in unknown.json()["detail"] and "tool=" in unknown.json()["detail"]

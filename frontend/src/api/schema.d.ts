@@ -1691,7 +1691,8 @@ export interface components {
             scope?: string | null;
             /**
              * Tool
-             * @description prowler, trivy, zap, nmap, grype, checkov, ...
+             * @description auto (recognised from the report), prowler, trivy, zap, nmap, ...
+             * @default auto
              */
             tool: string;
         };

@@ -4,12 +4,16 @@ import type { ImportResult } from "../../api/types";
 import { humanize } from "../../components/format";
 import { Button, Field, InlineError, Modal } from "../../components/ui";
 
-export const IMPORT_TOOLS = ["trivy", "prowler", "zap", "nmap", "grype", "checkov", "nuclei", "sslyze", "syft"];
+// "auto": the server recognises the tool from the report's first bytes (and says which it used).
+export const IMPORT_TOOLS = ["auto", "trivy", "prowler", "zap", "nmap", "grype", "checkov", "nuclei", "sslyze", "sarif",
+  "cyclonedx", "kubescape", "testssl", "ssl_labs", "generic"];
+const TOOL_LABELS: Record<string, string> = { auto: "Recognise from the report", sarif: "SARIF", ssl_labs: "SSL Labs",
+  cyclonedx: "CycloneDX", testssl: "testssl.sh" };
 
 export function ImportDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const upload = useImportReport();
   const [file, setFile] = useState<File | null>(null);
-  const [tool, setTool] = useState("trivy");
+  const [tool, setTool] = useState("auto");
   const [scope, setScope] = useState("");
   const [complete, setComplete] = useState(true);
   const [result, setResult] = useState<ImportResult | null>(null);
@@ -62,7 +66,7 @@ export function ImportDialog({ open, onClose }: { open: boolean; onClose: () => 
             <Field label="Tool">
               {(id) => (
                 <select id={id} value={tool} onChange={(event) => setTool(event.target.value)}>
-                  {IMPORT_TOOLS.map((name) => <option key={name} value={name}>{humanize(name)}</option>)}
+                  {IMPORT_TOOLS.map((name) => <option key={name} value={name}>{TOOL_LABELS[name] ?? humanize(name)}</option>)}
                 </select>
               )}
             </Field>
