@@ -31,9 +31,10 @@ def kev_catalogue(cve_ids: list[str], *, extra: list[dict[str, Any]] = (), versi
 def kev_entry(cve_id: str, *, due: str = "2025-09-15", added: str = "2025-08-25",
               ransomware: str = "Unknown") -> dict[str, Any]:
     """A KEV entry built for a test (for a CVE of a real report that the real catalogue does not list)."""
-    return {"cveID": cve_id, "vendorProject": "GNU", "product": "glibc", "vulnerabilityName": f"{cve_id} (built for test)",
-            "dateAdded": added, "shortDescription": "Built for a test.", "requiredAction": "Apply updates per vendor "
-            "instructions.", "dueDate": due, "knownRansomwareCampaignUse": ransomware, "notes": "", "cwes": []}
+    return {"cveID": cve_id, "vendorProject": "GNU", "product": "glibc",
+            "vulnerabilityName": f"{cve_id} (built for test)", "dateAdded": added,
+            "shortDescription": "Built for a test.", "requiredAction": "Apply updates per vendor instructions.",
+            "dueDate": due, "knownRansomwareCampaignUse": ransomware, "notes": "", "cwes": []}
 
 
 def scan(shared_dir: Path, relative: str) -> io.BytesIO:

@@ -29,7 +29,8 @@ def test_each_input_raises_the_score(lower, higher):
 
 
 def test_without_cvss_the_severity_stands_in_and_stays_monotonic():
-    ranks = [score(PriorityInputs(severity=severity)).score for severity in ("info", "low", "medium", "high", "critical")]
+    severities = ("info", "low", "medium", "high", "critical")
+    ranks = [score(PriorityInputs(severity=severity)).score for severity in severities]
     assert ranks == sorted(ranks) and len(set(ranks)) == 5
 
 
