@@ -11,7 +11,7 @@ on it without importing this module.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
@@ -153,18 +153,23 @@ class IndicatorRepository(TeamScopedRepository):
         return result.deleted_count == 1
 
     async def by_keys(self, team_id: str, keys: Sequence[str], active_at: datetime) -> list[dict[str, Any]]:
-        """Active indicators with an observable whose key is one of ``keys`` (the exact-match join)."""
+        """Active indicators with an observable whose key is one of ``keys`` (the exact-match join).
+
+        Expiry is checked here, not in the query: an ``$or`` beside the ``$in`` keeps some engines
+        (the embedded store among them) from using the key index."""
         found: dict[ObjectId, dict[str, Any]] = {}
         for chunk in chunked(list(dict.fromkeys(keys))):
-            query = self.scoped(team_id, {"observables.key": {"$in": chunk}, **active_filter(active_at)})
+            query = self.scoped(team_id, {"observables.key": {"$in": chunk}})
             async for document in self.collection.find(query, MATCH_PROJECTION):
-                found[document["_id"]] = document
+                if is_active(document, active_at):
+                    found[document["_id"]] = document
         return list(found.values())
 
     async def ranges(self, team_id: str, active_at: datetime) -> list[dict[str, Any]]:
         """Active indicators holding a CIDR range: few per team, matched in memory by bisection."""
-        query = self.scoped(team_id, {"observables.cidr": True, **active_filter(active_at)})
-        return await self.collection.find(query, MATCH_PROJECTION).to_list()
+        query = self.scoped(team_id, {"observables.cidr": True})
+        return [document for document in await self.collection.find(query, MATCH_PROJECTION).to_list()
+                if is_active(document, active_at)]
 
     async def by_ids(self, team_id: str, ids: Sequence[ObjectId]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -177,9 +182,12 @@ MATCH_PROJECTION = {"_id": 1, "stix_id": 1, "name": 1, "observables": 1, "tlp": 
                     "confidence": 1, "valid_until": 1}
 
 
-def active_filter(moment: datetime) -> dict[str, Any]:
-    """Indicators still valid at ``moment``: an expired one stops matching."""
-    return {"$or": [{"valid_until": None}, {"valid_until": {"$gt": moment}}]}
+def is_active(indicator: Mapping[str, Any], moment: datetime) -> bool:
+    """Still valid at ``moment``: an expired indicator stops matching."""
+    until = indicator.get("valid_until")
+    if until is None:
+        return True
+    return (until if until.tzinfo else until.replace(tzinfo=UTC)) > moment
 
 
 class CorrelationRepository(TeamScopedRepository):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -95,13 +96,21 @@ class ThreatIntelService:
                        "open_findings": summary["by_cve"].get(entry["cveID"], 0)} for entry in entries]}
 
     async def import_kev(self, *, actor: str, raw: bytes, source: str) -> dict[str, Any]:
+        return await self._import_feed(KEV_FEED, self.feeds.import_kev, actor=actor, raw=raw, source=source)
+
+    async def import_epss(self, *, actor: str, raw: bytes, source: str) -> dict[str, Any]:
+        return await self._import_feed(EPSS_FEED, self.feeds.import_epss, actor=actor, raw=raw, source=source)
+
+    async def _import_feed(self, feed: str, importer: Callable[..., Awaitable[dict[str, Any]]], *, actor: str,
+                           raw: bytes, source: str) -> dict[str, Any]:
+        """An operator's file for a shared catalogue: validated, imported, audited (no team: it is everyone's)."""
         try:
-            result = await self.feeds.import_kev(raw, source=source)
+            result = await importer(raw, source=source)
         except FeedError as exc:
             raise BadRequest(str(exc)) from None
-        await self.audit.record("threat_intel.kev_imported", actor_id=actor, team_id=None, target_type="feed",
-                                target_id=KEV_FEED, details=result)
-        return {"feed": KEV_FEED, **result}
+        await self.audit.record(f"threat_intel.{feed}_imported", actor_id=actor, team_id=None, target_type="feed",
+                                target_id=feed, details=result)
+        return {"feed": feed, **result}
 
     async def epss_overview(self, *, team_id: str, cves: list[str]) -> dict[str, Any]:
         scores = await self.feeds.epss.by_cve([cve.strip().upper() for cve in cves]) if cves else {}
@@ -114,15 +123,6 @@ class ThreatIntelService:
                            for cve, item in scores.items()],
                 "distribution": [{"band": band, "open_findings": bands.get(boundary, 0)}
                                  for band, boundary in zip(EPSS_BANDS, boundaries, strict=True)]}
-
-    async def import_epss(self, *, actor: str, raw: bytes, source: str) -> dict[str, Any]:
-        try:
-            result = await self.feeds.import_epss(raw, source=source)
-        except FeedError as exc:
-            raise BadRequest(str(exc)) from None
-        await self.audit.record("threat_intel.epss_imported", actor_id=actor, team_id=None, target_type="feed",
-                                target_id=EPSS_FEED, details=result)
-        return {"feed": EPSS_FEED, **result}
 
     # --- indicators --------------------------------------------------------------------------
     async def list_indicators(self, *, team_id: str, see_red: bool, q: str | None, type_: str | None,

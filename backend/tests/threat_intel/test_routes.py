@@ -136,3 +136,22 @@ async def test_sources_show_feed_health_and_taxii_urls_go_through_the_destinatio
     assert polled.json()["ok"] is False and "TAXII collection" in polled.json()["error"]
     listed = (await client.get("/api/threat-intel/sources", headers=analyst.headers)).json()["taxii"]
     assert listed[0]["last_ok"] is False and listed[0]["last_error"]
+
+
+async def test_a_platform_admin_imports_kev_and_epss_files(client, auth):
+    admin = await auth.user(role="platform_admin")
+    kev = await client.post("/api/threat-intel/kev/import", headers=admin.headers,
+                            files={"file": ("kev.json", kev_catalogue(["CVE-2020-15999"]), "application/json")})
+    assert kev.status_code == 200 and kev.json()["added"] == 1
+    invalid = await client.post("/api/threat-intel/kev/import", headers=admin.headers,
+                                files={"file": ("kev.json", b"{}", "application/json")})
+    assert invalid.status_code == 400 and "required property" in invalid.json()["detail"]
+    epss = await client.post("/api/threat-intel/epss/import", headers=admin.headers, files={"file": (
+        "epss.csv", b"#model_version:v2025.03.14,score_date:2025-08-25T00:00:00Z\ncve,epss,percentile\n"
+        b"CVE-2020-15999,0.9,0.99\n", "text/csv")})
+    assert epss.status_code == 200 and epss.json()["count"] == 1
+    scores = (await client.get("/api/threat-intel/epss", params={"cve": "CVE-2020-15999"},
+                               headers=admin.headers)).json()
+    assert scores["scores"] == [{"cve_id": "CVE-2020-15999", "epss": 0.9, "percentile": 0.99, "date": "2025-08-25",
+                                 "source": "FIRST EPSS"}]
+    assert len(scores["distribution"]) == 11
