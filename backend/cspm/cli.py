@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="OffloadSecurity CSPM")
 
 # Domain CLIs, mounted as sub-commands (`cspm scf import FILE`); missing ones fail `check`.
-SUBCOMMANDS: tuple[tuple[str, str], ...] = (("cspm.compliance.cli", "scf"),)
+SUBCOMMANDS: tuple[tuple[str, str], ...] = (
+    ("cspm.compliance.cli", "scf"),
+    ("cspm.threat_intel.cli", "threat-intel"),
+)
 
 
 def _settings() -> CoreSettings:

@@ -21,13 +21,16 @@ ROUTE_MODULES: tuple[RouteModule, ...] = (
     RouteModule("assets", "/api/assets", toggle="assets"),
     RouteModule("compliance", "/api/compliance", toggle="compliance"),
     RouteModule("cloud_accounts", "/api/cloud-accounts", toggle="scans"),
+    RouteModule("threat_intel", "/api/threat-intel", toggle="threat_intel"),
 )
 
 MANIFEST.route_modules = ROUTE_MODULES
 MANIFEST.extra_index_modules = ("cspm.findings.vulnerabilities", "cspm.scans.repository")
-MANIFEST.job_modules = ("cspm.findings.tasks", "cspm.scans.tasks", "cspm.compliance.tasks", "cspm.cloud_accounts.tasks")
+MANIFEST.job_modules = ("cspm.findings.tasks", "cspm.scans.tasks", "cspm.compliance.tasks", "cspm.cloud_accounts.tasks",
+                        "cspm.threat_intel.tasks")
 MANIFEST.subscribers = {
-    FINDINGS_CHANGED: ("cspm.compliance.engine:AutonomousComplianceEngine.on_findings_changed",),
+    FINDINGS_CHANGED: ("cspm.compliance.engine:AutonomousComplianceEngine.on_findings_changed",
+                       "cspm.threat_intel.correlation:ThreatCorrelationService.on_findings_changed"),
     COMPLIANCE_STALE: ("cspm.compliance.engine:AutonomousComplianceEngine.refresh_stale",),
 }
 MANIFEST.authentication = "cspm.auth.dependencies:authenticated"

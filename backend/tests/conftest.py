@@ -31,6 +31,9 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # This machine (and CI) has no route to Trivy's vulnerability database: scan offline, as
 # an air-gapped deployment does (misconfigurations and secrets with the embedded checks).
 os.environ.setdefault("SCANNER_TRIVY_OFFLINE", "true")
+# Every app start would load the shipped KEV catalogue (1,404 documents) into each test's own
+# database: seconds per test on the stand-in. Threat-intel tests load it where they need it.
+os.environ.setdefault("KEV_BASELINE_AT_STARTUP", "false")
 # The suite scans servers it starts on 127.0.0.1, and nothing else: that one address is allowed
 # explicitly (the default, "public", would refuse loopback and allow the internet). Forced, not a
 # default, so no environment can widen it; in-process and Celery workers read it from here too.

@@ -23,6 +23,9 @@ FINDINGS_CHANGED = "findings.changed"
 COMPLIANCE_STALE = "compliance.stale"
 """Payload: older_than: datetime. Teams whose compliance state was last computed before it need a refresh."""
 
+INDICATORS_MATCHED = "threat_intel.indicators_matched"
+"""Payload: team_id: str, correlation_ids: list[str]. New indicator ↔ asset matches (for notifications)."""
+
 class EventHub:
     def __init__(self, container: Any, subscribers: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.container = container

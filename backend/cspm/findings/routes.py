@@ -57,11 +57,13 @@ def filters(
     scope_key: Annotated[str | None, Query(max_length=500)] = None,
     run_id: Annotated[str | None, Query(max_length=64)] = None,
     assignee: Annotated[str | None, Query(max_length=200)] = None,
+    kev: bool | None = None,
+    epss_min: Annotated[float | None, Query(ge=0, le=1)] = None,
 ) -> FindingFilters:
     return FindingFilters(
         severity=severity, status=status, tool=tool, category=category,
         result=None if result == "any" else result, resource=resource, account=account, region=region, cve=cve,
-        q=q, overdue=overdue, scope_key=scope_key, run_id=run_id, assignee=assignee,
+        q=q, overdue=overdue, scope_key=scope_key, run_id=run_id, assignee=assignee, kev=kev, epss_min=epss_min,
     )
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cspm.core.fields import MultiLineText, SingleLineText
 from cspm.findings.models import CheckResult, FindingCategory, FindingStatus, Severity
 
-SortField = Literal["severity", "last_seen", "first_seen", "title"]
+SortField = Literal["severity", "last_seen", "first_seen", "title", "priority"]
 
 
 class FindingFilters(BaseModel):
@@ -30,6 +30,8 @@ class FindingFilters(BaseModel):
     scope_key: str | None = Field(default=None, max_length=500)
     run_id: str | None = Field(default=None, max_length=64)
     assignee: str | None = Field(default=None, max_length=200)
+    kev: bool | None = Field(default=None, description="Only findings with (true) or without (false) a CISA KEV CVE")
+    epss_min: float | None = Field(default=None, ge=0, le=1, description="Only findings with at least this EPSS")
 
 
 class FindingSummary(BaseModel):
@@ -51,6 +53,10 @@ class FindingSummary(BaseModel):
     sla_due_at: datetime | None = None
     overdue: bool = False
     assignee: str | None = None
+    # Written by the threat intelligence module (when it runs): KEV flag, newest EPSS, explained priority.
+    kev: dict[str, Any] | None = None
+    epss: dict[str, Any] | None = None
+    priority: float | None = None
 
 
 class FindingPage(BaseModel):
@@ -73,6 +79,8 @@ class FindingDetail(FindingSummary):
     last_run_id: str | None = None
     risk_acceptance: dict[str, Any] | None = None
     history: list[dict[str, Any]] = []
+    priority_explanation: str | None = None
+    priority_factors: list[dict[str, Any]] = []
 
 
 class FindingCounts(BaseModel):

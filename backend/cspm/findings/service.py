@@ -30,6 +30,7 @@ from cspm.scans.repository import ScanRunRepository
 
 SORT_FIELDS: dict[str, str] = {
     "severity": "severity_rank", "last_seen": "last_seen", "first_seen": "first_seen", "title": "title",
+    "priority": "priority",  # written by the threat intelligence module
 }
 DATE_SORTS = {"last_seen", "first_seen"}
 # An ingest beats once per batch (seconds apart); this much silence means its process is gone.
@@ -154,6 +155,10 @@ class FindingsService:
                 query[field] = value
         if filters.cve:
             query["cve_ids"] = filters.cve.strip().upper()
+        if filters.kev is not None:
+            query["kev"] = {"$exists": filters.kev}
+        if filters.epss_min is not None:
+            query["epss.score"] = {"$gte": filters.epss_min}
         if filters.resource:
             query["resource.id"] = {"$regex": re.escape(filters.resource.strip()), "$options": "i"}
         if filters.q:

@@ -17,6 +17,7 @@ TOGGLEABLE_MODULES: dict[str, str] = {
     "compliance": "Compliance",
     "scans": "Scans, targets and cloud accounts",
     "assets": "Assets and SBOM",
+    "threat_intel": "Threat intelligence",
 }
 
 TeamName = Annotated[SingleLineText, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]

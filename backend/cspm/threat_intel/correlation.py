@@ -1,0 +1,320 @@
+"""Correlation: KEV and EPSS onto findings (with the explained priority), indicators onto assets.
+
+Both are joins on indexes, never a scan per finding: a batch of findings gives its CVE ids and
+its observable values (IPs, host names and their parent domains, URLs); the catalogues are read
+by ``_id`` ``$in`` (KEV, EPSS), the team's indicators by their ``observables.key`` index, and CIDR
+ranges through an in-memory table keyed by (prefix length, network): one dictionary lookup per
+prefix length in use, whatever the number of ranges. Only findings whose intel changed are written.
+
+It runs on the findings module's FINDINGS_CHANGED event (the findings module does not know it),
+when a catalogue changes (only the findings with a changed CVE, in every team) and when a team
+imports indicators (that team's findings). New indicator matches publish INDICATORS_MATCHED.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+from cspm.core.container import ServiceContainer
+from cspm.core.database.registry import Database
+from cspm.core.events import INDICATORS_MATCHED
+from cspm.threat_intel.models import normalise_domain, url_key
+from cspm.threat_intel.priority import PriorityInputs, score
+from cspm.threat_intel.repository import (
+    EPSS,
+    KEV,
+    CatalogueRepository,
+    CorrelationRepository,
+    FindingIntelRepository,
+    IndicatorRepository,
+    TargetContextRepository,
+)
+
+BATCH = 1000
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_HOSTNAME = re.compile(r"(?<![\w.-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}(?![\w-])", re.IGNORECASE)
+_NETWORK_TYPES = {"host_port", "host", "ip", "ip_address"}
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+# --- what an asset shows ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AssetValue:
+    key: str
+    value: str
+    address: Address | None = None
+
+
+def _host_values(host: str) -> list[AssetValue]:
+    host = host.strip().strip("[]")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        name = normalise_domain(host)
+        if "." not in name:
+            return []
+        labels = name.split(".")
+        # www.evil.example is on evil.example: an indicator naming a domain covers its sub-domains.
+        return [AssetValue(f"domain:{'.'.join(labels[start:])}", name) for start in range(len(labels) - 1)]
+    family = "ipv4" if address.version == 4 else "ipv6"
+    return [AssetValue(f"{family}:{address}", str(address), address)]
+
+
+def _endpoint_host(endpoint: str) -> str:
+    if endpoint.startswith("["):
+        return endpoint[1:endpoint.find("]")]
+    return endpoint.rpartition(":")[0] if endpoint.count(":") == 1 else endpoint
+
+
+def asset_values(finding: Mapping[str, Any]) -> list[AssetValue]:
+    """The values of a finding's resource an indicator could name, and its CVE ids."""
+    resource = finding.get("resource") or {}
+    kind, resource_id, name = str(resource.get("type") or ""), str(resource.get("id") or ""), resource.get("name")
+    values: list[AssetValue] = []
+    if kind in _NETWORK_TYPES:
+        values += _host_values(_endpoint_host(resource_id))
+    elif kind == "url" and urlsplit(resource_id).hostname:
+        values.append(AssetValue(f"url:{url_key(resource_id)}", resource_id))
+        values += _host_values(urlsplit(resource_id).hostname or "")
+    else:  # cloud resources and the rest: IPs and DNS names written in their id or name
+        for text in (resource_id, str(name or "")):
+            for found in _IPV4.findall(text):
+                values += _host_values(found) if _valid_ip(found) else []
+            values += [value for host in _HOSTNAME.findall(text) for value in _host_values(host)]
+    if name and kind in (*_NETWORK_TYPES, "url"):
+        values += _host_values(str(name))
+    values += [AssetValue(f"cve:{cve}", cve) for cve in finding.get("cve_ids") or []]
+    return list({value.key: value for value in values}.values())
+
+
+def _valid_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+class RangeIndex:
+    """CIDR observables by (family, prefix length, network bits): nested and overlapping ranges all found."""
+
+    def __init__(self, indicators: Sequence[Mapping[str, Any]]) -> None:
+        self._table: dict[tuple[int, int, int], list[tuple[Mapping[str, Any], Mapping[str, Any]]]] = defaultdict(list)
+        self._prefixes: set[tuple[int, int]] = set()
+        for indicator in indicators:
+            for item in indicator.get("observables", []):
+                if item.get("cidr"):
+                    network = ipaddress.ip_network(item["value"], strict=False)
+                    shift = network.max_prefixlen - network.prefixlen
+                    key = (network.version, network.prefixlen, int(network.network_address) >> shift)
+                    self._table[key].append((indicator, item))
+                    self._prefixes.add((network.version, network.prefixlen))
+
+    def lookup(self, address: Address) -> list[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+        width = 32 if address.version == 4 else 128
+        value = int(address)
+        found: list[tuple[Mapping[str, Any], Mapping[str, Any]]] = []
+        for version, prefix in self._prefixes:
+            if version == address.version:
+                found += self._table.get((version, prefix, value >> (width - prefix)), [])
+        return found
+
+
+# --- KEV, EPSS and priority on a finding -----------------------------------------------------------
+def target_id(finding: Mapping[str, Any]) -> str | None:
+    """Scans record ``tool:target:<id>:<part>`` as the scope: the target the finding came from."""
+    parts = str(finding.get("scope_key") or "").split(":")
+    return parts[2] if len(parts) >= 3 and parts[1] == "target" else None
+
+
+def kev_flag(cve_ids: Sequence[str], kev: Mapping[str, Mapping[str, Any]]) -> dict[str, Any] | None:
+    entries = sorted((kev[cve] for cve in cve_ids if cve in kev), key=lambda entry: entry.get("dueDate") or "")
+    if not entries:
+        return None
+    first = entries[0]
+    return {"cve_ids": [entry["cveID"] for entry in entries],
+            "date_added": min(entry.get("dateAdded") or "" for entry in entries),
+            "due_date": first.get("dueDate"), "required_action": first.get("requiredAction"),
+            "ransomware": "Known" if any(entry.get("knownRansomwareCampaignUse") == "Known" for entry in entries)
+            else "Unknown",
+            "vulnerability_name": first.get("vulnerabilityName")}
+
+
+def newest_epss(finding: Mapping[str, Any], scores: Mapping[str, Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The finding's EPSS: the highest of its CVEs' FIRST scores, or the scanner's, whichever is newer.
+
+    The canonical finding keeps the scanner's score but not the scanner's own EPSS date, so a
+    scanner value is dated by the import that reported it (the finding's last_seen)."""
+    candidates: list[dict[str, Any]] = []
+    feed = [scores[cve] for cve in finding.get("cve_ids") or [] if cve in scores]
+    if feed:
+        best = max(feed, key=lambda item: item["epss"])
+        candidates.append({"score": best["epss"], "percentile": best.get("percentile"), "date": best.get("date"),
+                           "source": best.get("source") or "FIRST EPSS", "cve_id": best["_id"]})
+    if isinstance(finding.get("epss_score"), int | float) and isinstance(finding.get("last_seen"), datetime):
+        candidates.append({"score": float(finding["epss_score"]), "percentile": None,
+                           "date": finding["last_seen"].date().isoformat(), "source": str(finding.get("source_tool")),
+                           "cve_id": None})
+    if not candidates:
+        return None
+    # Newest wins; on the same day the feed wins (it carries the percentile).
+    return max(candidates, key=lambda item: (item["date"] or "", item["percentile"] is not None))
+
+
+def intel_fields(finding: Mapping[str, Any], kev: Mapping[str, Mapping[str, Any]],
+                 epss: Mapping[str, Mapping[str, Any]], targets: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    flag = kev_flag(finding.get("cve_ids") or [], kev)
+    epss_value = newest_epss(finding, epss)
+    target = targets.get(target_id(finding) or "", {})
+    priority = score(PriorityInputs(
+        severity=str(finding.get("severity") or "info"), cvss=finding.get("cvss_score"),
+        epss=epss_value["score"] if epss_value else None,
+        epss_percentile=epss_value["percentile"] if epss_value else None,
+        kev_since=flag["date_added"] if flag else None, ransomware=bool(flag and flag["ransomware"] == "Known"),
+        exposure=target.get("exposure"), criticality=target.get("criticality"), asset_name=target.get("name")))
+    return {"kev": flag, "epss": epss_value, "priority": priority.score,
+            "priority_explanation": priority.explanation, "priority_factors": priority.factors}
+
+
+@dataclass
+class CorrelationCounts:
+    findings: int = 0
+    intel_written: int = 0
+    matches: int = 0
+    new_matches: int = 0
+    new_ids: list[str] = field(default_factory=list)
+
+    def add(self, other: CorrelationCounts) -> None:
+        self.findings += other.findings
+        self.intel_written += other.intel_written
+        self.matches += other.matches
+        self.new_matches += other.new_matches
+        self.new_ids += other.new_ids
+
+    def as_dict(self) -> dict[str, int]:
+        return {"findings": self.findings, "intel_written": self.intel_written, "matches": self.matches,
+                "new_matches": self.new_matches}
+
+
+class ThreatCorrelationService:
+    def __init__(self, container: ServiceContainer) -> None:
+        intel = container.database.db(Database.THREAT_INTELLIGENCE)
+        self.container = container
+        self.kev = CatalogueRepository(intel, KEV)
+        self.epss = CatalogueRepository(intel, EPSS)
+        self.indicators = IndicatorRepository(intel)
+        self.correlations = CorrelationRepository(intel)
+        self.findings = FindingIntelRepository(container.database.db(Database.SECURITY_SCANS))
+        self.targets = TargetContextRepository(container.database.db(Database.ORCHESTRATION))
+
+    @classmethod
+    def build(cls, container: ServiceContainer) -> Self:
+        return cls(container)
+
+    # --- triggers ---------------------------------------------------------------------------
+    async def on_findings_changed(self, *, team_id: str, dedup_keys: list[str]) -> None:
+        """Subscriber of FINDINGS_CHANGED: the changed findings get their KEV flag, EPSS, priority and matches."""
+        keys = list(dict.fromkeys(dedup_keys))
+        for start in range(0, len(keys), BATCH):
+            findings = await self.findings.by_keys(team_id, keys[start:start + BATCH])
+            await self._correlate(team_id, findings, None)
+
+    async def refresh_cves(self, cve_ids: Sequence[str]) -> int:
+        """A catalogue changed: re-enrich only the findings (of every team) with one of these CVEs."""
+        written = 0
+        for team_id, keys in (await self.findings.teams_with_cves(cve_ids)).items():
+            for start in range(0, len(keys), BATCH):
+                written += await self.enrich(team_id, await self.findings.by_keys(team_id, keys[start:start + BATCH]))
+        return written
+
+    async def correlate_team(self, team_id: str) -> CorrelationCounts:
+        """Every finding of the team (after an indicator import, or on demand), streamed in batches."""
+        now = datetime.now(UTC)
+        ranges = RangeIndex(await self.indicators.ranges(team_id, now))
+        total = CorrelationCounts()
+        batch: list[dict[str, Any]] = []
+        async for finding in self.findings.team_findings(team_id):
+            batch.append(finding)
+            if len(batch) >= BATCH:
+                total.add(await self._correlate(team_id, batch, ranges, now))
+                batch = []
+        if batch:
+            total.add(await self._correlate(team_id, batch, ranges, now))
+        return total
+
+    async def _correlate(self, team_id: str, findings: list[dict[str, Any]], ranges: RangeIndex | None,
+                         now: datetime | None = None) -> CorrelationCounts:
+        now = now or datetime.now(UTC)
+        counts = CorrelationCounts(findings=len(findings))
+        counts.intel_written = await self.enrich(team_id, findings)
+        matched, new_ids = await self.match(team_id, findings, ranges, now)
+        counts.matches, counts.new_matches, counts.new_ids = matched, len(new_ids), new_ids
+        if new_ids:
+            await self.container.events.publish(INDICATORS_MATCHED, team_id=team_id, correlation_ids=new_ids)
+        return counts
+
+    # --- KEV / EPSS / priority ----------------------------------------------------------------
+    async def enrich(self, team_id: str, findings: Sequence[Mapping[str, Any]]) -> int:
+        cves = [cve for finding in findings for cve in finding.get("cve_ids") or []]
+        kev = await self.kev.by_cve(cves) if cves else {}
+        epss = await self.epss.by_cve(cves) if cves else {}
+        targets = await self.targets.declared(team_id, [t for f in findings if (t := target_id(f))])
+        updates = []
+        for finding in findings:
+            fields = intel_fields(finding, kev, epss, targets)
+            if all(finding.get(name) == fields[name] for name in ("kev", "epss", "priority", "priority_explanation")):
+                continue
+            cleared = [name for name in ("kev", "epss") if fields[name] is None]
+            updates.append((finding["_id"], {name: value for name, value in fields.items() if value is not None},
+                            cleared))
+        return await self.findings.write_intel(team_id, updates) if updates else 0
+
+    # --- indicators ↔ assets -------------------------------------------------------------------
+    async def match(self, team_id: str, findings: Sequence[Mapping[str, Any]], ranges: RangeIndex | None,
+                    now: datetime) -> tuple[int, list[str]]:
+        """Record a correlation per (indicator, observable, finding); returns the count and the new ones' keys."""
+        values = [(finding, asset_values(finding)) for finding in findings]
+        keys = [value.key for _, found in values for value in found]
+        exact: dict[str, list[tuple[Mapping[str, Any], Mapping[str, Any]]]] = defaultdict(list)
+        for indicator in await self.indicators.by_keys(team_id, keys, now) if keys else []:
+            for item in indicator["observables"]:
+                exact[item["key"]].append((indicator, item))
+        if ranges is None:
+            ranges = RangeIndex(await self.indicators.ranges(team_id, now))
+        documents: dict[str, dict[str, Any]] = {}
+        for finding, found in values:
+            for value in found:
+                hits = exact.get(value.key, []) + (ranges.lookup(value.address) if value.address else [])
+                for matched, item in hits:
+                    correlation = correlation_document(matched, item, finding, value)
+                    documents[correlation["key"]] = correlation
+        if not documents:
+            return 0, []
+        existing = await self.correlations.existing_keys(team_id, list(documents))
+        await self.correlations.upsert_many(team_id, list(documents.values()), now)
+        return len(documents), [key for key in documents if key not in existing]
+
+
+def correlation_document(indicator: Mapping[str, Any], item: Mapping[str, Any], finding: Mapping[str, Any],
+                         value: AssetValue) -> dict[str, Any]:
+    resource = finding.get("resource") or {}
+    identity = f"{indicator['_id']}|{item['key']}|{finding['dedup_key']}"
+    return {
+        "key": hashlib.sha256(identity.encode()).hexdigest(),
+        "indicator_id": str(indicator["_id"]), "stix_id": indicator.get("stix_id"),
+        "indicator_name": indicator.get("name"), "indicator_value": item["value"], "indicator_type": item["type"],
+        "matched_value": value.value, "tlp": indicator.get("tlp"), "source": indicator.get("source"),
+        "confidence": indicator.get("confidence"), "context": indicator.get("context") or [],
+        "asset": {"finding_id": str(finding["_id"]), "dedup_key": finding["dedup_key"],
+                  "resource_type": resource.get("type"), "resource_id": resource.get("id"),
+                  "source_tool": finding.get("source_tool")},
+        "where": f"{finding.get('source_tool')} {resource.get('type')} {resource.get('id')}",
+    }
