@@ -1400,6 +1400,258 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/threat-intel/correlations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Correlations
+         * @description Lists indicator matches on the team's assets, newest first, with their STIX context.
+         */
+        get: operations["list_correlations_api_threat_intel_correlations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/threat-intel/epss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Epss
+         * @description Shows EPSS scores of the given CVEs and the EPSS distribution of the team's open CVE findings.
+         */
+        get: operations["epss_api_threat_intel_epss_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/threat-intel/epss/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Epss
+         * @description Imports FIRST EPSS scores from a file.
+         */
+        post: operations["import_epss_api_threat_intel_epss_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/threat-intel/indicators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Indicators
+         * @description Lists the team's indicators (TLP:RED ones only for team admins).
+         */
+        get: operations["list_indicators_api_threat_intel_indicators_get"];
+        put?: never;
+        /**
+         * Create Indicator
+         * @description Creates one indicator and matches it against the team's assets.
+         */
+        post: operations["create_indicator_api_threat_intel_indicators_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/threat-intel/indicators/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Indicators
+         * @description Imports indicators from a file and correlates them with the team's assets.
+         */
+        post: operations["import_indicators_api_threat_intel_indicators_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/threat-intel/indicators/{indicator_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Indicator
+         * @description Shows one indicator with its pattern, validity and STIX context.
+         */
+        get: operations["get_indicator_api_threat_intel_indicators__indicator_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Indicator
+         * @description Deletes an indicator (its past correlations stay as history).
+         */
+        delete: operations["delete_indicator_api_threat_intel_indicators__indicator_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Indicator
+         * @description Changes an indicator's name, confidence, tags, TLP or expiry.
+         */
+        patch: operations["update_indicator_api_threat_intel_indicators__indicator_id__patch"];
+        trace?: never;
+    };
+    "/api/threat-intel/kev": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Kev
+         * @description Lists the KEV catalogue with the team's open findings per entry (matched=true: only those).
+         */
+        get: operations["list_kev_api_threat_intel_kev_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/threat-intel/kev/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Kev
+         * @description Replaces the KEV catalogue with a file (validated against CISA's schema first).
+         */
+        post: operations["import_kev_api_threat_intel_kev_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/threat-intel/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Sources
+         * @description Shows the feeds' health and the team's TAXII sources.
+         */
+        get: operations["list_sources_api_threat_intel_sources_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/threat-intel/sources/taxii": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Taxii Source
+         * @description Adds a TAXII 2.1 collection the poll job imports indicators from.
+         */
+        post: operations["add_taxii_source_api_threat_intel_sources_taxii_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/threat-intel/sources/taxii/{source_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Taxii Source
+         * @description Removes a TAXII source (the indicators it brought stay).
+         */
+        delete: operations["delete_taxii_source_api_threat_intel_sources_taxii__source_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/threat-intel/sources/taxii/{source_id}/poll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Poll Taxii Source
+         * @description Polls a TAXII source now.
+         */
+        post: operations["poll_taxii_source_api_threat_intel_sources_taxii__source_id__poll_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/webhooks/scans/{job_id}/report": {
         parameters: {
             query?: never;
@@ -1494,7 +1746,7 @@ export interface components {
             /** Name */
             name: string;
             /** Permissions */
-            permissions: ("assets:read" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read")[];
+            permissions: ("assets:read" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
         };
         /** ApiTokenCreated */
         ApiTokenCreated: {
@@ -1671,6 +1923,41 @@ export interface components {
             /** Tenant Id */
             tenant_id: string;
         };
+        /** Body_import_epss_api_threat_intel_epss_import_post */
+        Body_import_epss_api_threat_intel_epss_import_post: {
+            /**
+             * File
+             * @description FIRST EPSS CSV, plain or gzip
+             */
+            file: string;
+        };
+        /** Body_import_indicators_api_threat_intel_indicators_import_post */
+        Body_import_indicators_api_threat_intel_indicators_import_post: {
+            /**
+             * File
+             * @description STIX 2.1 bundle, CSV (value,type,confidence,tags) or MISP event
+             */
+            file: string;
+            /**
+             * Format
+             * @default stix
+             * @enum {string}
+             */
+            format: "stix" | "csv" | "misp";
+            /**
+             * Source
+             * @description Where the file comes from
+             */
+            source?: string | null;
+        };
+        /** Body_import_kev_api_threat_intel_kev_import_post */
+        Body_import_kev_api_threat_intel_kev_import_post: {
+            /**
+             * File
+             * @description CISA KEV catalogue JSON
+             */
+            file: string;
+        };
         /** Body_import_report_api_findings_import_post */
         Body_import_report_api_findings_import_post: {
             /**
@@ -1811,15 +2098,108 @@ export interface components {
             reason: string;
         };
         /**
+         * ContextRef
+         * @description What an indicator points to: the malware, campaign, threat actor or report around it.
+         */
+        ContextRef: {
+            /** Name */
+            name: string;
+            /** Relationship */
+            relationship: string;
+            /** Stix Id */
+            stix_id: string;
+            /** Type */
+            type: string;
+        };
+        /**
          * ControlStatus
          * @enum {string}
          */
         ControlStatus: "not_assessed" | "implemented" | "partially_implemented" | "not_implemented" | "not_applicable";
+        /** CorrelationOut */
+        CorrelationOut: {
+            /** Asset */
+            asset: {
+                [key: string]: unknown;
+            };
+            /** Confidence */
+            confidence?: number | null;
+            /**
+             * Context
+             * @default []
+             */
+            context: components["schemas"]["ContextRef"][];
+            /**
+             * First Seen
+             * Format: date-time
+             */
+            first_seen: string;
+            /** Id */
+            id: string;
+            /** Indicator Id */
+            indicator_id: string;
+            /** Indicator Name */
+            indicator_name?: string | null;
+            /** Indicator Type */
+            indicator_type: string;
+            /** Indicator Value */
+            indicator_value: string;
+            /**
+             * Last Seen
+             * Format: date-time
+             */
+            last_seen: string;
+            /** Matched Value */
+            matched_value: string;
+            /** Source */
+            source?: string | null;
+            /** Stix Id */
+            stix_id?: string | null;
+            tlp?: components["schemas"]["Tlp"] | null;
+            /** Where */
+            where: string;
+        };
+        /** CorrelationPage */
+        CorrelationPage: {
+            /** Items */
+            items: components["schemas"]["CorrelationOut"][];
+            /** Total */
+            total: number;
+        };
         /**
          * DriftKind
          * @enum {string}
          */
         DriftKind: "control_regression" | "evidence_expired" | "score_below_threshold" | "score_above_threshold";
+        /** EpssBand */
+        EpssBand: {
+            /** Band */
+            band: string;
+            /** Open Findings */
+            open_findings: number;
+        };
+        /** EpssOut */
+        EpssOut: {
+            /** Cve Id */
+            cve_id: string;
+            /** Date */
+            date: string | null;
+            /** Epss */
+            epss: number;
+            /** Percentile */
+            percentile: number | null;
+            /** Source */
+            source: string;
+        };
+        /** EpssOverview */
+        EpssOverview: {
+            /** Distribution */
+            distribution: components["schemas"]["EpssBand"][];
+            /** Feed Date */
+            feed_date: string | null;
+            /** Scores */
+            scores: components["schemas"]["EpssOut"][];
+        };
         /** EvidenceLink */
         EvidenceLink: {
             /** Expires At */
@@ -1867,6 +2247,76 @@ export interface components {
              * @description Shown once: HMAC key for this callback only
              */
             signing_key: string;
+        };
+        /** FeedImportResult */
+        FeedImportResult: {
+            /**
+             * Added
+             * @default 0
+             */
+            added: number;
+            /**
+             * Changed
+             * @default 0
+             */
+            changed: number;
+            /** Count */
+            count: number;
+            /** Date */
+            date?: string | null;
+            /** Feed */
+            feed: string;
+            /**
+             * Modified
+             * @default 0
+             */
+            modified: number;
+            /**
+             * Removed
+             * @default 0
+             */
+            removed: number;
+            /** Version */
+            version?: string | null;
+        };
+        /** FeedOut */
+        FeedOut: {
+            /** Age Days */
+            age_days?: number | null;
+            /** Count */
+            count?: number | null;
+            /** Date */
+            date?: string | null;
+            /** Error */
+            error?: string | null;
+            /** Feed */
+            feed: string;
+            /** Health */
+            health: string;
+            /** Last Attempt */
+            last_attempt?: string | null;
+            /** Last Success */
+            last_success?: string | null;
+            /** Ok */
+            ok?: boolean | null;
+            /**
+             * Runs
+             * @default []
+             */
+            runs: {
+                [key: string]: unknown;
+            }[];
+            /** Source */
+            source?: string | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "optimal" | "degraded" | "down";
+            /** Title */
+            title: string;
+            /** Version */
+            version?: string | null;
         };
         /**
          * FindingCategory
@@ -1923,6 +2373,10 @@ export interface components {
             dedup_key: string;
             /** Description */
             description?: string | null;
+            /** Epss */
+            epss?: {
+                [key: string]: unknown;
+            } | null;
             /** Epss Score */
             epss_score?: number | null;
             /** Evidence */
@@ -1948,6 +2402,10 @@ export interface components {
             identity: {
                 [key: string]: string;
             };
+            /** Kev */
+            kev?: {
+                [key: string]: unknown;
+            } | null;
             /** Last Run Id */
             last_run_id?: string | null;
             /**
@@ -1964,6 +2422,17 @@ export interface components {
             package?: {
                 [key: string]: unknown;
             } | null;
+            /** Priority */
+            priority?: number | null;
+            /** Priority Explanation */
+            priority_explanation?: string | null;
+            /**
+             * Priority Factors
+             * @default []
+             */
+            priority_factors: {
+                [key: string]: unknown;
+            }[];
             /**
              * References
              * @default []
@@ -2019,6 +2488,10 @@ export interface components {
             cve_ids: string[];
             /** Dedup Key */
             dedup_key: string;
+            /** Epss */
+            epss?: {
+                [key: string]: unknown;
+            } | null;
             /**
              * First Seen
              * Format: date-time
@@ -2026,6 +2499,10 @@ export interface components {
             first_seen: string;
             /** Id */
             id: string;
+            /** Kev */
+            kev?: {
+                [key: string]: unknown;
+            } | null;
             /**
              * Last Seen
              * Format: date-time
@@ -2040,6 +2517,8 @@ export interface components {
             package?: {
                 [key: string]: unknown;
             } | null;
+            /** Priority */
+            priority?: number | null;
             /** Resource */
             resource: {
                 [key: string]: unknown;
@@ -2097,6 +2576,121 @@ export interface components {
             scope_key: string;
             /** Tool */
             tool: string;
+        };
+        /** IndicatorImportResult */
+        IndicatorImportResult: {
+            /** Correlation */
+            correlation: {
+                [key: string]: number;
+            };
+            /**
+             * Format
+             * @enum {string}
+             */
+            format: "stix" | "csv" | "misp";
+            /** New */
+            new: number;
+            /**
+             * Not Matchable
+             * @description Indicators kept whose pattern cannot be decided on one value
+             */
+            not_matchable: number;
+            /** Parsed */
+            parsed: number;
+            /** Source */
+            source: string;
+            /** Updated */
+            updated: number;
+        };
+        /** IndicatorIn */
+        IndicatorIn: {
+            /** Confidence */
+            confidence?: number | null;
+            /** Name */
+            name?: string | null;
+            /** Tags */
+            tags?: string[];
+            tlp?: components["schemas"]["Tlp"] | null;
+            type: components["schemas"]["IndicatorType"];
+            /** Valid Until */
+            valid_until?: string | null;
+            /** Value */
+            value: string;
+        };
+        /** IndicatorOut */
+        IndicatorOut: {
+            /** Confidence */
+            confidence?: number | null;
+            /**
+             * Context
+             * @default []
+             */
+            context: components["schemas"]["ContextRef"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description?: string | null;
+            /**
+             * Expired
+             * @default false
+             */
+            expired: boolean;
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string | null;
+            /** Observables */
+            observables: components["schemas"]["Observable"][];
+            /** Pattern */
+            pattern?: string | null;
+            /** Pattern Type */
+            pattern_type: string;
+            /** Source */
+            source: string;
+            /** Stix Id */
+            stix_id: string;
+            /**
+             * Tags
+             * @default []
+             */
+            tags: string[];
+            tlp?: components["schemas"]["Tlp"] | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Valid From */
+            valid_from?: string | null;
+            /** Valid Until */
+            valid_until?: string | null;
+        };
+        /** IndicatorPage */
+        IndicatorPage: {
+            /** Items */
+            items: components["schemas"]["IndicatorOut"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * IndicatorType
+         * @enum {string}
+         */
+        IndicatorType: "ipv4" | "ipv6" | "domain" | "url" | "md5" | "sha1" | "sha256" | "email" | "cve";
+        /** IndicatorUpdate */
+        IndicatorUpdate: {
+            /** Confidence */
+            confidence?: number | null;
+            /** Name */
+            name?: string | null;
+            /** Tags */
+            tags?: string[] | null;
+            tlp?: components["schemas"]["Tlp"] | null;
+            /** Valid Until */
+            valid_until?: string | null;
         };
         /** InvitationAccept */
         InvitationAccept: {
@@ -2196,6 +2790,58 @@ export interface components {
             sub_job_count: number;
             /** Tool */
             tool: string;
+        };
+        /** KevEntryOut */
+        KevEntryOut: {
+            /** Cve Id */
+            cve_id: string;
+            /**
+             * Cwes
+             * @default []
+             */
+            cwes: string[];
+            /** Date Added */
+            date_added: string;
+            /** Due Date */
+            due_date: string;
+            /** Known Ransomware Campaign Use */
+            known_ransomware_campaign_use: string;
+            /**
+             * Open Findings
+             * @description The team's open findings with this CVE
+             * @default 0
+             */
+            open_findings: number;
+            /** Product */
+            product: string;
+            /** Required Action */
+            required_action: string;
+            /**
+             * Short Description
+             * @default
+             */
+            short_description: string;
+            /** Vendor Project */
+            vendor_project: string;
+            /** Vulnerability Name */
+            vulnerability_name: string;
+        };
+        /** KevPage */
+        KevPage: {
+            /** Catalogue Date */
+            catalogue_date: string | null;
+            /** Catalogue Version */
+            catalogue_version: string | null;
+            /** Items */
+            items: components["schemas"]["KevEntryOut"][];
+            /** Open Findings Known Exploited */
+            open_findings_known_exploited: number;
+            /** Open Findings Past Due */
+            open_findings_past_due: number;
+            /** Summary */
+            summary: string;
+            /** Total */
+            total: number;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -2325,6 +2971,35 @@ export interface components {
         ModuleUpdate: {
             /** Enabled */
             enabled: boolean;
+        };
+        /**
+         * Observable
+         * @description One matchable value of an indicator.
+         */
+        Observable: {
+            /**
+             * Cidr
+             * @default false
+             */
+            cidr: boolean;
+            /**
+             * End
+             * @description IP ranges: last address, fixed-width hex
+             */
+            end?: string | null;
+            /**
+             * Key
+             * @description type:normalised value, the exact-match lookup key
+             */
+            key: string;
+            /**
+             * Start
+             * @description IP ranges: first address, fixed-width hex
+             */
+            start?: string | null;
+            type: components["schemas"]["IndicatorType"];
+            /** Value */
+            value: string;
         };
         /** PasswordChangeRequest */
         PasswordChangeRequest: {
@@ -2594,6 +3269,13 @@ export interface components {
          * @enum {string}
          */
         Severity: "critical" | "high" | "medium" | "low" | "info";
+        /** SourcesOut */
+        SourcesOut: {
+            /** Feeds */
+            feeds: components["schemas"]["FeedOut"][];
+            /** Taxii */
+            taxii: components["schemas"]["TaxiiSourceOut"][];
+        };
         /** StatusChange */
         StatusChange: {
             /** Expires At */
@@ -2775,6 +3457,58 @@ export interface components {
             /** Value */
             value?: string | null;
         };
+        /** TaxiiSourceIn */
+        TaxiiSourceIn: {
+            /**
+             * Collection Url
+             * @description TAXII 2.1 collection URL (.../collections/<id>/)
+             */
+            collection_url: string;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Name */
+            name: string;
+            /** Password */
+            password?: string | null;
+            /** Username */
+            username?: string | null;
+        };
+        /** TaxiiSourceOut */
+        TaxiiSourceOut: {
+            /** Collection Url */
+            collection_url: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Id */
+            id: string;
+            /** Last Added After */
+            last_added_after?: string | null;
+            /**
+             * Last Counts
+             * @default {}
+             */
+            last_counts: {
+                [key: string]: number;
+            };
+            /** Last Error */
+            last_error?: string | null;
+            /** Last Ok */
+            last_ok?: boolean | null;
+            /** Last Poll At */
+            last_poll_at?: string | null;
+            /** Name */
+            name: string;
+            /** Username */
+            username?: string | null;
+        };
         /** TeamCreate */
         TeamCreate: {
             /** Name */
@@ -2800,6 +3534,12 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * Tlp
+         * @description Traffic Light Protocol 2.0; RED is shown to team admins only.
+         * @enum {string}
+         */
+        Tlp: "clear" | "green" | "amber" | "amber+strict" | "red";
         /** TokenPair */
         TokenPair: {
             /** Access Token */
@@ -4696,7 +5436,7 @@ export interface operations {
     list_findings_api_findings_get: {
         parameters: {
             query?: {
-                sort?: "severity" | "last_seen" | "first_seen" | "title";
+                sort?: "severity" | "last_seen" | "first_seen" | "title" | "priority";
                 order?: "asc" | "desc";
                 cursor?: string | null;
                 limit?: number;
@@ -4714,6 +5454,8 @@ export interface operations {
                 scope_key?: string | null;
                 run_id?: string | null;
                 assignee?: string | null;
+                kev?: boolean | null;
+                epss_min?: number | null;
             };
             header?: {
                 /** @description The active team of this request. */
@@ -4797,6 +5539,8 @@ export interface operations {
                 scope_key?: string | null;
                 run_id?: string | null;
                 assignee?: string | null;
+                kev?: boolean | null;
+                epss_min?: number | null;
             };
             header?: {
                 /** @description The active team of this request. */
@@ -5939,6 +6683,535 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModuleOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_correlations_api_threat_intel_correlations_get: {
+        parameters: {
+            query?: {
+                finding_id?: string | null;
+                offset?: number;
+                limit?: number;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CorrelationPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    epss_api_threat_intel_epss_get: {
+        parameters: {
+            query?: {
+                cve?: string[];
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EpssOverview"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_epss_api_threat_intel_epss_import_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_epss_api_threat_intel_epss_import_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedImportResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_indicators_api_threat_intel_indicators_get: {
+        parameters: {
+            query?: {
+                q?: string | null;
+                type?: components["schemas"]["IndicatorType"] | null;
+                offset?: number;
+                limit?: number;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_indicator_api_threat_intel_indicators_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IndicatorIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_indicators_api_threat_intel_indicators_import_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_indicators_api_threat_intel_indicators_import_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorImportResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_indicator_api_threat_intel_indicators__indicator_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                indicator_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_indicator_api_threat_intel_indicators__indicator_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                indicator_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_indicator_api_threat_intel_indicators__indicator_id__patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                indicator_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IndicatorUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_kev_api_threat_intel_kev_get: {
+        parameters: {
+            query?: {
+                q?: string | null;
+                matched?: boolean;
+                ransomware?: boolean | null;
+                offset?: number;
+                limit?: number;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KevPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_kev_api_threat_intel_kev_import_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_kev_api_threat_intel_kev_import_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedImportResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_sources_api_threat_intel_sources_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourcesOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_taxii_source_api_threat_intel_sources_taxii_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaxiiSourceIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxiiSourceOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_taxii_source_api_threat_intel_sources_taxii__source_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                source_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    poll_taxii_source_api_threat_intel_sources_taxii__source_id__poll_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                source_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: number | boolean | string;
+                    };
                 };
             };
             /** @description Validation Error */
