@@ -38,7 +38,8 @@ export async function startBackend({ label = "e2e", env = {} } = {}) {
     env: {
       ...process.env,
       DATA_DIR: dataDir,
-      EMBEDDED_ENGINE: process.env.CSPM_E2E_ENGINE ?? "sqlite",
+      // The platform's default store, as `bash scripts/run.sh` runs it.
+      EMBEDDED_ENGINE: process.env.CSPM_E2E_ENGINE ?? "secantus",
       FRONTEND_DIST: join(FRONTEND, "dist"),
       REDIS_URL: process.env.CSPM_E2E_REDIS_URL ?? `redis://127.0.0.1:6379/${redisDb}`,
       REDIS_KEY_PREFIX: `cspm-${label}-${port}:`,
