@@ -74,7 +74,7 @@ async def test_report_round_trip_through_parser(tmp_path):
     (b'{"schema": "cspm-headers/1", "final_url": "https://x/", "results": [{"result": "maybe"}]}',
      "result #0 is not a check outcome"),
     (b'{"schema": "cspm-headers/1", "final_url": "https://x/", "results": [{"check_id": "a", "res',
-     "not JSON"),
+     "truncated JSON at byte 90"),
 ])
 def test_parser_rejects_garbage_naming_the_problem(payload, problem):
     with pytest.raises(ReportFormatError, match=problem):
