@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+
+from cspm.scanners.streaming import MAX_JSON_DEPTH
 
 TRIVY = "trivy/scheme_2_many_vulns.json"
 PROWLER = "prowler/prowler_5.46_aws_moto_s3_iam.ocsf.json"
@@ -45,6 +48,21 @@ async def test_import_rejects_bad_reports_with_reasons(client, analyst, shared_d
     assert missing_file.status_code == 422
     listing = await client.get("/api/findings", headers=analyst.headers, params={"result": "any"})
     assert listing.json()["items"] == []
+
+
+async def test_a_deeply_nested_report_is_refused_and_the_next_import_works(client, analyst, shared_dir):
+    # Issue 11: 400 KB nested 200,000 levels deep took the process to 22 GB and got it killed.
+    deep = b'{"SchemaVersion":2,"Results":' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    refused = await client.post("/api/findings/import", headers=analyst.headers,
+                                files={"file": ("deep.json", deep, "application/json")},
+                                data={"tool": "trivy", "scope": "scope-1"})
+    assert refused.status_code == 422
+    assert re.fullmatch(rf"trivy report rejected: JSON nested [\d,]+ levels deep within the first [\d,]+ bytes: "
+                        rf"the limit is {MAX_JSON_DEPTH} levels of arrays and objects", refused.json()["detail"])
+    listing = await client.get("/api/findings", headers=analyst.headers, params={"result": "any"})
+    assert listing.json()["items"] == []
+    good = await upload(client, analyst, shared_dir, TRIVY, "trivy")
+    assert good.status_code == 201 and good.json()["counts"]["new"] == 5
 
 
 async def test_list_filters_sort_and_cursor_pagination(client, analyst, shared_dir):

@@ -8,7 +8,7 @@ page gives the same keys. Category ``web``; resource ``url``.
 
 from __future__ import annotations
 
-import json
+import io
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit, urlunsplit
@@ -18,6 +18,8 @@ from pydantic import ValidationError
 from cspm.findings.models import CanonicalFinding, CheckResult, FindingCategory, Resource, Severity
 from cspm.scanners.base import ReportFormatError
 from cspm.scanners.headers.checker import SCHEMA
+from cspm.scanners.sniff import what_is_it
+from cspm.scanners.streaming import ensure_not_blank, json_document, peek
 
 TOOL = "headers"
 MAX_REPORT_BYTES = 4 * 1024 * 1024
@@ -37,10 +39,11 @@ class HeaderReportParser:
         raw = report.read(MAX_REPORT_BYTES + 1)
         if len(raw) > MAX_REPORT_BYTES:
             raise ReportFormatError(TOOL, f"report larger than {MAX_REPORT_BYTES} bytes; a header report is small")
-        try:
-            document = json.loads(raw.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ReportFormatError(TOOL, f"not JSON: {exc}") from None
+        stream = peek(TOOL, io.BytesIO(raw))
+        ensure_not_blank(TOOL, stream)
+        if stream.first_char() not in ("{", "["):
+            raise ReportFormatError(TOOL, f"not JSON: {what_is_it(stream.head)}")
+        document = json_document(TOOL, stream)
         if not isinstance(document, dict) or document.get("schema") != SCHEMA:
             raise ReportFormatError(TOOL, f"not a header-check report (expected schema {SCHEMA!r})")
         url = document.get("final_url") or document.get("url")
