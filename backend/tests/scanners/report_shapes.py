@@ -154,7 +154,8 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("testssl", "csv", "csv", '"id","fqdn/ip","port","severity","finding","cve","cwe"\n'
            '"LUCKY13","app.test/10.0.0.1","443","LOW",@TEXT@,"CVE-2013-0169","CWE-310"\n', 1),
     Sample("ssl_labs", "json", "json", """[{"host": "app.test", "port": 443, "protocol": "http", "status": "READY",
-        "engineVersion": "2.1.8", "endpoints": [{"ipAddress": "10.0.0.1", "serverName": @TEXT@, "statusMessage": "Ready", "grade": "C",
+        "engineVersion": "2.1.8", "endpoints": [{"ipAddress": "10.0.0.1", "serverName": @TEXT@,
+          "statusMessage": "Ready", "grade": "C",
           "details": {"vulnBeast": true, "protocols": [{"id": 769, "name": "TLS", "version": "1.0"}],
             "extra": @NEST@}}]}]""", 2),
     Sample("syft", "cyclonedx-json", "json", """{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [
