@@ -15,6 +15,7 @@ from cspm.auth.dependencies import Principal, require_permission
 from cspm.core.container import ServiceContainer
 from cspm.core.dependencies import service
 from cspm.core.errors import PayloadTooLarge
+from cspm.core.fields import SingleLineText
 from cspm.threat_intel.feeds import FeedService
 from cspm.threat_intel.models import IndicatorType
 from cspm.threat_intel.schemas import (
@@ -119,7 +120,7 @@ async def import_indicators(
     principal: Writer, intel: Intel,
     file: Annotated[UploadFile, File(description="STIX 2.1 bundle, CSV (value,type,confidence,tags) or MISP event")],
     format: Annotated[IndicatorFormat, Form()] = "stix",
-    source: Annotated[str | None, Form(max_length=200, description="Where the file comes from")] = None,
+    source: Annotated[SingleLineText | None, Form(max_length=200, description="Where the file comes from")] = None,
 ) -> IndicatorImportResult:
     """Imports indicators from a file and correlates them with the team's assets."""
     name = f"{format}:{source or file.filename or 'upload'}"

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cspm.core.fields import SecretText, SingleLineText
 from cspm.threat_intel.models import ContextRef, IndicatorType, Observable, Tlp
 
 IndicatorFormat = Literal["stix", "csv", "misp"]
@@ -59,10 +60,10 @@ class IndicatorIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: IndicatorType
-    value: str = Field(min_length=1, max_length=2000)
-    name: str | None = Field(default=None, max_length=300)
+    value: SingleLineText = Field(min_length=1, max_length=2000)
+    name: SingleLineText | None = Field(default=None, max_length=300)
     confidence: int | None = Field(default=None, ge=0, le=100)
-    tags: list[str] = Field(default_factory=list, max_length=20)
+    tags: list[SingleLineText] = Field(default_factory=list, max_length=20)
     tlp: Tlp | None = None
     valid_until: datetime | None = None
 
@@ -70,9 +71,9 @@ class IndicatorIn(BaseModel):
 class IndicatorUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, max_length=300)
+    name: SingleLineText | None = Field(default=None, max_length=300)
     confidence: int | None = Field(default=None, ge=0, le=100)
-    tags: list[str] | None = Field(default=None, max_length=20)
+    tags: list[SingleLineText] | None = Field(default=None, max_length=20)
     tlp: Tlp | None = None
     valid_until: datetime | None = None
 
@@ -155,11 +156,11 @@ class FeedOut(BaseModel):
 class TaxiiSourceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    collection_url: str = Field(min_length=8, max_length=2000,
-                                description="TAXII 2.1 collection URL (.../collections/<id>/)")
-    username: str | None = Field(default=None, max_length=200)
-    password: str | None = Field(default=None, max_length=500)
+    name: SingleLineText = Field(min_length=1, max_length=200)
+    collection_url: SingleLineText = Field(min_length=8, max_length=2000,
+                                           description="TAXII 2.1 collection URL (.../collections/<id>/)")
+    username: SingleLineText | None = Field(default=None, max_length=200)
+    password: SecretText | None = Field(default=None, max_length=500)
     enabled: bool = True
 
 
