@@ -152,10 +152,11 @@ async def database_ingest(tool: str, path: Path, uri: str, batch_size: int) -> d
                                                                           findings.collection),
                                         FindingsSettings(ingest_batch_size=batch_size), Metrics())
         outcome: dict[str, Any] = {}
+        timer = BatchTimer(service)
         for phase in ("import", "reimport"):
             run = await runs.create("bench", kind=RunKind.IMPORT, tools=[tool], requested_by="bench",
                                     scope_key=f"{tool}:bench", state=RunState.RUNNING)
-            timer = BatchTimer(service)
+            timer.seconds = []
             counter.commands.clear()
             started = time.perf_counter()
             with path.open("rb") as report:
@@ -163,7 +164,6 @@ async def database_ingest(tool: str, path: Path, uri: str, batch_size: int) -> d
                                               get_parser(tool), report)
             outcome[phase] = {"seconds": time.perf_counter() - started, "commands": dict(counter.commands),
                               "counts": result.counts.as_dict(), "batches": timer.seconds}
-            service._write_batch = type(service)._write_batch.__get__(service)  # type: ignore[method-assign]
         active = {"result": "fail", "status": {"$in": ["open", "reopened"]}}
         now = datetime.now(UTC)
         outcome["list_ms"] = await _median_ms(lambda: findings.page("bench", active, [("severity_rank", -1),
