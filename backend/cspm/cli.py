@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -217,7 +218,7 @@ async def runtime_failures(settings: CoreSettings) -> list[str]:
 
 async def _mongodb_failures(settings: CoreSettings) -> list[str]:
     from cspm.core.database.embedded import EmbeddedServer, embedded_server  # noqa: PLC0415
-    from cspm.core.database.manager import CSPMDatabaseManager  # noqa: PLC0415
+    from cspm.core.database.manager import CSPMDatabaseManager, default_client_factory  # noqa: PLC0415
     from cspm.core.database.registry import DatabaseRegistry  # noqa: PLC0415
 
     embedded: EmbeddedServer | None = None
@@ -229,7 +230,8 @@ async def _mongodb_failures(settings: CoreSettings) -> list[str]:
             uri = embedded.start()
         else:
             uri = settings.mongodb_uri.get_secret_value()
-        manager = CSPMDatabaseManager(uri, DatabaseRegistry())
+        client_factory = partial(default_client_factory, timeout_ms=settings.mongodb_timeout_ms)
+        manager = CSPMDatabaseManager(uri, DatabaseRegistry(), client_factory=client_factory)
         await manager.ping()
     except Exception as exc:  # noqa: BLE001 - reported as one line
         where = "embedded server" if settings.mongodb_uri is None else "MONGODB_URI"

@@ -108,6 +108,9 @@ def make_settings(tmp_path: Path, mongo_uri: str | None, **overrides: object) ->
         "fernet_keys": [SecretStr(Fernet.generate_key().decode())],
         "celery_always_in_process": True,
         "log_json": True,
+        # The suite's mongoeco stand-in answers on a thread of the test process: on a loaded machine
+        # it can be starved for longer than a real server's 5 s (seen: ServerSelectionTimeoutError).
+        "mongodb_timeout_ms": 120_000,
     }
     values.update(overrides)
     return CoreSettings.model_construct(**values)  # type: ignore[arg-type]

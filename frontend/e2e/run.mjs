@@ -175,7 +175,7 @@ try {
     await page.getByLabel("Tool").selectOption("prowler");
     await page.getByLabel(/Scope/).fill("aws:123456789012");
     await page.getByRole("dialog").getByRole("button", { name: "Import" }).click();
-    await page.getByText(/report imported into scope/).waitFor();
+    await page.getByText(/report imported into (scope|\d+ scopes)/).waitFor();
     const parsed = Number(await page.locator(".stat-row div", { hasText: "Parsed" }).locator("dd").innerText());
     check(parsed === 37, `37 Prowler results parsed (got ${parsed})`);
     await page.getByRole("button", { name: "Done" }).click();

@@ -18,6 +18,7 @@ class AuditEventOut(BaseModel):
     ip: str | None
     target_type: str | None
     target_id: str | None
+    target_name: str | None = None
     via: str | None
     token_id: str | None
     details: dict[str, Any]

@@ -36,6 +36,7 @@ class AuditService:
         ip: str | None = None,
         target_type: str | None = None,
         target_id: str | None = None,
+        target_name: str | None = None,
         outcome: Outcome = "success",
         details: dict[str, Any] | None = None,
         via: str | None = None,
@@ -51,6 +52,7 @@ class AuditService:
                 team_id=principal.team_id,         # whose data (None for platform events)
                 ip=request.client.host,            # where from, if known
                 target_type="finding", target_id=finding_id,
+                target_name="Open port 22/tcp",    # what a reader recognises, as it was named then
                 outcome="success",                 # "success" | "failure" | "denied"
                 details={"from": "open", "to": "false_positive", "reason": "..."},
                 via=principal.via, token_id=principal.token_id,   # session or API token
@@ -74,6 +76,7 @@ class AuditService:
             "ip": ip,
             "target_type": target_type,
             "target_id": target_id,
+            "target_name": target_name,
             "via": via,
             "token_id": token_id,
             "details": _scrub_details(details or {}),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Protocol, Self, TypeVar
 
 from cspm.core.celery_app import create_celery
@@ -80,7 +81,8 @@ class ServiceContainer:
                                     CAPACITY[self.settings.embedded_engine])
         self._database = CSPMDatabaseManager(
             uri, self.registry, embedded=embedded,
-            client_factory=embedded_client_factory if embedded else default_client_factory)
+            client_factory=embedded_client_factory if embedded
+            else partial(default_client_factory, timeout_ms=self.settings.mongodb_timeout_ms))
         await self._database.connect()
         if not embedded:
             self.integrity.optimal("database", "mongodb")

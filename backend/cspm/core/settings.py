@@ -57,6 +57,10 @@ class CoreSettings(CSPMSettings):
         default=False,
         description="Set by `cspm serve` for the worker it starts: MONGODB_URI is its embedded stand-in "
                     "(relaxed driver timeouts; reported as embedded).")
+    mongodb_timeout_ms: int = Field(
+        default=5000, ge=100, le=600_000,
+        description="How long the driver waits to select and connect to MongoDB before a request fails "
+                    "(server selection and connect timeouts).")
     data_dir: Path = Path("data")
     embedded_engine: EmbeddedEngine = EmbeddedEngine.SECANTUS
     embedded_cache_size: str = Field(

@@ -26,7 +26,7 @@ from cspm.findings.models import CheckResult, FindingStatus, Severity
 from cspm.findings.repository import FindingsRepository
 from cspm.findings.settings import FindingsSettings
 from cspm.findings.vulnerabilities import VulnerabilitySync
-from cspm.scanners.base import ReportFormatError, ReportParser
+from cspm.scanners.base import ReportFormatError, ReportParser, SkippedRecord
 from cspm.scans.models import RunState
 from cspm.scans.repository import ScanRunRepository
 
@@ -50,6 +50,7 @@ class IngestCounts:
     suppressed: int = 0
     duplicates_in_report: int = 0
     parsed: int = 0
+    skipped: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -61,7 +62,9 @@ class IngestRequest:
     tool: str
     run_id: str
     actor: str
-    scope_key: str
+    scope_key: str | None
+    """The scope every finding of the run belongs to (a scan target, or an import's explicit scope);
+    None: each finding's own ``scope`` as its report names it (see ``finding_scope_key``)."""
     complete: bool = True
     """A complete scan of the scope: findings it no longer reports are resolved."""
     finish_run: bool = True
@@ -75,6 +78,43 @@ class IngestResult:
     changed_keys: list[str] = field(default_factory=list)
     tool: str = ""
     """The parser that read the report (the one detected, for tool=auto)."""
+    scope_keys: list[str] = field(default_factory=list)
+    """The scopes the run's findings were filed under (resolution stays within these)."""
+    complete: bool = True
+    """Whether absent findings were resolved: asked for, and the report named what it scanned."""
+    incomplete_reason: str | None = None
+    skipped: list[SkippedRecord] = field(default_factory=list)
+    """Records that could not become findings (the first MAX_SKIPPED_KEPT), with their reasons."""
+
+
+UNSCOPED = "unscoped"
+"""The scope of findings whose report names nothing scanned: a complete import never resolves it."""
+
+
+def finding_scope_key(request: IngestRequest, finding: dict[str, Any]) -> str:
+    """The scope a finding is filed under: the run's, else what its report says was scanned.
+
+    ``report:`` keeps a report's own names apart from scan targets (``tool:target:<id>:…``)."""
+    if request.scope_key:
+        return request.scope_key
+    scope = finding.get("scope")
+    return f"{request.tool}:report:{scope}" if scope else f"{request.tool}:{UNSCOPED}"
+
+
+def resolvable_scopes(request: IngestRequest, scope_keys: set[str], parsed: int) -> tuple[list[str], str | None]:
+    """The scopes a complete import resolves within, and why it resolves less than asked (if so)."""
+    if request.scope_key:
+        return [request.scope_key], None
+    unscoped = f"{request.tool}:{UNSCOPED}"
+    named = sorted(scope_keys - {unscoped})
+    if not named:
+        what = ("the report has no findings, so it names nothing that was scanned" if parsed == 0
+                else "the report names nothing that was scanned (no artifact, account, site or host)")
+        return [], f"nothing was resolved: {what}; give scope= to resolve within a scope of your own"
+    if unscoped in scope_keys:
+        return named, (f"findings that name nothing scanned were filed under {unscoped!r} and resolve nothing; "
+                       "give scope= to resolve them too")
+    return named, None
 
 
 def content_hash(finding: dict[str, Any]) -> str:
@@ -82,13 +122,28 @@ def content_hash(finding: dict[str, Any]) -> str:
     return hashlib.sha1(payload.encode(), usedforsecurity=False).hexdigest()
 
 
-def spool_report(parser: ReportParser, report: BinaryIO, spool: IO[str]) -> int:
-    """Parse the whole report into JSON lines; raises ReportFormatError before any write."""
+MAX_SKIPPED_KEPT = 100
+"""Skipped records kept with their reasons on the run and in the answer (all are counted)."""
+
+
+def spool_report(parser: ReportParser, report: BinaryIO, spool: IO[str], skipped: list[SkippedRecord]) -> int:
+    """Parse the whole report into JSON lines, noting skipped records; raises ReportFormatError before any write.
+
+    A report whose every record was skipped is not of the format at all, and is refused whole."""
     count = 0
-    for finding in parser.parse(report):
-        spool.write(finding.model_dump_json())
+    skipped_total = 0
+    for item in parser.parse(report):
+        if isinstance(item, SkippedRecord):
+            skipped_total += 1
+            if len(skipped) < MAX_SKIPPED_KEPT:
+                skipped.append(item)
+            continue
+        spool.write(item.model_dump_json())
         spool.write("\n")
         count += 1
+    if count == 0 and skipped:
+        raise ReportFormatError(parser.tool, f"none of its {skipped_total} records could be read; the first: "
+                                             f"{skipped[0].reason}")
     spool.flush()
     return count
 
@@ -118,22 +173,27 @@ class FindingsIngestService:
     async def ingest(self, request: IngestRequest, parser: ReportParser, report: BinaryIO) -> IngestResult:
         """Ingest one report for one team; the scan run record reflects the outcome."""
         with tempfile.TemporaryFile("w+", encoding="utf-8", dir=self.spool_dir, suffix=".jsonl") as spool:
+            skipped: list[SkippedRecord] = []
             try:
-                parsed = await asyncio.to_thread(spool_report, parser, report, spool)
+                parsed = await asyncio.to_thread(spool_report, parser, report, spool, skipped)
             except ReportFormatError as exc:
                 if request.finish_run:
                     await self.runs.finish(request.team_id, request.run_id, RunState.FAILED, error=str(exc))
                 raise Unprocessable(str(exc)) from exc
-            counts = IngestCounts(parsed=parsed)
+            counts = IngestCounts(parsed=parsed, skipped=len(skipped))
             changed: list[str] = []
+            scope_keys: set[str] = set()
+            resolve_within: list[str] = []
+            incomplete_reason: str | None = None
             try:
                 matcher = SuppressionMatcher(await self.findings.rules_for(request.team_id))
                 for batch in read_batches(spool, self.settings.ingest_batch_size):
-                    changed += await self._write_batch(request, batch, counts, matcher)
+                    changed += await self._write_batch(request, batch, counts, matcher, scope_keys)
                     if request.finish_run:
                         await self.runs.heartbeat(request.team_id, request.run_id)
                 if request.complete:
-                    changed += await self._resolve_absent(request, counts)
+                    resolve_within, incomplete_reason = resolvable_scopes(request, scope_keys, parsed)
+                    changed += await self._resolve_absent(request, resolve_within, counts)
             except Exception as exc:
                 # The batches written so far are real findings and stay; the run says it stopped
                 # part-way (and no absent finding was resolved), instead of staying "running".
@@ -143,11 +203,14 @@ class FindingsIngestService:
                                            error=f"ingest stopped after {written} findings: {type(exc).__name__}")
                 raise
         if request.finish_run:
-            await self.runs.finish(request.team_id, request.run_id, RunState.SUCCEEDED, counts=counts.as_dict())
-        return IngestResult(request.run_id, counts, changed, request.tool)
+            await self.runs.finish(request.team_id, request.run_id, RunState.SUCCEEDED, counts=counts.as_dict(),
+                                   skipped=[asdict(record) for record in skipped])
+        return IngestResult(request.run_id, counts, changed, request.tool, sorted(scope_keys),
+                            complete=request.complete and bool(resolve_within), incomplete_reason=incomplete_reason,
+                            skipped=skipped)
 
     async def _write_batch(self, request: IngestRequest, batch: list[dict[str, Any]], counts: IngestCounts,
-                           matcher: SuppressionMatcher) -> list[str]:
+                           matcher: SuppressionMatcher, scope_keys: set[str]) -> list[str]:
         """One read, then about one document write per finding that is new or changed.
 
         A finding seen again unchanged only gets its sighting fields; its vulnerability
@@ -173,6 +236,8 @@ class FindingsIngestService:
         for key, finding in unique.items():
             stored = existing.get(key)
             digest = content_hash(finding)
+            scope_key = finding_scope_key(request, finding)
+            scope_keys.add(scope_key)
             severity = Severity(finding["severity"])
             result = CheckResult(finding["result"])
             content = {**{name: finding.get(name) for name in MUTABLE_FIELDS}, "identity": finding["identity"],
@@ -184,13 +249,13 @@ class FindingsIngestService:
                     counts.suppressed += 1
                 identity = {"team_id": request.team_id, "dedup_key": key}
                 new.append(NewDocument(
-                    document={**identity, **content, **sighting, "scope_key": request.scope_key, "updated_at": now,
+                    document={**identity, **content, **sighting, "scope_key": scope_key, "updated_at": now,
                               "times_seen": 1, "source_tool": finding["source_tool"],
                               "rule_id": finding["rule_id"], "first_seen": now, "first_run_id": request.run_id,
                               "status": status.value, "sla_due_at": self._sla_due(severity, now),
                               "occurrence_synced": True},
                     identity=identity,
-                    update_if_present={"$set": {**content, **sighting, "scope_key": request.scope_key,
+                    update_if_present={"$set": {**content, **sighting, "scope_key": scope_key,
                                                 "updated_at": now}, "$inc": {"times_seen": 1}}))
                 new_keys.append(key)
                 continue
@@ -198,8 +263,8 @@ class FindingsIngestService:
             target = self._status_on_sighting(previous, result)
             statuses[key] = target.value
             changes: dict[str, Any] = dict(sighting)
-            if stored.get("scope_key") != request.scope_key:
-                changes["scope_key"] = request.scope_key
+            if stored.get("scope_key") != scope_key:
+                changes["scope_key"] = scope_key
             if target is not previous:
                 changes.update(content, status=target.value, updated_at=now)
                 if target is FindingStatus.REOPENED:
@@ -263,10 +328,12 @@ class FindingsIngestService:
             for key, previous, target, reason in transitions if key in ids
         )
 
-    async def _resolve_absent(self, request: IngestRequest, counts: IngestCounts) -> list[str]:
+    async def _resolve_absent(self, request: IngestRequest, scope_keys: list[str], counts: IngestCounts) -> list[str]:
+        if not scope_keys:
+            return []
         now = datetime.now(UTC)
         absent = await self.findings.resolve_absent(
-            request.team_id, scope_key=request.scope_key, source_tool=request.tool, run_id=request.run_id, now=now)
+            request.team_id, scope_keys=scope_keys, source_tool=request.tool, run_id=request.run_id, now=now)
         counts.resolved += len(absent)
         await self.findings.record_history(
             history_entry(team_id=request.team_id, finding_id=document["_id"], actor=request.actor,

@@ -156,6 +156,10 @@ class CanonicalFinding(BaseModel):
     identity: dict[str, str] = Field(
         description="The fields that identify the same issue on the same resource (hashed into dedup_key)")
     dedup_key: str = ""
+    scope: str | None = Field(
+        default=None, max_length=500,
+        description="What the tool scanned, as its report names it (image, path, account and region, site, host): "
+                    "an import without an explicit scope resolves absent findings only within this")
 
     @field_validator("evidence")
     @classmethod

@@ -74,11 +74,11 @@ class FindingsRepository(TeamScopedRepository):
             await update_each(self.collection, [(self.scoped(team_id, {"_id": finding_id}), update)
                                                 for finding_id, update in chunk])
 
-    async def resolve_absent(self, team_id: str, *, scope_key: str, source_tool: str, run_id: str,
+    async def resolve_absent(self, team_id: str, *, scope_keys: Sequence[str], source_tool: str, run_id: str,
                              now: datetime) -> list[dict[str, Any]]:
-        """Findings of this scope and tool that the run did not report: to be resolved."""
+        """Findings of these scopes and tool that the run did not report: to be resolved."""
         query = self.scoped(team_id, {
-            "scope_key": scope_key, "source_tool": source_tool, "result": "fail",
+            "scope_key": {"$in": list(scope_keys)}, "source_tool": source_tool, "result": "fail",
             "status": {"$in": ["open", "reopened"]}, "last_run_id": {"$ne": run_id},
         })
         absent = await self.collection.find(query, {"_id": 1, "dedup_key": 1, "status": 1}).to_list()

@@ -74,6 +74,7 @@ Filters = Annotated[FindingFilters, Depends(filters)]
 async def import_report(
     principal: Importer,
     findings: Findings,
+    request: Request,
     file: Annotated[UploadFile, File(description="The tool's own report file")],
     tool: Annotated[SingleLineText, Form(
         max_length=50, description="auto (recognised from the report), prowler, trivy, zap, nmap, ...")] = "auto",
@@ -83,11 +84,9 @@ async def import_report(
     = True,
 ) -> ImportResult:
     """Imports a scanner report and answers with what changed."""
-    result, scope_key = await findings.import_report(
+    return ImportResult.of(await findings.import_report(
         team_id=principal.team, actor=principal.user_id, tool=tool.strip().lower(), report=file.file,
-        scope=scope, complete=complete)
-    return ImportResult(run_id=result.run_id, tool=result.tool, scope_key=scope_key, complete=complete,
-                        counts=result.counts.as_dict())
+        scope=scope, complete=complete, ip=client_info(request).ip))
 
 
 @router.get("", response_model=FindingPage)

@@ -8,7 +8,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cspm.core.fields import MultiLineText, SingleLineText
+from cspm.findings.ingest import IngestResult
 from cspm.findings.models import CheckResult, FindingCategory, FindingStatus, Severity
+from cspm.scans.schemas import SkippedRecordOut
 
 SortField = Literal["severity", "last_seen", "first_seen", "title", "priority"]
 
@@ -141,9 +143,25 @@ class SuppressionRuleOut(BaseModel):
     suppressed_now: int = 0
 
 
+MAX_SCOPES_SHOWN = 100
+"""An import answers with at most this many of its scopes (a big Nmap sweep names thousands of hosts)."""
+
+
 class ImportResult(BaseModel):
     run_id: str
     tool: str
-    scope_key: str
-    complete: bool
+    scope_keys: list[str] = Field(description="The scopes the findings were filed under: given, or named by the "
+                                              "report (image, account and region, site, host...)")
+    complete: bool = Field(description="Whether findings absent from the report were resolved within those scopes")
+    incomplete_reason: str | None = Field(default=None, description="Why less was resolved than asked")
     counts: dict[str, int]
+    skipped: list[SkippedRecordOut] = Field(
+        default_factory=list, description="Records that could not become findings, with their reasons "
+                                          "(the first 100; counts.skipped has them all)")
+
+    @classmethod
+    def of(cls, result: IngestResult) -> ImportResult:
+        return cls(run_id=result.run_id, tool=result.tool, scope_keys=result.scope_keys[:MAX_SCOPES_SHOWN],
+                   complete=result.complete, incomplete_reason=result.incomplete_reason,
+                   counts=result.counts.as_dict(),
+                   skipped=[SkippedRecordOut(index=record.index, reason=record.reason) for record in result.skipped])

@@ -11,7 +11,7 @@ from typing import Any, BinaryIO, Self
 from cspm.audit.service import AuditService
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
-from cspm.core.errors import BadRequest
+from cspm.core.errors import BadRequest, Unprocessable
 from cspm.core.events import FINDINGS_CHANGED
 from cspm.core.pagination import decode_cursor, encode_cursor
 from cspm.core.settings import load
@@ -76,20 +76,33 @@ class FindingsService:
 
     # --- ingestion ------------------------------------------------------------------------
     async def import_report(self, *, team_id: str, actor: str, tool: str, report: BinaryIO,
-                            scope: str | None, complete: bool) -> tuple[IngestResult, str]:
-        """A report uploaded by a user or pipeline: recorded as an import run, then ingested."""
+                            scope: str | None, complete: bool, ip: str | None = None) -> IngestResult:
+        """A report uploaded by a user or pipeline: recorded as an import run, then ingested.
+
+        Without an explicit ``scope`` each finding is filed under what its report says was scanned
+        (the image, account and region, site, host...), so a complete import resolves only there."""
         if tool == AUTO_TOOL:
             tool = detect_tool(report)
         try:
             parser = get_parser(tool)
         except KeyError as exc:
             raise BadRequest(str(exc.args[0]) if exc.args else f"unknown tool {tool!r}") from None
-        scope_key = f"{parser.tool}:{scope or 'default'}"
+        scope_key = f"{parser.tool}:{scope}" if scope else None
         run = await self.runs.create(team_id, kind=RunKind.IMPORT, tools=[parser.tool], requested_by=actor,
                                      scope_key=scope_key, target={"scope": scope}, state=RunState.RUNNING)
-        result = await self.ingest_for_run(team_id=team_id, run_id=run["run_id"], actor=actor, tool=parser.tool,
-                                           scope_key=scope_key, complete=complete, report=report)
-        return result, scope_key
+        audit = {"action": "finding.report_imported", "actor_id": actor, "team_id": team_id, "ip": ip,
+                 "target_type": "scan_run", "target_id": run["run_id"], "target_name": f"{parser.tool} report"}
+        try:
+            result = await self.ingest_for_run(team_id=team_id, run_id=run["run_id"], actor=actor, tool=parser.tool,
+                                               scope_key=scope_key, complete=complete, report=report)
+        except Unprocessable as exc:
+            await self.audit.record(**audit, outcome="failure", details={"tool": parser.tool, "scope": scope,
+                                                                          "error": exc.detail})
+            raise
+        await self.audit.record(**audit, details={
+            "tool": parser.tool, "scope": scope, "scope_keys": result.scope_keys[:20],
+            "scopes": len(result.scope_keys), "complete": result.complete, "counts": result.counts.as_dict()})
+        return result
 
     async def recover_interrupted_imports(self, *, now: datetime | None = None) -> int:
         """Fail the import runs whose process died mid-ingest (the findings written so far stay).
@@ -107,7 +120,7 @@ class FindingsService:
             logger.warning("interrupted imports marked failed", extra={"runs": interrupted})
         return interrupted
 
-    async def ingest_for_run(self, *, team_id: str, run_id: str, actor: str, tool: str, scope_key: str,
+    async def ingest_for_run(self, *, team_id: str, run_id: str, actor: str, tool: str, scope_key: str | None,
                              complete: bool, report: BinaryIO, finish_run: bool = True) -> IngestResult:
         """Ingest a report for an existing run (imports, orchestrated scans, scanner webhooks)."""
         parser = get_parser(tool)
@@ -229,9 +242,11 @@ class FindingsService:
                                        "count": len(changed)}
             if status is FindingStatus.RISK_ACCEPTED:
                 details |= {"risk_owner": risk_owner, "expires_at": expires_at}
+            single = finding_ids[0] if len(finding_ids) == 1 else None
+            title = (await self.findings.get(team_id, single, what="finding", projection={"title": 1}))["title"] \
+                if single else f"{len(changed)} findings"
             await self.audit.record("finding.status_changed", actor_id=actor, team_id=team_id, ip=ip,
-                                    target_type="finding", target_id=finding_ids[0] if len(finding_ids) == 1 else None,
-                                    details=details)
+                                    target_type="finding", target_id=single, target_name=title, details=details)
         await self._changed(team_id, changed)
         return len(changed)
 

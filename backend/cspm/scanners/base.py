@@ -8,7 +8,7 @@ invocations and never parse.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -35,6 +35,43 @@ class ReportFormatError(ValueError):
         self.problem = problem
 
 
+class RecordError(ReportFormatError):
+    """One record of a report in the tool's format cannot become a finding (a field missing or invalid).
+
+    Where a parser reads records through ``each_record`` the record is skipped, with its position and
+    this reason, and the rest of the report imports; anywhere else it refuses the report as before."""
+
+
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A record the parser passed over: where it is in the report (1-based), and why."""
+
+    index: int
+    reason: str
+
+
+def findings_or_skip[**Args](index: int, build: Callable[Args, CanonicalFinding | Iterable[CanonicalFinding]],
+                              *args: Args.args, **kwargs: Args.kwargs) -> list[CanonicalFinding | SkippedRecord]:
+    """All the findings ``build(*args)`` makes of record ``index`` or, if it raises RecordError, the
+    record's SkippedRecord: never half a record."""
+    try:
+        built = build(*args, **kwargs)
+        return [built] if isinstance(built, CanonicalFinding) else list(built)
+    except RecordError as exc:
+        return [SkippedRecord(index, exc.problem)]
+
+
+def each_record[Record](records: Iterable[Record],
+                        build: Callable[[Record, int], CanonicalFinding | Iterable[CanonicalFinding]]
+                        ) -> Iterator[CanonicalFinding | SkippedRecord]:
+    """The findings of every record, and a SkippedRecord for each one that raises RecordError.
+
+    A truncated or foreign report still raises ReportFormatError from ``records`` (the reader), so
+    only whole, well-formed records are ever skipped."""
+    for index, record in enumerate(records, start=1):
+        yield from findings_or_skip(index, build, record, index)
+
+
 class ReportParser(Protocol):
     tool: str
     """Canonical tool name, e.g. "trivy"; also the `source_tool` of its findings."""
@@ -42,10 +79,11 @@ class ReportParser(Protocol):
     formats: tuple[str, ...]
     """Report formats understood, e.g. ("json",) or ("json", "xml")."""
 
-    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
+    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding | SkippedRecord]:
         """Yield findings as the report is read. Raises ReportFormatError on a bad report.
 
-        Raising mid-stream is allowed: the ingest keeps nothing of a report that fails.
+        Raising mid-stream is allowed: the ingest keeps nothing of a report that fails. A record
+        that cannot become a finding may be yielded as a SkippedRecord instead (see ``each_record``).
         """
         ...
 

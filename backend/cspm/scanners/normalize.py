@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import RecordError
 
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_TAG = re.compile(r"</p>|<br\s*/?>|</li>", re.IGNORECASE)
@@ -28,6 +28,15 @@ def text(value: object) -> str | None:
         return None
     result = str(value).strip()
     return result or None
+
+
+def scan_scope(*parts: object) -> str | None:
+    """What a report says was scanned, from the parts naming it (``aws:123456789012:eu-west-1``).
+
+    None when the report names nothing: such findings import into no scope that a complete
+    import could resolve within."""
+    named = [part_text for part in parts if (part_text := text(part))]
+    return ":".join(named) if named else None
 
 
 def join_text(*parts: object, separator: str = "\n\n") -> str | None:
@@ -158,10 +167,10 @@ def identity(**fields: object) -> dict[str, str]:
 
 
 def build_finding(tool: str, position: str, **fields: Any) -> CanonicalFinding:
-    """A CanonicalFinding, or ReportFormatError naming the item and the field that is wrong."""
+    """A CanonicalFinding, or RecordError naming the item and the field that is wrong."""
     try:
         return CanonicalFinding(source_tool=tool, **fields)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first.get("loc", ())) or "finding"
-        raise ReportFormatError(tool, f"{position}: field {where!r} is invalid ({first.get('msg')})") from None
+        raise RecordError(tool, f"{position}: field {where!r} is invalid ({first.get('msg')})") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -147,6 +148,7 @@ class ScanExecutionService:
                         tool=sub_job["tool"], scope_key=sub_job["scope_key"], complete=True, report=report,
                         finish_run=False)
                     changes["counts"] = ingested.counts.as_dict()
+                    changes["skipped"] = [asdict(record) for record in ingested.skipped]
         except CSPMError as exc:
             return RunState.FAILED, {**changes, "reason": f"report rejected: {exc.detail}"}
         return RunState.SUCCEEDED, changes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,10 +63,12 @@ class ScanRunRepository(TeamScopedRepository):
             projection={"_id": 0}, return_document=ReturnDocument.AFTER)
 
     async def finish(self, team_id: str, run_id: str, state: RunState, *, counts: Mapping[str, int] | None = None,
-                     error: str | None = None) -> dict[str, Any] | None:
+                     error: str | None = None, skipped: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any] | None:
         changes: dict[str, Any] = {"state": state.value, "finished_at": datetime.now(UTC), "error": error}
         if counts is not None:
             changes["counts"] = dict(counts)
+        if skipped:
+            changes["skipped"] = [dict(record) for record in skipped]
         return await self.update(team_id, run_id, changes)
 
     async def heartbeat(self, team_id: str, run_id: str) -> None:

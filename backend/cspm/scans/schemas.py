@@ -34,6 +34,13 @@ class ExternalScanOut(BaseModel):
     signature_help: str
 
 
+class SkippedRecordOut(BaseModel):
+    """A record of a report that could not become a finding (the rest of the report imported)."""
+
+    index: int = Field(description="Its position in the report, from 1")
+    reason: str
+
+
 class SubJobOut(BaseModel):
     sub_job_id: str
     job_id: str
@@ -45,6 +52,7 @@ class SubJobOut(BaseModel):
     reason: str | None = None
     stderr_tail: str | None = None
     counts: dict[str, int] = {}
+    skipped: list[SkippedRecordOut] = []
     started_at: datetime | None = None
     finished_at: datetime | None = None
     duration_s: float | None = None
@@ -71,6 +79,7 @@ class RunOut(BaseModel):
     trigger: str | None = None
     progress: dict[str, int] | None = None
     counts: dict[str, int] = {}
+    skipped: list[SkippedRecordOut] = []
     error: str | None = None
     created_at: datetime
     started_at: datetime | None = None

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Self
 
+from cspm.audit.service import AuditService
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
 from cspm.core.errors import BadRequest, Conflict
@@ -58,17 +59,18 @@ def aggregate_state(states: Iterable[str]) -> RunState:
 
 class ScanOrchestrationService:
     def __init__(self, container: ServiceContainer, runs: ScanRunRepository, jobs: ScanJobRepository,
-                 targets: TargetService) -> None:
+                 targets: TargetService, audit: AuditService) -> None:
         self.container = container
         self.runs = runs
         self.jobs = jobs
         self.targets = targets
+        self.audit = audit
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
         database = container.database.db(Database.ORCHESTRATION)
         return cls(container, ScanRunRepository(database), ScanJobRepository(database),
-                   container.resolve(TargetService))
+                   container.resolve(TargetService), container.resolve(AuditService))
 
     # --- launching ------------------------------------------------------------------------
     async def launch(self, *, team_id: str, target_id: str, actor: str, tools: list[str] | None = None,
@@ -118,6 +120,10 @@ class ScanOrchestrationService:
                 continue
             await self.jobs.sub_jobs.update_one({"sub_job_id": sub_job["sub_job_id"]}, {"$set": {"task_id": task_id}})
         await self.targets.mark_scanned(team_id=team_id, target_id=target_id, run_id=run["run_id"])
+        await self.audit.record(
+            "scan.launched", actor_id=actor, team_id=team_id, target_type="target",
+            target_id=str(target_document["_id"]), target_name=target_document["name"],
+            details={"run_id": run["run_id"], "tools": chosen, "trigger": trigger, "sub_jobs": len(sub_jobs)})
         return await self.refresh(team_id, run["run_id"])
 
     # --- state ------------------------------------------------------------------------------
@@ -184,6 +190,10 @@ class ScanOrchestrationService:
         await self.container.kv.set(cancel_key(run_id), actor, CANCEL_FLAG_SECONDS)
         await self.jobs.cancel_queued(team_id, run_id, datetime.now(UTC))
         await self.runs.update(team_id, run_id, {"cancel_requested_by": actor})
+        target = run.get("target") or {}
+        await self.audit.record(
+            "scan.cancelled", actor_id=actor, team_id=team_id, target_type="target", target_id=target.get("id"),
+            target_name=target.get("name"), details={"run_id": run_id, "state_when_cancelled": run["state"]})
         return await self.refresh(team_id, run_id)
 
 

@@ -42,10 +42,11 @@ async def get_target(principal: Reader, targets: Targets, target_id: str) -> Tar
 @router.patch("/{target_id}", response_model=TargetOut)
 async def update_target(principal: Writer, targets: Targets, target_id: str, payload: TargetUpdate) -> TargetOut:
     """Changes a scan target or its schedule."""
-    return _out(await targets.update(team_id=principal.team, target_id=target_id, payload=payload))
+    return _out(await targets.update(team_id=principal.team, actor=principal.user_id, target_id=target_id,
+                                     payload=payload))
 
 
 @router.delete("/{target_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_target(principal: Writer, targets: Targets, target_id: str) -> None:
     """Deletes a scan target (its findings stay)."""
-    await targets.delete(team_id=principal.team, target_id=target_id)
+    await targets.delete(team_id=principal.team, actor=principal.user_id, target_id=target_id)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 from pymongo.errors import DuplicateKeyError
 
+from cspm.audit.service import AuditService
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
 from cspm.core.errors import Conflict, NotFound, Unprocessable
@@ -48,15 +49,22 @@ def validate_schedule(schedule: ScheduleIn) -> None:
 
 
 class TargetService:
-    def __init__(self, container: ServiceContainer, targets: TargetRepository, runner: ToolRunner) -> None:
+    def __init__(self, container: ServiceContainer, targets: TargetRepository, runner: ToolRunner,
+                 audit: AuditService) -> None:
         self.container = container
         self.targets = targets
         self.runner = runner
+        self.audit = audit
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
         return cls(container, TargetRepository(container.database.db(Database.ORCHESTRATION)),
-                   container.resolve(ScannerExecutorFactory).runner())
+                   container.resolve(ScannerExecutorFactory).runner(), container.resolve(AuditService))
+
+    async def _audit(self, action: str, *, team_id: str, actor: str, target: dict[str, Any],
+                     details: dict[str, Any]) -> None:
+        await self.audit.record(action, actor_id=actor, team_id=team_id, target_type="target",
+                                target_id=str(target["_id"]), target_name=target["name"], details=details)
 
     async def check_cloud_account(self, team_id: str, account_id: str) -> None:
         from cspm.cloud_accounts.service import CloudAccountService  # noqa: PLC0415 - cloud SDKs only when needed
@@ -111,11 +119,15 @@ class TargetService:
             validate_schedule(payload.schedule)
             document["schedule"] = {**payload.schedule.model_dump(), "next_run_at": next_run(payload.schedule, now)}
         try:
-            return await self.targets.insert(team_id, document)
+            created = await self.targets.insert(team_id, document)
         except DuplicateKeyError:
             raise Conflict(f"a target named {payload.name!r} already exists") from None
+        await self._audit("target.created", team_id=team_id, actor=actor, target=created,
+                          details={"kind": created["kind"], "value": created["value"], "tools": tools,
+                                   "scheduled": "schedule" in created})
+        return created
 
-    async def update(self, *, team_id: str, target_id: str, payload: TargetUpdate) -> dict[str, Any]:
+    async def update(self, *, team_id: str, actor: str, target_id: str, payload: TargetUpdate) -> dict[str, Any]:
         current = await self.get(team_id=team_id, target_id=target_id)
         kind = TargetKind(current["kind"])
         changes: dict[str, Any] = {key: value for key, value in payload.model_dump(
@@ -134,9 +146,13 @@ class TargetService:
             changes["schedule"] = {**payload.schedule.model_dump(),
                                    "next_run_at": next_run(payload.schedule, datetime.now(UTC))}
         try:
-            return await self.targets.update(team_id, target_id, changes, unset)
+            updated = await self.targets.update(team_id, target_id, changes, unset)
         except DuplicateKeyError:
             raise Conflict("a target with that name already exists") from None
+        await self._audit("target.updated", team_id=team_id, actor=actor, target=updated,
+                          details={"changed": sorted({*changes, *unset}),
+                                   **({"renamed_from": current["name"]} if current["name"] != updated["name"] else {})})
+        return updated
 
     async def get(self, *, team_id: str, target_id: str) -> dict[str, Any]:
         return await self.targets.get(team_id, target_id, what="target")
@@ -144,9 +160,12 @@ class TargetService:
     async def list_targets(self, *, team_id: str) -> list[dict[str, Any]]:
         return await self.targets.find(team_id, sort=[("name", 1)], limit=1000)
 
-    async def delete(self, *, team_id: str, target_id: str) -> None:
+    async def delete(self, *, team_id: str, actor: str, target_id: str) -> None:
+        target = await self.get(team_id=team_id, target_id=target_id)
         if not await self.targets.delete(team_id, target_id):
             raise NotFound("target not found")
+        await self._audit("target.deleted", team_id=team_id, actor=actor, target=target,
+                          details={"kind": target["kind"], "value": target["value"]})
 
     async def mark_scanned(self, *, team_id: str, target_id: str, run_id: str) -> None:
         with contextlib.suppress(NotFound):

@@ -51,5 +51,4 @@ async def receive_report(job_id: str, request: Request, headers: Annotated[Signe
             result = await findings.ingest_for_run(
                 team_id=grant["team_id"], run_id=grant["run_id"], actor=f"webhook:{job_id}", tool=grant["tool"],
                 scope_key=grant["scope_key"], complete=grant["complete"], report=cast(BinaryIO, body))
-    return ImportResult(run_id=result.run_id, tool=grant["tool"], scope_key=grant["scope_key"],
-                        complete=grant["complete"], counts=result.counts.as_dict())
+    return ImportResult.of(result)

@@ -62,7 +62,8 @@ def test_build_check_names_one_missing_data_file(scf_dir):
 def _cli_env(**values: str) -> dict[str, str]:
     names = {name.upper() for name in [*CoreSettings.model_fields, *DatabaseNameSettings.model_fields]}
     env = {key: value for key, value in os.environ.items() if key not in names}
-    env.update({"PYTHONPATH": str(BACKEND), "ENVIRONMENT": "test"}, **values)
+    # MONGODB_TIMEOUT_MS: the suite's stand-in store may be starved on a loaded machine (see conftest)
+    env.update({"PYTHONPATH": str(BACKEND), "ENVIRONMENT": "test", "MONGODB_TIMEOUT_MS": "120000"}, **values)
     return env
 
 
@@ -98,8 +99,8 @@ async def test_runtime_check_reports_redis_down(tmp_path, mongo_uri):
 
 
 async def test_runtime_check_reports_mongodb_down_without_its_password(tmp_path):
-    settings = make_settings(tmp_path, "mongodb://cspm:Sup3rSecret@127.0.0.1:1/?directConnection=true"
-                                       "&serverSelectionTimeoutMS=500")
+    settings = make_settings(tmp_path, "mongodb://cspm:Sup3rSecret@127.0.0.1:1/?directConnection=true",
+                             mongodb_timeout_ms=500)
     failures = await runtime_failures(settings)
     assert len(failures) == 1
     assert failures[0].startswith("mongodb: not reachable at MONGODB_URI (ServerSelectionTimeoutError: ")

@@ -194,7 +194,7 @@ async def test_mongodb_down_makes_readiness_503(tmp_path):
     server = MongoEcoServer(EmbeddedEngine.MEMORY, tmp_path)
     uri = server.start()
     try:
-        settings = make_settings(tmp_path, uri)
+        settings = make_settings(tmp_path, uri, mongodb_timeout_ms=2000)  # a real server's short wait
         async with serving(settings) as (http, _):
             assert (await http.get("/health/ready")).status_code == 200
             server.stop()

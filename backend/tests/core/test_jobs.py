@@ -122,6 +122,7 @@ def worker_environment(tmp_path, mongo_uri) -> Iterator[dict]:
         "PYTHONPATH": str(BACKEND),
         "ENVIRONMENT": "test",
         "MONGODB_URI": mongo_uri,
+        "MONGODB_TIMEOUT_MS": "120000",  # the suite's stand-in store may be starved on a loaded machine
         "REDIS_URL": TEST_REDIS_URL,
         "REDIS_KEY_PREFIX": prefix,
         "DATA_DIR": str(tmp_path / "data"),

@@ -40,17 +40,17 @@ async def stored(container, team_id: str = TEAM, **query) -> list[dict]:
 
 
 async def test_import_counts_then_reimport_is_idempotent(findings, container, shared_dir):
-    first, scope_key = await findings.import_report(
+    first = await findings.import_report(
         team_id=TEAM, actor="u1", tool="trivy", report=report(shared_dir, "trivy/scheme_2_many_vulns.json"),
         scope="teamdojo:latest", complete=True)
     documents = await stored(container)
     assert first.counts.new == len(documents) == first.counts.parsed - first.counts.duplicates_in_report
     assert first.counts.new == 5
-    assert scope_key == "trivy:teamdojo:latest"
+    assert first.scope_keys == ["trivy:teamdojo:latest"]
     assert {d["status"] for d in documents} == {"open"}
     assert all(d["times_seen"] == 1 and d["first_seen"] == d["last_seen"] for d in documents)
 
-    second, _ = await findings.import_report(
+    second = await findings.import_report(
         team_id=TEAM, actor="u1", tool="trivy", report=report(shared_dir, "trivy/scheme_2_many_vulns.json"),
         scope="teamdojo:latest", complete=True)
     assert second.counts.new == 0
@@ -72,7 +72,7 @@ async def test_concurrent_double_import_stores_each_finding_once(findings, conta
     documents = await stored(container)
     keys = [d["dedup_key"] for d in documents]
     assert len(keys) == len(set(keys)) == 37
-    assert sum(result.counts.new for result, _ in results) == 37
+    assert sum(result.counts.new for result in results) == 37
 
 
 async def test_complete_scan_resolves_absent_and_partial_scan_does_not(findings, container, shared_dir):
@@ -81,12 +81,12 @@ async def test_complete_scan_resolves_absent_and_partial_scan_does_not(findings,
     failing = await stored(container, result="fail")
     assert len(failing) == 26
 
-    partial, _ = await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="acct",
+    partial = await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="acct",
                                               complete=False, report=trimmed_prowler(shared_dir, 10))
     assert partial.counts.resolved == 0
     assert len(await stored(container, status="resolved", result="fail")) == 0
 
-    complete, _ = await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="acct",
+    complete = await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="acct",
                                                complete=True, report=trimmed_prowler(shared_dir, 10))
     still_reported = len([d for d in (await stored(container, result="fail")) if d["last_run_id"] == complete.run_id])
     assert complete.counts.resolved == 26 - still_reported
@@ -97,7 +97,7 @@ async def test_complete_scan_resolves_absent_and_partial_scan_does_not(findings,
     assert history[-1]["to_status"] == "resolved" and complete.run_id in history[-1]["reason"]
 
     # The resolved findings come back in the next full scan: reopened, with a history entry.
-    back, _ = await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="acct", complete=True,
+    back = await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="acct", complete=True,
                                            report=trimmed_prowler(shared_dir, 37))
     assert back.counts.reopened == complete.counts.resolved
     assert len(await stored(container, status="reopened")) == complete.counts.resolved
@@ -110,6 +110,83 @@ async def test_other_scope_is_never_resolved(findings, container, shared_dir):
     await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="account-b", complete=True,
                                  report=io.BytesIO(b"[]"))
     assert len(await stored(container, status="open")) == before
+
+
+async def test_the_scope_trap_resolves_nothing(findings, container, shared_dir):
+    """An image's CVEs, then a directory's misconfigurations, both without a scope: the second
+    import names another artifact, so it must not resolve the image's findings."""
+    image = await findings.import_report(team_id=TEAM, actor="u", tool="trivy", scope=None, complete=True,
+                                         report=report(shared_dir, "trivy/scheme_2_many_vulns.json"))
+    assert image.counts.new == 5 and image.complete
+    assert image.scope_keys == ["trivy:report:container_image:teamdojo:latest"]
+    directory = await findings.import_report(team_id=TEAM, actor="u", tool="trivy", scope=None, complete=True,
+                                             report=report(shared_dir, "trivy/trivy_0.76_fs_misconfig.json"))
+    assert directory.counts.resolved == 0
+    assert directory.scope_keys == ["trivy:report:filesystem:."]
+    assert len(await stored(container, source_tool="trivy", cve_ids="CVE-2020-15999", status="open")) == 1
+    assert len(await stored(container, scope_key=image.scope_keys[0], status="open")) == 5
+
+
+async def test_a_complete_reimport_resolves_within_the_artifact_it_names(findings, container, shared_dir):
+    await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope=None, complete=True,
+                                 report=trimmed_prowler(shared_dir, 37))
+    smaller = await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope=None, complete=True,
+                                           report=trimmed_prowler(shared_dir, 20))
+    assert smaller.complete and smaller.counts.resolved > 0
+    assert all(key.startswith("prowler:report:aws:") for key in smaller.scope_keys)
+
+
+async def test_a_report_naming_nothing_scanned_resolves_nothing_and_says_why(findings, container, shared_dir):
+    generic = json.dumps({"scanner": "acme", "findings": [{"rule_id": "A-1", "title": "t", "severity": "low",
+                                        "resource": {"type": "url", "id": "https://a.example"}}]}).encode()
+    await findings.import_report(team_id=TEAM, actor="u", tool="generic", scope=None, complete=True,
+                                 report=io.BytesIO(generic))
+    empty = await findings.import_report(team_id=TEAM, actor="u", tool="generic", scope=None, complete=True,
+                                         report=io.BytesIO(b'{"findings": []}'))
+    assert not empty.complete and empty.counts.resolved == 0
+    assert "no findings" in (empty.incomplete_reason or "") and "scope=" in (empty.incomplete_reason or "")
+    again = await findings.import_report(team_id=TEAM, actor="u", tool="generic", scope=None, complete=True,
+                                         report=io.BytesIO(generic))
+    assert not again.complete and again.scope_keys == ["generic:unscoped"]
+    assert "names nothing that was scanned" in (again.incomplete_reason or "")
+    assert len(await stored(container, status="open")) == 1
+
+
+async def test_an_explicit_scope_still_wins(findings, container, shared_dir):
+    first = await findings.import_report(team_id=TEAM, actor="u", tool="trivy", scope="everything", complete=True,
+                                         report=report(shared_dir, "trivy/scheme_2_many_vulns.json"))
+    second = await findings.import_report(team_id=TEAM, actor="u", tool="trivy", scope="everything", complete=True,
+                                          report=report(shared_dir, "trivy/trivy_0.76_fs_misconfig.json"))
+    assert first.scope_keys == second.scope_keys == ["trivy:everything"]
+    assert second.counts.resolved == 5
+
+
+# Built for these tests: a DNS template's result that names no target at all (no matched-at, matched,
+# url, host or ip), appended to a real Nuclei JSON Lines report of 18 results.
+DNS_RESULT_WITHOUT_TARGET = {"template-id": "dns-waf-detect", "type": "dns",
+                             "info": {"name": "DNS WAF Detection", "severity": "info"}}
+
+
+async def test_one_bad_record_is_skipped_and_the_rest_of_the_report_imports(findings, container, shared_dir):
+    real = (shared_dir / "scans/nuclei/many_findings.json").read_bytes().rstrip(b"\n")
+    body = real + b"\n" + json.dumps(DNS_RESULT_WITHOUT_TARGET).encode() + b"\n"
+    result = await findings.import_report(team_id=TEAM, actor="u", tool="nuclei", scope=None, complete=True,
+                                          report=io.BytesIO(body))
+    assert result.counts.parsed == 18 and result.counts.skipped == 1
+    [skipped] = result.skipped
+    assert skipped.index == 19 and "dns-waf-detect" in skipped.reason and "names no matched target" in skipped.reason
+    [run] = await container.database.db(Database.ORCHESTRATION)["scan_runs"].find({"team_id": TEAM}).to_list()
+    assert run["state"] == "succeeded" and run["skipped"] == [{"index": 19, "reason": skipped.reason}]
+    assert run["counts"]["skipped"] == 1
+
+
+async def test_a_report_whose_every_record_is_skipped_is_refused_whole(findings, container):
+    body = (json.dumps(DNS_RESULT_WITHOUT_TARGET) + "\n").encode() * 3
+    with pytest.raises(Unprocessable) as raised:
+        await findings.import_report(team_id=TEAM, actor="u", tool="nuclei", scope=None, complete=True,
+                                     report=io.BytesIO(body))
+    assert "none of its 3 records could be read" in raised.value.detail
+    assert await stored(container) == []
 
 
 @pytest.mark.parametrize("body, problem", [
@@ -155,7 +232,7 @@ async def test_passing_check_is_evidence_and_resolves_a_failing_one(findings, co
     await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="acct", complete=False,
                                  report=io.BytesIO(json.dumps([failing]).encode()))
     passing = {**failing, "status_code": "PASS", "status_id": 1}
-    result, _ = await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="acct", complete=False,
+    result = await findings.import_report(team_id=TEAM, actor="u", tool="prowler", scope="acct", complete=False,
                                              report=io.BytesIO(json.dumps([passing]).encode()))
     assert result.counts.resolved == 1
     [document] = await stored(container)
@@ -167,7 +244,7 @@ async def test_passing_check_is_evidence_and_resolves_a_failing_one(findings, co
 async def test_team_data_is_separate(findings, container, shared_dir):
     await findings.import_report(team_id=TEAM, actor="u", tool="trivy", scope="img", complete=True,
                                  report=report(shared_dir, "trivy/scheme_2_many_vulns.json"))
-    other, _ = await findings.import_report(team_id=OTHER_TEAM, actor="v", tool="trivy", scope="img", complete=True,
+    other = await findings.import_report(team_id=OTHER_TEAM, actor="v", tool="trivy", scope="img", complete=True,
                                             report=report(shared_dir, "trivy/scheme_2_many_vulns.json"))
     assert other.counts.new == 5  # same report, other team: its own findings
     assert len(await stored(container, OTHER_TEAM)) == 5

@@ -32,7 +32,7 @@ async def test_import_answers_counts_and_run_id(client, analyst, shared_dir):
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["counts"]["new"] == 37 and body["counts"]["parsed"] == 37
-    assert body["scope_key"] == "prowler:scope-1"
+    assert body["scope_keys"] == ["prowler:scope-1"]
     again = await upload(client, analyst, shared_dir, PROWLER, "prowler")
     assert again.json()["counts"]["unchanged"] == 37 and again.json()["counts"]["new"] == 0
     assert again.json()["run_id"] != body["run_id"]
@@ -215,7 +215,8 @@ async def test_the_tool_is_recognised_from_the_report_when_not_named(client, aut
                                          files={"file": (Path(name).name, report)})
         assert response.status_code == 201, response.text
         assert response.json()["tool"] == tool
-        assert response.json()["scope_key"].startswith(f"{tool}:")
+        scope_keys = response.json()["scope_keys"]
+        assert scope_keys and all(key.startswith(f"{tool}:report:") for key in scope_keys), scope_keys
     unknown = await client.post("/api/findings/import", headers=analyst.headers,
                                 files={"file": ("notes.json", b'{"hello": "world"}')})
     assert unknown.status_code == 400

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cspm.findings.models import CheckResult, FindingCategory, Severity
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import ReportFormatError, SkippedRecord
 from tests.scanners.helpers import parse_bytes
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "generic-format.md"
@@ -59,14 +59,29 @@ def test_empty_findings_list_is_valid() -> None:
     assert parse_bytes("generic", b"rule_id,title,severity,resource_id\n") == []
 
 
+@pytest.mark.parametrize(("bad", "message"), [
+    ({**RECORD, "colour": "red"}, "finding #1: unknown field(s) colour"),
+    ({k: v for k, v in RECORD.items() if k != "title"}, "finding #1: missing required field(s) title"),
+    ({**RECORD, "severity": "severe"}, "severity 'severe' is not critical"),
+    ({**RECORD, "result": "ok"}, "result 'ok' is not one of fail, pass, manual"),
+    ({**RECORD, "cvss_score": 11}, "field 'cvss_score' is invalid"),
+    ({**RECORD, "cve_ids": ["CVE-1"]}, "cve_ids entry 'CVE-1' is not an id"),
+    ({**RECORD, "resource": {"type": "url"}}, "resource.id is required"),
+    ("not an object", "finding #1 is not a JSON object"),
+])
+def test_a_bad_record_is_skipped_naming_the_problem_and_the_rest_parse(bad: object, message: str) -> None:
+    skipped, finding = parse_bytes("generic", json.dumps({"findings": [bad, RECORD]}).encode())
+    assert isinstance(skipped, SkippedRecord) and skipped.index == 1 and message in skipped.reason
+    assert finding.rule_id == RECORD["rule_id"]
+
+
+def test_a_bad_csv_row_is_skipped_with_its_line() -> None:
+    skipped, finding = parse_bytes("generic", b"rule_id,title,severity,resource_id\nA,B,severe,r\nA,B,high,r\n")
+    assert isinstance(skipped, SkippedRecord) and skipped.index == 2 and "severity 'severe'" in skipped.reason
+    assert finding.severity is Severity.HIGH
+
+
 @pytest.mark.parametrize(("data", "message"), [
-    (_json({**RECORD, "colour": "red"}), "finding #1: unknown field(s) colour"),
-    (_json({k: v for k, v in RECORD.items() if k != "title"}), "finding #1: missing required field(s) title"),
-    (_json({**RECORD, "severity": "severe"}), "severity 'severe' is not critical"),
-    (_json({**RECORD, "result": "ok"}), "result 'ok' is not one of fail, pass, manual"),
-    (_json({**RECORD, "cvss_score": 11}), "field 'cvss_score' is invalid"),
-    (_json({**RECORD, "cve_ids": ["CVE-1"]}), "cve_ids entry 'CVE-1' is not an id"),
-    (_json({**RECORD, "resource": {"type": "url"}}), "resource.id is required"),
     (_json(RECORD, tool="x"), "unknown top-level field 'tool'"),
     (_json(RECORD, version=2), "unsupported generic format version 2"),
     (json.dumps({"findings": [RECORD], "scanner": "late"}).encode(), "\"scanner\" must come before"),

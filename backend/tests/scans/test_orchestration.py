@@ -164,7 +164,7 @@ async def test_missing_tool_fails_the_job_with_the_reason(client, analyst, iac_d
     assert "grype" in detail["error"]
 
 
-async def test_cancellation_stops_the_running_tool(client, analyst, silent_port):
+async def test_cancellation_stops_the_running_tool(client, analyst, silent_port, container):
     target = await create_target(client, analyst, name="slow", kind="network", value="127.0.0.1",
                                  options={"ports": str(silent_port)})
     run_id = (await client.post("/api/scans", headers=analyst.headers, json={"target_id": target["id"]})).json()[
@@ -184,6 +184,10 @@ async def test_cancellation_stops_the_running_tool(client, analyst, silent_port)
     assert (await client.get("/api/findings", headers=analyst.headers, params={"tool": "nmap"})).json()["items"] == []
     again = await client.post(f"/api/scans/{run_id}/cancel", headers=analyst.headers)
     assert again.status_code == 409
+    [audited] = await container.database.db(Database.PLATFORM)["audit_events"].find(
+        {"action": "scan.cancelled"}).to_list()
+    assert (audited["actor_id"], audited["target_name"]) == (analyst.user_id, "slow")
+    assert audited["details"]["run_id"] == run_id
 
 
 async def test_server_sent_events_follow_a_scan_to_its_end(client, analyst, http_service):

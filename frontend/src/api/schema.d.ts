@@ -1853,6 +1853,8 @@ export interface components {
             outcome: string;
             /** Target Id */
             target_id: string | null;
+            /** Target Name */
+            target_name?: string | null;
             /** Target Type */
             target_type: string | null;
             /** Team Id */
@@ -2564,16 +2566,32 @@ export interface components {
         };
         /** ImportResult */
         ImportResult: {
-            /** Complete */
+            /**
+             * Complete
+             * @description Whether findings absent from the report were resolved within those scopes
+             */
             complete: boolean;
             /** Counts */
             counts: {
                 [key: string]: number;
             };
+            /**
+             * Incomplete Reason
+             * @description Why less was resolved than asked
+             */
+            incomplete_reason?: string | null;
             /** Run Id */
             run_id: string;
-            /** Scope Key */
-            scope_key: string;
+            /**
+             * Scope Keys
+             * @description The scopes the findings were filed under: given, or named by the report (image, account and region, site, host...)
+             */
+            scope_keys: string[];
+            /**
+             * Skipped
+             * @description Records that could not become findings, with their reasons (the first 100; counts.skipped has them all)
+             */
+            skipped?: components["schemas"]["SkippedRecordOut"][];
             /** Tool */
             tool: string;
         };
@@ -3122,6 +3140,11 @@ export interface components {
             run_id: string;
             /** Scope Key */
             scope_key?: string | null;
+            /**
+             * Skipped
+             * @default []
+             */
+            skipped: components["schemas"]["SkippedRecordOut"][];
             /** Started At */
             started_at?: string | null;
             /** State */
@@ -3173,6 +3196,11 @@ export interface components {
             run_id: string;
             /** Scope Key */
             scope_key?: string | null;
+            /**
+             * Skipped
+             * @default []
+             */
+            skipped: components["schemas"]["SkippedRecordOut"][];
             /** Started At */
             started_at?: string | null;
             /** State */
@@ -3269,6 +3297,19 @@ export interface components {
          * @enum {string}
          */
         Severity: "critical" | "high" | "medium" | "low" | "info";
+        /**
+         * SkippedRecordOut
+         * @description A record of a report that could not become a finding (the rest of the report imported).
+         */
+        SkippedRecordOut: {
+            /**
+             * Index
+             * @description Its position in the report, from 1
+             */
+            index: number;
+            /** Reason */
+            reason: string;
+        };
         /** SourcesOut */
         SourcesOut: {
             /** Feeds */
@@ -3330,6 +3371,11 @@ export interface components {
             part: string;
             /** Reason */
             reason?: string | null;
+            /**
+             * Skipped
+             * @default []
+             */
+            skipped: components["schemas"]["SkippedRecordOut"][];
             /** Started At */
             started_at?: string | null;
             /** State */

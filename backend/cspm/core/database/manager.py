@@ -42,12 +42,12 @@ def embedded_client_factory(uri: str) -> AsyncMongoClient:
     )
 
 
-def default_client_factory(uri: str) -> AsyncMongoClient:
+def default_client_factory(uri: str, *, timeout_ms: int = 5000) -> AsyncMongoClient:
     return AsyncMongoClient(
         uri,
         tz_aware=True,
-        serverSelectionTimeoutMS=5000,
-        connectTimeoutMS=5000,
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
         appname="offload-cspm",
     )
 

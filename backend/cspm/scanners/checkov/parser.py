@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from cspm.findings.models import CanonicalFinding, CheckResult, FindingCategory, PackageRef, Resource, Severity
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import RecordError, ReportFormatError, SkippedRecord, findings_or_skip
 from cspm.scanners.normalize import (
     as_list,
     build_finding,
@@ -60,14 +60,14 @@ class CheckovParser:
     tool: str = TOOL
     formats: tuple[str, ...] = ("json",)
 
-    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
+    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding | SkippedRecord]:
         stream = open_report(self.tool, report)
         if stream.first_char() not in ("{", "["):
             raise ReportFormatError(self.tool, f"not a Checkov JSON report: {what_is_it(stream.head)}")
         return _findings(stream)
 
 
-def _findings(stream: PeekedReport) -> Iterator[CanonicalFinding]:
+def _findings(stream: PeekedReport) -> Iterator[CanonicalFinding | SkippedRecord]:
     events = JsonEvents(TOOL, stream)
     check_type: str | None = None
     keys: set[str] = set()
@@ -94,7 +94,7 @@ def _findings(stream: PeekedReport) -> Iterator[CanonicalFinding]:
             count += 1
             if match.group(2) == "skipped_checks":
                 continue
-            yield _finding(check, check_type, _LISTS[match.group(2)], f"check #{count}")
+            yield from findings_or_skip(count, _finding, check, check_type, _LISTS[match.group(2)], f"check #{count}")
     if reports and not keys & _REPORT_KEYS:
         raise ReportFormatError(TOOL, "not a Checkov JSON report: no check_type, results or summary; "
                                       + what_is_it(stream.head))
@@ -104,7 +104,7 @@ def _finding(check: dict[str, Any], check_type: str | None, result: CheckResult,
              ) -> CanonicalFinding:
     check_id = text(check.get("check_id"))
     if check_id is None:
-        raise ReportFormatError(TOOL, f"{position} has no check_id")
+        raise RecordError(TOOL, f"{position} has no check_id")
     file_path = text(check.get("file_path")) or text(check.get("repo_file_path")) or text(check.get("file_abs_path"))
     resource_name = text(check.get("resource"))
     vulnerability = mapping(check.get("vulnerability_details"))

@@ -52,7 +52,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import ReportFormatError, SkippedRecord
 from cspm.scanners.generic.parser_common import TOOL
 from cspm.scanners.generic.parser_csv import parse_csv
 from cspm.scanners.generic.parser_json import parse_json
@@ -63,7 +63,7 @@ class GenericParser:
     tool: str = TOOL
     formats: tuple[str, ...] = ("json", "csv")
 
-    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
+    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding | SkippedRecord]:
         stream = open_report(self.tool, report)
         first = stream.first_char()
         if first in ("{", "["):

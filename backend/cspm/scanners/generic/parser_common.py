@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cspm.findings.models import CanonicalFinding, CheckResult, FindingCategory, PackageRef, Resource, Severity
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import RecordError, ReportFormatError
 from cspm.scanners.normalize import as_list, build_finding, cve_ids, cwe_ids, identity, text, unique
 
 TOOL = "generic"
@@ -35,14 +35,14 @@ def scanner_name(value: object) -> str:
 def to_finding(record: Mapping[str, Any], scanner: str, position: str) -> CanonicalFinding:
     unknown = sorted(set(record) - FINDING_KEYS)
     if unknown:
-        raise ReportFormatError(TOOL, f"{position}: unknown field(s) {', '.join(unknown)} "
+        raise RecordError(TOOL, f"{position}: unknown field(s) {', '.join(unknown)} "
                                       f"(see docs/generic-format.md for the accepted fields)")
     missing = [key for key in REQUIRED_KEYS if record.get(key) in (None, "", {})]
     if missing:
-        raise ReportFormatError(TOOL, f"{position}: missing required field(s) {', '.join(missing)}")
+        raise RecordError(TOOL, f"{position}: missing required field(s) {', '.join(missing)}")
     rule_id, title = text(record["rule_id"]), text(record["title"])
     if rule_id is None or title is None:
-        raise ReportFormatError(TOOL, f"{position}: rule_id and title must be non-empty")
+        raise RecordError(TOOL, f"{position}: rule_id and title must be non-empty")
     resource = _resource(record["resource"], position)
     package = _package(record.get("package"), position)
     severity = _severity(record["severity"], position)
@@ -50,10 +50,10 @@ def to_finding(record: Mapping[str, Any], scanner: str, position: str) -> Canoni
     category = _enum(FindingCategory, record.get("category"), FindingCategory.OTHER, "category", position)
     tags = record.get("compliance_tags") or {}
     if not isinstance(tags, Mapping):
-        raise ReportFormatError(TOOL, f"{position}: compliance_tags must be an object of framework → ids")
+        raise RecordError(TOOL, f"{position}: compliance_tags must be an object of framework → ids")
     given_identity = record.get("identity")
     if given_identity is not None and (not isinstance(given_identity, Mapping) or not given_identity):
-        raise ReportFormatError(TOOL, f"{position}: identity must be a non-empty object of field → value")
+        raise RecordError(TOOL, f"{position}: identity must be a non-empty object of field → value")
     if given_identity:
         finding_identity = {**{str(k): str(v) for k, v in given_identity.items() if v is not None},
                             "scanner": scanner}
@@ -91,7 +91,7 @@ def _checked_ids(values: object, extract: Callable[[object], list[str]], name: s
     for value in as_list(values):
         found = extract(value)
         if len(found) != 1:
-            raise ReportFormatError(TOOL, f"{position}: {name} entry {value!r} is not an id like {example}")
+            raise RecordError(TOOL, f"{position}: {name} entry {value!r} is not an id like {example}")
         result.extend(found)
     return unique(result)
 
@@ -102,7 +102,7 @@ def _severity(value: object, position: str) -> Severity:
             return Severity.from_cvss(float(value))
         return Severity.from_tool(value)
     except (ValueError, TypeError):
-        raise ReportFormatError(TOOL, f"{position}: severity {value!r} is not critical, high, medium, low, info "
+        raise RecordError(TOOL, f"{position}: severity {value!r} is not critical, high, medium, low, info "
                                       "or a CVSS score") from None
 
 
@@ -115,18 +115,18 @@ def _enum[E: (CheckResult, FindingCategory)](kind: type[E], value: object, defau
         return kind(raw.lower())
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
-        raise ReportFormatError(TOOL, f"{position}: {name} {raw!r} is not one of {allowed}") from None
+        raise RecordError(TOOL, f"{position}: {name} {raw!r} is not one of {allowed}") from None
 
 
 def _resource(value: object, position: str) -> Resource:
     if not isinstance(value, Mapping):
-        raise ReportFormatError(TOOL, f"{position}: resource must be an object with at least an id")
+        raise RecordError(TOOL, f"{position}: resource must be an object with at least an id")
     unknown = sorted(set(value) - RESOURCE_KEYS)
     if unknown:
-        raise ReportFormatError(TOOL, f"{position}: unknown resource field(s) {', '.join(unknown)}")
+        raise RecordError(TOOL, f"{position}: unknown resource field(s) {', '.join(unknown)}")
     resource_id = text(value.get("id"))
     if resource_id is None:
-        raise ReportFormatError(TOOL, f"{position}: resource.id is required")
+        raise RecordError(TOOL, f"{position}: resource.id is required")
     return Resource(type=text(value.get("type")) or "asset", id=resource_id, name=text(value.get("name")),
                     region=text(value.get("region")), account=text(value.get("account")),
                     provider=text(value.get("provider")))
@@ -136,13 +136,13 @@ def _package(value: object, position: str) -> PackageRef | None:
     if value in (None, {}):
         return None
     if not isinstance(value, Mapping):
-        raise ReportFormatError(TOOL, f"{position}: package must be an object")
+        raise RecordError(TOOL, f"{position}: package must be an object")
     unknown = sorted(set(value) - PACKAGE_KEYS)
     if unknown:
-        raise ReportFormatError(TOOL, f"{position}: unknown package field(s) {', '.join(unknown)}")
+        raise RecordError(TOOL, f"{position}: unknown package field(s) {', '.join(unknown)}")
     name = text(value.get("name"))
     if name is None:
         if any(text(v) for v in value.values()):
-            raise ReportFormatError(TOOL, f"{position}: package.name is required when a package is given")
+            raise RecordError(TOOL, f"{position}: package.name is required when a package is given")
         return None
     return PackageRef(name=name, **{key: text(value.get(key)) for key in PACKAGE_KEYS - {"name"}})

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import ReportFormatError, SkippedRecord, findings_or_skip
 from cspm.scanners.generic.parser_common import TOOL, scanner_name, to_finding
 from cspm.scanners.normalize import text
 from cspm.scanners.sniff import what_is_it
@@ -24,7 +24,7 @@ ALL_COLUMNS = (PLAIN_COLUMNS | LIST_COLUMNS | set(RESOURCE_COLUMNS) | set(PACKAG
                | {"scanner", "compliance_tags", "identity"})
 
 
-def parse_csv(stream: PeekedReport) -> Iterator[CanonicalFinding]:
+def parse_csv(stream: PeekedReport) -> Iterator[CanonicalFinding | SkippedRecord]:
     reader = csv.DictReader(text_lines(TOOL, stream), strict=True)
     try:
         header = [name.strip() for name in reader.fieldnames or []]
@@ -45,7 +45,7 @@ def parse_csv(stream: PeekedReport) -> Iterator[CanonicalFinding]:
                 raise ReportFormatError(TOOL, f"{position} has fewer fields than the header (truncated report?)")
             if not any((value or "").strip() for value in row.values()):
                 continue
-            yield to_finding(_record(row, position), scanner_name(row.get("scanner")), position)
+            yield from findings_or_skip(reader.line_num, _row_finding, row, position)
     except csv.Error as exc:
         raise ReportFormatError(TOOL, f"malformed CSV at line {reader.line_num}: {exc}") from None
     except UnicodeDecodeError as exc:
@@ -80,3 +80,7 @@ def _record(row: Mapping[str, str | None], position: str) -> dict[str, Any]:
             identity[key.strip()] = value.strip()
         record["identity"] = identity
     return record
+
+
+def _row_finding(row: dict[str, str | None], position: str) -> CanonicalFinding:
+    return to_finding(_record(row, position), scanner_name(row.get("scanner")), position)

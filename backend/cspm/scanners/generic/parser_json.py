@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import RecordError, ReportFormatError, SkippedRecord, findings_or_skip
 from cspm.scanners.generic.parser_common import DEFAULT_SCANNER, TOOL, scanner_name, to_finding
 from cspm.scanners.sniff import what_is_it
 from cspm.scanners.streaming import JsonEvents, PeekedReport
@@ -14,7 +14,7 @@ TOP_LEVEL_KEYS = {"scanner", "findings", "version"}
 SUPPORTED_VERSIONS = {1}
 
 
-def parse_json(stream: PeekedReport) -> Iterator[CanonicalFinding]:
+def parse_json(stream: PeekedReport) -> Iterator[CanonicalFinding | SkippedRecord]:
     events = JsonEvents(TOOL, stream)
     scanner = DEFAULT_SCANNER
     keys: set[str] = set()
@@ -43,8 +43,12 @@ def parse_json(stream: PeekedReport) -> Iterator[CanonicalFinding]:
         elif prefix == "findings.item":
             item = events.build(event, value)
             count += 1
-            if not isinstance(item, dict):
-                raise ReportFormatError(TOOL, f"finding #{count} is not a JSON object")
-            yield to_finding(item, scanner, f"finding #{count}")
+            yield from findings_or_skip(count, _record_finding, item, scanner, count)
     if "findings" not in keys:
         raise ReportFormatError(TOOL, "no \"findings\" array in the report; " + what_is_it(stream.head))
+
+
+def _record_finding(item: object, scanner: str, count: int) -> CanonicalFinding:
+    if not isinstance(item, dict):
+        raise RecordError(TOOL, f"finding #{count} is not a JSON object")
+    return to_finding(item, scanner, f"finding #{count}")

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from cspm.findings.models import CanonicalFinding, FindingCategory, PackageRef, Resource, Severity
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import RecordError, ReportFormatError, SkippedRecord, findings_or_skip
 from cspm.scanners.normalize import (
     as_list,
     build_finding,
@@ -37,6 +37,7 @@ from cspm.scanners.normalize import (
     join_text,
     mapping,
     probability,
+    scan_scope,
     text,
     unique,
 )
@@ -58,7 +59,7 @@ class GrypeParser:
     tool: str = TOOL
     formats: tuple[str, ...] = ("json",)
 
-    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
+    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding | SkippedRecord]:
         start = start_position(report)
         stream = open_report(self.tool, report)
         if stream.first_char() != "{":
@@ -66,7 +67,8 @@ class GrypeParser:
                                                f"{what_is_it(stream.head)}")
         return self._findings(report, stream, start)
 
-    def _findings(self, report: BinaryIO, stream: PeekedReport, start: int | None) -> Iterator[CanonicalFinding]:
+    def _findings(self, report: BinaryIO, stream: PeekedReport, start: int | None
+                  ) -> Iterator[CanonicalFinding | SkippedRecord]:
         with rereadable(TOOL, report, stream, start) as reopen:
             source = _read_source(reopen())
             yield from _matches(reopen(), source)
@@ -80,16 +82,14 @@ def _read_source(stream: PeekedReport) -> dict[str, Any]:
     return {}
 
 
-def _matches(stream: PeekedReport, source: dict[str, Any]) -> Iterator[CanonicalFinding]:
+def _matches(stream: PeekedReport, source: dict[str, Any]) -> Iterator[CanonicalFinding | SkippedRecord]:
     target = source.get("target")
     source_name = text(target.get("userInput")) if isinstance(target, dict) else text(target)
     source_type = text(source.get("type"))
     count = 0
     for match in json_items(TOOL, stream, "matches.item"):
         count += 1
-        if not isinstance(match, dict):
-            raise ReportFormatError(TOOL, f"match #{count} is not a JSON object")
-        yield _finding(match, source_name, source_type, f"match #{count}")
+        yield from findings_or_skip(count, _match_finding, match, source_name, source_type, f"match #{count}")
     if count == 0 and not source and not _MATCHES_KEY.search(stream.head):
         raise ReportFormatError(TOOL, "not a Grype JSON report: no matches list; " + what_is_it(stream.head))
 
@@ -102,7 +102,7 @@ def _finding(match: dict[str, Any], source_name: str | None, source_type: str | 
     vuln_id = text(vuln.get("id"))
     name = text(artifact.get("name"))
     if vuln_id is None or name is None:
-        raise ReportFormatError(TOOL, f"{position} lacks vulnerability.id or artifact.name")
+        raise RecordError(TOOL, f"{position} lacks vulnerability.id or artifact.name")
     version = text(artifact.get("version"))
     locations = unique(loc.get("path") for loc in as_list(artifact.get("locations")) if isinstance(loc, dict))
     score, vector = _cvss([vuln, *related])
@@ -144,6 +144,7 @@ def _finding(match: dict[str, Any], source_name: str | None, source_type: str | 
                            *advisories]),
         identity=identity(vuln=vuln_id, package=name, version=version, type=artifact.get("type"),
                           locations="|".join(sorted(locations)), source=source_name),
+        scope=scan_scope(source_type, source_name) if source_name else None,
     )
 
 
@@ -184,3 +185,10 @@ def _resource(source_name: str | None, source_type: str | None, artifact: dict[s
                         name=f"{name} {version}".strip() if version else name)
     package_id = text(artifact.get("purl")) or (f"{name}@{version}" if version else name)
     return Resource(type="package", id=package_id, name=name)
+
+
+def _match_finding(match: object, source_name: str | None, source_type: str | None, position: str
+                   ) -> CanonicalFinding:
+    if not isinstance(match, dict):
+        raise RecordError(TOOL, f"{position} is not a JSON object")
+    return _finding(match, source_name, source_type, position)

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from cspm.findings.models import CanonicalFinding, CheckResult, FindingCategory, Resource, Severity
 from cspm.scanners.base import ReportFormatError
 from cspm.scanners.headers.checker import SCHEMA
+from cspm.scanners.normalize import scan_scope
 from cspm.scanners.sniff import what_is_it
 from cspm.scanners.streaming import ensure_not_blank, json_document, peek
 
@@ -73,6 +74,7 @@ class HeaderReportParser:
                     remediation=item.get("remediation") or None,
                     references=[ref for ref in item.get("references") or [] if isinstance(ref, str)],
                     identity={"check": str(item["check_id"]), "url": page, "subject": subject},
+                    scope=scan_scope("site", page),
                 )
             except ValidationError as exc:
                 raise ReportFormatError(TOOL, f"result #{index}: {exc.errors()[0]['msg']}") from None

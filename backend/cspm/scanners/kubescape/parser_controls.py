@@ -8,7 +8,17 @@ from typing import Any
 
 from cspm.findings.models import CanonicalFinding, CheckResult, FindingCategory, Resource, Severity
 from cspm.scanners.base import ReportFormatError
-from cspm.scanners.normalize import as_list, build_finding, compliance, identity, join_text, mapping, text, unique
+from cspm.scanners.normalize import (
+    as_list,
+    build_finding,
+    compliance,
+    identity,
+    join_text,
+    mapping,
+    scan_scope,
+    text,
+    unique,
+)
 
 TOOL = "kubescape"
 CONTROL_DOCS = "https://hub.armosec.io/docs/{id}"
@@ -129,4 +139,5 @@ def findings(result: dict[str, Any], summary: Summary, position: str) -> Iterato
             compliance_tags=compliance({"kubescape": [control_id]},
                                        {name: [control_id] for name in summary.frameworks.get(control_id, [])}),
             identity=identity(control=control_id, resource=resource_id, cluster=summary.cluster),
+            scope=scan_scope("cluster", summary.cluster),
         )

@@ -32,7 +32,7 @@ from cspm.findings.models import CanonicalFinding, FindingCategory, Resource, Se
 from cspm.scanners.base import ReportFormatError
 from cspm.scanners.nmap.parser_vulners import SCRIPT_ID as VULNERS_SCRIPT
 from cspm.scanners.nmap.parser_vulners import vulners_findings
-from cspm.scanners.normalize import build_finding, identity, join_text, text
+from cspm.scanners.normalize import build_finding, identity, join_text, scan_scope, text
 from cspm.scanners.sniff import what_is_it
 from cspm.scanners.streaming import PeekedReport, iter_xml, local_name, open_report
 
@@ -103,6 +103,7 @@ def _host_findings(host: ET.Element, position: str) -> Iterator[CanonicalFinding
             resource=Resource(type="host_port", id=endpoint, name=hostname if hostname != name else None),
             evidence=_evidence(state, service, port),
             identity=identity(host=name, protocol=protocol, port=number, service=service_name or "unknown"),
+            scope=scan_scope("host", name),
         )
         for script in port.findall("script"):
             if script.get("id") == VULNERS_SCRIPT:

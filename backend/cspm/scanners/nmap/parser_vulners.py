@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from cspm.findings.models import CanonicalFinding, FindingCategory, PackageRef, Resource, Severity
-from cspm.scanners.normalize import build_finding, cve_ids, cvss, identity, join_text, text
+from cspm.scanners.normalize import build_finding, cve_ids, cvss, identity, join_text, scan_scope, text
 
 TOOL = "nmap"
 SCRIPT_ID = "vulners"
@@ -90,4 +90,5 @@ def vulners_findings(script: ET.Element, *, host: str, hostname: str | None, end
                                separator="\n"),
             references=[VULNERS_URL.format(type="cve", id=record.cve)],
             identity=identity(host=host, protocol=protocol, port=port, cve=record.cve),
+            scope=scan_scope("host", host),
         )

@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from cspm.findings.models import CanonicalFinding, FindingCategory, Resource, Severity
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import RecordError, ReportFormatError, SkippedRecord, each_record
 from cspm.scanners.normalize import (
     as_list,
     build_finding,
@@ -37,6 +37,7 @@ from cspm.scanners.normalize import (
     join_text,
     mapping,
     probability,
+    scan_scope,
     text,
     unique,
     urls,
@@ -53,7 +54,7 @@ class NucleiParser:
     tool: str = TOOL
     formats: tuple[str, ...] = ("jsonl", "json")
 
-    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
+    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding | SkippedRecord]:
         stream = peek(self.tool, report)
         if not stream.stripped_head():
             return iter(())  # Nuclei writes an empty file when nothing matched
@@ -65,26 +66,27 @@ class NucleiParser:
         return _results(stream)
 
 
-def _results(stream: PeekedReport) -> Iterator[CanonicalFinding]:
+def _results(stream: PeekedReport) -> Iterator[CanonicalFinding | SkippedRecord]:
     if stream.first_char() == "[":
         items = json_items(TOOL, stream, "item", multiple_values=True)  # -je: one (or more) JSON arrays
     else:
         items = json_items(TOOL, stream, "", multiple_values=True)  # -jsonl: one object per line
-    for count, item in enumerate(items, start=1):
-        yield _finding(item, f"result #{count}", stream.head)
+    return each_record(items, lambda item, count: [_finding(item, f"result #{count}", stream.head)])
 
 
 def _finding(item: Any, position: str, head: bytes) -> CanonicalFinding:
     if not isinstance(item, dict):
-        raise ReportFormatError(TOOL, f"{position} is not a JSON object; {what_is_it(head)}")
+        raise RecordError(TOOL, f"{position} is not a JSON object; {what_is_it(head)}")
     template = text(item.get("template-id")) or text(item.get("templateID"))
     info = item.get("info")
     if template is None or not isinstance(info, dict):
-        raise ReportFormatError(TOOL, f"{position} is not a Nuclei result (no template-id/info); {what_is_it(head)}")
+        raise RecordError(TOOL, f"{position} is not a Nuclei result (no template-id/info); {what_is_it(head)}")
+    # A DNS template's result may name its target only as the input host or the matched name.
     matched = (text(item.get("matched-at")) or text(item.get("matched")) or text(item.get("url"))
-               or text(item.get("host")))
+               or text(item.get("host")) or text(item.get("ip")))
     if matched is None:
-        raise ReportFormatError(TOOL, f"{position} ({template}) names no matched target")
+        raise RecordError(TOOL, f"{position} ({template}) names no matched target (no matched-at, matched, url, "
+                                "host or ip)")
     matcher = text(item.get("matcher-name")) or text(item.get("matcher_name"))
     classification = mapping(info.get("classification"))
     extracted = unique(as_list(item.get("extracted-results") or item.get("extracted_results")))
@@ -114,7 +116,17 @@ def _finding(item: Any, position: str, head: bytes) -> CanonicalFinding:
         references=unique([*urls(info.get("reference")), item.get("template-url")]),
         compliance_tags=compliance({"CWE": cwes}),
         identity=identity(template=template, matched=matched, matcher=matcher),
+        scope=scan_scope("host", _host(matched, item)),
     )
+
+
+def _host(matched: str, item: Mapping[str, Any]) -> str | None:
+    """The scanned host: Nuclei's ``host`` (the input), else the matched target's host name."""
+    host = text(item.get("host")) or matched
+    try:
+        return urlsplit(host if "://" in host else f"//{host}").hostname or host
+    except ValueError:  # not a URL or host[:port] at all: the text as the tool wrote it
+        return host
 
 
 def _resource(matched: str, item: Mapping[str, Any]) -> Resource:

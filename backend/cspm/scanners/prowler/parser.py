@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from typing import BinaryIO, cast
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import ReportFormatError, SkippedRecord
 from cspm.scanners.prowler.parser_common import TOOL
 from cspm.scanners.prowler.parser_csv import parse_csv
 from cspm.scanners.prowler.parser_ocsf import parse_ocsf
@@ -41,7 +41,7 @@ class ProwlerParser:
     tool: str = TOOL
     formats: tuple[str, ...] = ("json", "csv")
 
-    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
+    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding | SkippedRecord]:
         peeked = peek(self.tool, report)
         if not peeked.head:
             return iter(())

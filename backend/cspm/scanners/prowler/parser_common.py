@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cspm.findings.models import CanonicalFinding, CheckResult, FindingCategory, Resource, Severity
-from cspm.scanners.base import ReportFormatError
-from cspm.scanners.normalize import build_finding, identity, join_text, text, unique
+from cspm.scanners.base import RecordError
+from cspm.scanners.normalize import build_finding, identity, join_text, scan_scope, text, unique
 
 TOOL = "prowler"
 
@@ -19,7 +19,7 @@ def check_result(status: object, position: str) -> CheckResult:
     value = (text(status) or "").upper()
     result = _RESULTS.get(value)
     if result is None:
-        raise ReportFormatError(TOOL, f"{position}: unknown check status {status!r} (expected PASS, FAIL or MANUAL)")
+        raise RecordError(TOOL, f"{position}: unknown check status {status!r} (expected PASS, FAIL or MANUAL)")
     return result
 
 
@@ -54,10 +54,10 @@ class ProwlerRow:
 def to_finding(row: ProwlerRow, position: str) -> CanonicalFinding:
     check_id = text(row.check_id)
     if check_id is None:
-        raise ReportFormatError(TOOL, f"{position}: the check id is missing")
+        raise RecordError(TOOL, f"{position}: the check id is missing")
     resource_id = text(row.resource_uid) or text(row.resource_name) or text(row.account)
     if resource_id is None:
-        raise ReportFormatError(TOOL, f"{position}: the result names no resource (uid, name or account)")
+        raise RecordError(TOOL, f"{position}: the result names no resource (uid, name or account)")
     result = check_result(row.status, position)
     evidence = row.status_detail
     if row.muted:
@@ -78,4 +78,5 @@ def to_finding(row: ProwlerRow, position: str) -> CanonicalFinding:
         references=unique(row.references),
         compliance_tags=row.compliance,
         identity=identity(check=check_id, resource=resource_id, region=row.region, account=row.account),
+        scope=scan_scope(row.provider, row.account, row.region) if text(row.account) else None,
     )

@@ -15,7 +15,7 @@ import csv
 from collections.abc import Iterator, Mapping
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import ReportFormatError, SkippedRecord, findings_or_skip
 from cspm.scanners.normalize import join_text, text, unique
 from cspm.scanners.prowler.parser_common import TOOL, ProwlerRow, to_finding
 from cspm.scanners.sniff import what_is_it
@@ -24,7 +24,7 @@ from cspm.scanners.streaming import PeekedReport, decode_error, text_lines
 REQUIRED_COLUMNS = ("CHECK_ID", "STATUS", "SEVERITY")
 
 
-def parse_csv(stream: PeekedReport) -> Iterator[CanonicalFinding]:
+def parse_csv(stream: PeekedReport) -> Iterator[CanonicalFinding | SkippedRecord]:
     first_line = stream.head.split(b"\n", 1)[0]
     delimiter = ";" if b";" in first_line else ","
     reader = csv.DictReader(text_lines(TOOL, stream), delimiter=delimiter, strict=True)
@@ -43,7 +43,7 @@ def parse_csv(stream: PeekedReport) -> Iterator[CanonicalFinding]:
                 raise ReportFormatError(TOOL, f"CSV line {line} has fewer fields than the header (truncated report?)")
             if not any((value or "").strip() for value in row.values()):
                 continue
-            yield to_finding(_row(row), f"CSV line {line}")
+            yield from findings_or_skip(line, _row_finding, row, f"CSV line {line}")
             rows += 1
         if rows and not stream.ends_with_newline():
             raise ReportFormatError(TOOL, f"truncated CSV: the last line ({reader.line_num}) is not terminated "
@@ -115,3 +115,7 @@ def parse_compliance(value: str | None) -> dict[str, list[str]]:
         if name and values:
             result[name] = unique([*result.get(name, []), *values])
     return result
+
+
+def _row_finding(row: dict[str, str | None], position: str) -> CanonicalFinding:
+    return to_finding(_row(row), position)

@@ -14,22 +14,22 @@ in for the region.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import RecordError, ReportFormatError, SkippedRecord, each_record
 from cspm.scanners.normalize import as_list, compliance, join_text, text
 from cspm.scanners.prowler.parser_common import TOOL, ProwlerRow, to_finding
 from cspm.scanners.sniff import what_is_it
 from cspm.scanners.streaming import PeekedReport, json_items
 
 
-def parse_ocsf(stream: PeekedReport) -> Iterator[CanonicalFinding]:
+def parse_ocsf(stream: PeekedReport) -> Iterator[CanonicalFinding | SkippedRecord]:
     if stream.first_char() != "[":
         raise ReportFormatError(TOOL, "expected a JSON array of OCSF findings but the report is a JSON object; "
                                       + what_is_it(stream.head))
-    for index, item in enumerate(json_items(TOOL, stream, "item"), start=1):
-        yield _finding(item, index, stream.head)
+    return each_record(json_items(TOOL, stream, "item"), partial(_finding, head=stream.head))
 
 
 def _finding(item: Any, index: int, head: bytes) -> CanonicalFinding:
@@ -38,7 +38,7 @@ def _finding(item: Any, index: int, head: bytes) -> CanonicalFinding:
         raise ReportFormatError(TOOL, "this is Prowler 3 JSON (-M json), which is not supported: export with "
                                       "Prowler 4 or later using --output-formats json-ocsf (or csv)")
     if not isinstance(item, dict) or "status_code" not in item or not isinstance(item.get("metadata"), dict):
-        raise ReportFormatError(TOOL, f"{position} is not a Prowler OCSF Detection Finding "
+        raise RecordError(TOOL, f"{position} is not a Prowler OCSF Detection Finding "
                                       f"(no metadata/status_code); {what_is_it(head)}")
     metadata = _mapping(item.get("metadata"))
     info = _mapping(item.get("finding_info"))

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from cspm.findings.models import CanonicalFinding, FindingCategory, Resource, Severity
-from cspm.scanners.normalize import build_finding, identity
+from cspm.scanners.normalize import build_finding, identity, scan_scope
 
 TOOL = "sslyze"
 MOZILLA_GUIDE = "https://wiki.mozilla.org/Security/Server_Side_TLS"
@@ -150,6 +150,7 @@ def tls_finding(server: TlsServer, rule: Rule, evidence: str, position: str, *, 
         references=[MOZILLA_GUIDE],
         compliance_tags={"CWE": [rule.cwe]} if rule.cwe else {},
         identity=identity(target=server.endpoint, ip=server.ip if per_address else None, issue=rule.rule_id),
+        scope=scan_scope("server", server.endpoint),
     )
 
 

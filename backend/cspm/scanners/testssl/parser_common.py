@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from cspm.findings.models import CanonicalFinding, CheckResult, FindingCategory, Resource, Severity
 from cspm.scanners.base import ReportFormatError
-from cspm.scanners.normalize import build_finding, compliance, cve_ids, cwe_ids, identity, join_text, text
+from cspm.scanners.normalize import build_finding, compliance, cve_ids, cwe_ids, identity, join_text, scan_scope, text
 
 TOOL = "testssl"
 _FAILING = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIGH, "CRITICAL": Severity.CRITICAL}
@@ -61,4 +61,5 @@ def to_finding(check: Mapping[str, object], position: str) -> CanonicalFinding |
         remediation=text(check.get("hint")),
         compliance_tags=compliance({"CWE": cwes}),
         identity=identity(target=endpoint, ip=ip, check=check_id),
+        scope=scan_scope("server", endpoint),
     )

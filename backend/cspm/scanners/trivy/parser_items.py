@@ -70,6 +70,12 @@ class Context:
                             provider=provider)
         return Resource(type="artifact", id=target or "unknown", name=detail, provider=provider)
 
+    def scan_scope(self) -> str | None:
+        """What was scanned: the cluster, else the artifact (legacy lists name none)."""
+        if self.cluster:
+            return f"cluster:{self.cluster}"
+        return f"{self.artifact_type or 'artifact'}:{self.artifact}" if self.artifact else None
+
     def identity_scope(self) -> dict[str, object]:
         return {"target": self.target, "artifact": self.artifact, "workload": self.workload,
                 "cluster": self.cluster}
@@ -134,6 +140,7 @@ def vulnerability(item: dict[str, Any], ctx: Context, position: str) -> Canonica
         compliance_tags=compliance({"CWE": cwes}),
         identity=identity(vuln=vuln_id, package=package_name, version=version, pkg_path=pkg_path,
                           **ctx.identity_scope()),
+        scope=ctx.scan_scope(),
     )
 
 
@@ -178,6 +185,7 @@ def misconfiguration(item: dict[str, Any], ctx: Context, position: str) -> Canon
         compliance_tags=compliance(tags),
         identity=identity(check=check_id, cause=cause_resource or message or (f"lines {lines}" if lines else None),
                           **ctx.identity_scope()),
+        scope=ctx.scan_scope(),
     )
 
 
@@ -202,6 +210,7 @@ def secret(item: dict[str, Any], ctx: Context, position: str) -> CanonicalFindin
         remediation="Remove the secret from the source and its history, and rotate it.",
         identity=identity(rule=rule_id, match=match, lines=None if match else f"{start}-{end}",
                           **ctx.identity_scope()),
+        scope=ctx.scan_scope(),
     )
 
 
@@ -228,6 +237,7 @@ def license_finding(item: dict[str, Any], ctx: Context, position: str) -> Canoni
         evidence=f"Confidence: {item.get('Confidence')}" if item.get("Confidence") is not None else None,
         references=unique([item.get("Link")]),
         identity=identity(license=name, package=package, file=file_path, **ctx.identity_scope()),
+        scope=ctx.scan_scope(),
     )
 
 

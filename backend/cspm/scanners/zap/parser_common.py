@@ -20,6 +20,7 @@ from cspm.scanners.normalize import (
     cwe_ids,
     identity,
     join_text,
+    scan_scope,
     strip_html,
     text,
     urls,
@@ -87,6 +88,7 @@ def alert_findings(alert: Mapping[str, Any], site: Mapping[str, Any], position: 
             compliance_tags=compliance({"CWE": cwes, "WASC": [f"WASC-{wasc}"] if wasc and wasc not in ("0", "-1")
                                         else []}),
             identity=identity(plugin=plugin, url=uri, param=param, method=method),
+            scope=scan_scope("site", site.get("@name") or site.get("name")),
         )
 
 

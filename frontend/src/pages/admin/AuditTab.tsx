@@ -44,7 +44,9 @@ export function AuditTab() {
                   <td><code>{event.action}</code></td>
                   <td><Pill tone={event.outcome === "success" ? "good" : event.outcome === "denied" ? "bad" : "warn"}>{humanize(event.outcome)}</Pill></td>
                   <td className="mono small">{event.actor_id === me.id ? "you" : event.actor_id ?? "—"}{event.via === "api_token" && " (token)"}</td>
-                  <td className="small">{event.target_type ? `${event.target_type} ${event.target_id ?? ""}` : "—"}</td>
+                  <td className="small" title={event.target_id ?? undefined}>
+                    {event.target_type ? <>{humanize(event.target_type)} <strong>{event.target_name ?? event.target_id ?? ""}</strong></> : "—"}
+                  </td>
                   <td className="mono small">{event.ip ?? "—"}</td>
                 </tr>
               ))}

@@ -46,8 +46,14 @@ export function ImportDialog({ open, onClose }: { open: boolean; onClose: () => 
       {result ? (
         <div className="import-result" role="status">
           <p>
-            <strong>{humanize(result.tool)}</strong> report imported into scope <code>{result.scope_key}</code>.
+            <strong>{humanize(result.tool)}</strong> report imported
+            {result.scope_keys.length > 0 && (result.scope_keys.length === 1 ? " into scope " : ` into ${result.scope_keys.length} scopes: `)}
+            {result.scope_keys.slice(0, 5).map((key, index) => (
+              <span key={key}>{index > 0 && ", "}<code>{key}</code></span>
+            ))}
+            {result.scope_keys.length > 5 && ", …"}.
           </p>
+          {result.incomplete_reason && <p className="hint" role="note">{result.incomplete_reason}</p>}
           <dl className="stat-row">
             {Object.entries(result.counts).map(([key, value]) => (
               <div key={key}>
@@ -56,6 +62,14 @@ export function ImportDialog({ open, onClose }: { open: boolean; onClose: () => 
               </div>
             ))}
           </dl>
+          {result.skipped && result.skipped.length > 0 && (
+            <details className="import-skipped">
+              <summary>{result.counts.skipped} record{result.counts.skipped === 1 ? "" : "s"} skipped (the rest imported)</summary>
+              <ul>
+                {result.skipped.map((record) => <li key={record.index}>Record {record.index}: {record.reason}</li>)}
+              </ul>
+            </details>
+          )}
         </div>
       ) : (
         <form className="form" onSubmit={(event) => event.preventDefault()}>
