@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
 from cspm.core.events import INDICATORS_MATCHED
+from cspm.teams.service import TeamService
 from cspm.threat_intel.models import normalise_domain, url_key
 from cspm.threat_intel.priority import PriorityInputs, score
 from cspm.threat_intel.repository import (
@@ -39,6 +40,7 @@ from cspm.threat_intel.repository import (
 )
 
 BATCH = 1000
+MODULE = "threat_intel"  # the team switch (teams.schemas.TOGGLEABLE_MODULES)
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _HOSTNAME = re.compile(r"(?<![\w.-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}(?![\w-])", re.IGNORECASE)
 _NETWORK_TYPES = {"host_port", "host", "ip", "ip_address"}
@@ -222,6 +224,8 @@ class ThreatCorrelationService:
     # --- triggers ---------------------------------------------------------------------------
     async def on_findings_changed(self, *, team_id: str, dedup_keys: list[str]) -> None:
         """Subscriber of FINDINGS_CHANGED: the changed findings get their KEV flag, EPSS, priority and matches."""
+        if await self._switched_off(team_id):
+            return
         keys = list(dict.fromkeys(dedup_keys))
         for start in range(0, len(keys), BATCH):
             findings = await self.findings.by_keys(team_id, keys[start:start + BATCH])
@@ -231,9 +235,15 @@ class ThreatCorrelationService:
         """A catalogue changed: re-enrich only the findings (of every team) with one of these CVEs."""
         written = 0
         for team_id, keys in (await self.findings.teams_with_cves(cve_ids)).items():
+            if await self._switched_off(team_id):
+                continue
             for start in range(0, len(keys), BATCH):
                 written += await self.enrich(team_id, await self.findings.by_keys(team_id, keys[start:start + BATCH]))
         return written
+
+    async def _switched_off(self, team_id: str) -> bool:
+        """A team that switched the module off gets no enrichment: its findings list as they are, unscored."""
+        return MODULE in await self.container.resolve(TeamService).disabled_modules(team_id=team_id)
 
     async def correlate_team(self, team_id: str) -> CorrelationCounts:
         """Every finding of the team (after an indicator import, or on demand), streamed in batches."""
