@@ -176,7 +176,7 @@ function SourcesCard() {
                 <li key={feed.feed}>
                   <Pill tone={STATE_TONE[feed.state]}>{feed.state}</Pill> <strong>{feed.title}</strong>
                   <span className="muted small"> · {feed.health}{feed.count != null ? ` · ${formatNumber(feed.count)} entries` : ""}{feed.last_attempt ? ` · last attempt ${timeAgo(feed.last_attempt)}` : ""}</span>
-                  {feed.error && <div className="small overdue">{feed.error}</div>}
+                  {feed.error && !feed.health.includes(feed.error) && <div className="small overdue">{feed.error}</div>}
                 </li>
               ))}
             </ul>
