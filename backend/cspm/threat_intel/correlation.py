@@ -1,14 +1,19 @@
 """Correlation: KEV and EPSS onto findings (with the explained priority), indicators onto assets.
 
-Both are joins on indexes, never a scan per finding: a batch of findings gives its CVE ids and
-its observable values (IPs, host names and their parent domains, URLs); the catalogues are read
-by ``_id`` ``$in`` (KEV, EPSS), the team's indicators by their ``observables.key`` index, and CIDR
-ranges through an in-memory table keyed by (prefix length, network): one dictionary lookup per
-prefix length in use, whatever the number of ranges. Only findings whose intel changed are written.
+Both are joins, never a scan per finding or a loop over (finding, indicator) pairs. A whole-team
+run (after an indicator import) reads each side once: the team's findings in batches; the whole
+KEV (1,404 entries) and the EPSS scores of the team's distinct CVE ids (one ``distinct``, then by
+id, or one pass when they are most of the catalogue); the distinct observable keys of the team's
+indicators (one ``distinct``). Each batch is joined in memory by dictionary and set lookups, CIDR
+ranges through a table keyed by (prefix length, network): one lookup per prefix length in use,
+whatever the number of ranges. Only the indicators an asset names are then read, once. A small
+change (the FINDINGS_CHANGED event of an import, a catalogue change) reads the catalogues by the
+changed findings' CVE ids and observable keys instead. Only findings whose intel changed are written.
 
 It runs on the findings module's FINDINGS_CHANGED event (the findings module does not know it),
 when a catalogue changes (only the findings with a changed CVE, in every team) and when a team
-imports indicators (that team's findings). New indicator matches publish INDICATORS_MATCHED.
+imports indicators (that team's findings). New indicator matches publish INDICATORS_MATCHED. A
+team that switched the module off gets none of it.
 """
 
 from __future__ import annotations

@@ -183,8 +183,14 @@ class IndicatorRepository(TeamScopedRepository):
         return list(found.values())
 
     async def observable_keys(self, team_id: str) -> set[str]:
-        """Every exact-match key of the team's indicators, in one command (expired ones too: ``by_keys`` drops them)."""
-        return set(await self.collection.distinct("observables.key", self.scoped(team_id)))
+        """Every exact-match key of the team's indicators, in one read (expired ones too: ``by_keys`` drops them).
+
+        Not ``distinct("observables.key")``: the embedded store (SecantusDB 0.7.0b3) answers it with
+        nothing for a path through an array of sub-documents, where MongoDB answers every key."""
+        keys: set[str] = set()
+        async for document in self.collection.find(self.scoped(team_id), {"_id": 0, "observables.key": 1}):
+            keys.update(item["key"] for item in document.get("observables") or () if "key" in item)
+        return keys
 
     async def ranges(self, team_id: str, active_at: datetime) -> list[dict[str, Any]]:
         """Active indicators holding a CIDR range: few per team, matched in memory by bisection."""
