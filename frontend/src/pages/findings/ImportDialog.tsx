@@ -2,7 +2,8 @@ import { useState } from "react";
 import { useImportReport } from "../../api/hooks/findings";
 import type { ImportResult } from "../../api/types";
 import { humanize } from "../../components/format";
-import { Button, Field, InlineError, Modal } from "../../components/ui";
+import { Field } from "../../components/ui";
+import { UploadModal } from "../../components/UploadModal";
 
 // "auto": the server recognises the tool from the report's first bytes (and says which it used).
 export const IMPORT_TOOLS = ["auto", "trivy", "prowler", "zap", "nmap", "grype", "checkov", "nuclei", "sslyze", "sarif",
@@ -26,30 +27,21 @@ export function ImportDialog({ open, onClose }: { open: boolean; onClose: () => 
   }
 
   return (
-    <Modal
+    <UploadModal
       open={open}
       title="Import a scanner report"
       onClose={close}
-      footer={
-        result ? (
-          <Button variant="primary" onClick={close}>Done</Button>
-        ) : (
-          <>
-            <Button variant="ghost" onClick={close}>Cancel</Button>
-            <Button variant="primary" icon="upload" busy={upload.isPending} disabled={!file} onClick={() => file && upload.mutate({ file, tool, scope, complete }, { onSuccess: setResult })}>
-              Import
-            </Button>
-          </>
-        )
-      }
-    >
-      {result ? (
+      upload={upload}
+      ready={!!file}
+      onSubmit={() => file && upload.mutate({ file, tool, scope, complete }, { onSuccess: setResult })}
+      result={result}
+      renderResult={(done) => (
         <div className="import-result" role="status">
           <p>
-            <strong>{humanize(result.tool)}</strong> report imported into scope <code>{result.scope_key}</code>.
+            <strong>{humanize(done.tool)}</strong> report imported into scope <code>{done.scope_key}</code>.
           </p>
           <dl className="stat-row">
-            {Object.entries(result.counts).map(([key, value]) => (
+            {Object.entries(done.counts).map(([key, value]) => (
               <div key={key}>
                 <dt>{humanize(key)}</dt>
                 <dd>{value}</dd>
@@ -57,30 +49,29 @@ export function ImportDialog({ open, onClose }: { open: boolean; onClose: () => 
             ))}
           </dl>
         </div>
-      ) : (
-        <form className="form" onSubmit={(event) => event.preventDefault()}>
-          <Field label="Report file" hint="The tool's own output (JSON, XML or CSV), up to 512 MB.">
-            {(id) => <input id={id} type="file" name="report" onChange={(event) => setFile(event.target.files?.[0] ?? null)} data-autofocus />}
-          </Field>
-          <div className="form-row">
-            <Field label="Tool">
-              {(id) => (
-                <select id={id} value={tool} onChange={(event) => setTool(event.target.value)}>
-                  {IMPORT_TOOLS.map((name) => <option key={name} value={name}>{TOOL_LABELS[name] ?? humanize(name)}</option>)}
-                </select>
-              )}
-            </Field>
-            <Field label="Scope (optional)" hint="What was scanned: account, image, URL…">
-              {(id) => <input id={id} value={scope} onChange={(event) => setScope(event.target.value)} maxLength={300} />}
-            </Field>
-          </div>
-          <label className="check-row">
-            <input type="checkbox" checked={complete} onChange={(event) => setComplete(event.target.checked)} />
-            Complete scan of this scope: resolve earlier findings it no longer reports
-          </label>
-        </form>
       )}
-      <InlineError error={upload.error} />
-    </Modal>
+    >
+      <form className="form" onSubmit={(event) => event.preventDefault()}>
+        <Field label="Report file" hint="The tool's own output (JSON, XML or CSV), up to 512 MB.">
+          {(id) => <input id={id} type="file" name="report" onChange={(event) => setFile(event.target.files?.[0] ?? null)} data-autofocus />}
+        </Field>
+        <div className="form-row">
+          <Field label="Tool">
+            {(id) => (
+              <select id={id} value={tool} onChange={(event) => setTool(event.target.value)}>
+                {IMPORT_TOOLS.map((name) => <option key={name} value={name}>{TOOL_LABELS[name] ?? humanize(name)}</option>)}
+              </select>
+            )}
+          </Field>
+          <Field label="Scope (optional)" hint="What was scanned: account, image, URL…">
+            {(id) => <input id={id} value={scope} onChange={(event) => setScope(event.target.value)} maxLength={300} />}
+          </Field>
+        </div>
+        <label className="check-row">
+          <input type="checkbox" checked={complete} onChange={(event) => setComplete(event.target.checked)} />
+          Complete scan of this scope: resolve earlier findings it no longer reports
+        </label>
+      </form>
+    </UploadModal>
   );
 }

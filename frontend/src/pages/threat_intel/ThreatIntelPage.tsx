@@ -144,7 +144,7 @@ function IndicatorsCard() {
 export function CorrelationList({ findingId }: { findingId?: string }) {
   const correlations = useCorrelations(findingId);
   return (
-    <QueryState query={correlations} isEmpty={(page) => page.total === 0} empty={<EmptyState title="No indicator matches an asset" icon="check"><p>Indicators are matched against Nmap hosts, web URLs, TLS endpoints, cloud resources and SBOM file hashes.</p></EmptyState>}>
+    <QueryState query={correlations} isEmpty={(page) => page.total === 0} empty={<EmptyState title="No indicator matches an asset" icon="check"><p>Indicators are matched against Nmap hosts, web URLs and domains, TLS endpoints and the IPs and DNS names of cloud resources.</p></EmptyState>}>
       {(page) => (
         <table className="simple-table" aria-label="Indicator matches">
           <thead><tr><th scope="col">Indicator</th><th scope="col">Matched on</th><th scope="col">Context</th><th scope="col">Seen</th></tr></thead>
