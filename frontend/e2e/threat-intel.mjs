@@ -103,8 +103,9 @@ export async function threatIntelSteps({ page, step, shot, check, apiAs, base, r
 
   await step("the threat intelligence page counts the known-exploited and past-due findings", async () => {
     await page.getByRole("link", { name: "Threat intelligence", exact: true }).click();
-    const summary = page.getByTestId("kev-summary");
-    await summary.getByText(/open findings are known exploited/).waitFor();
+    // The page may first show what it fetched before the Grype import: wait for the refreshed count.
+    const summary = page.getByTestId("kev-summary").filter({ hasText: /^[1-9]\d* open findings are known exploited/ });
+    await summary.waitFor();
     const text = await summary.innerText();
     check(!/^0 open findings/.test(text) && /[1-9]\d* are past CISA's due date/.test(text), `KEV headline counts them (got "${text}")`);
     await page.getByRole("cell", { name: cve }).waitFor();

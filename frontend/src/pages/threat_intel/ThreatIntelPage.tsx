@@ -118,7 +118,7 @@ function IndicatorsCard() {
         {(page) => (
           <>
             <p className="muted small">{formatNumber(page.total)} indicators{page.total > page.items.length ? `, newest ${page.items.length} shown` : ""}</p>
-            <table className="simple-table">
+            <table className="simple-table ti-table">
               <thead><tr><th scope="col">Indicator</th><th scope="col">Values</th><th scope="col">Context</th><th scope="col">TLP</th><th scope="col">Valid until</th><th scope="col">Source</th></tr></thead>
               <tbody>
                 {page.items.map((indicator) => (
@@ -146,7 +146,7 @@ export function CorrelationList({ findingId }: { findingId?: string }) {
   return (
     <QueryState query={correlations} isEmpty={(page) => page.total === 0} empty={<EmptyState title="No indicator matches an asset" icon="check"><p>Indicators are matched against Nmap hosts, web URLs and domains, TLS endpoints and the IPs and DNS names of cloud resources.</p></EmptyState>}>
       {(page) => (
-        <table className="simple-table" aria-label="Indicator matches">
+        <table className="simple-table ti-table" aria-label="Indicator matches">
           <thead><tr><th scope="col">Indicator</th><th scope="col">Matched on</th><th scope="col">Context</th><th scope="col">Seen</th></tr></thead>
           <tbody>
             {page.items.map((item) => (
