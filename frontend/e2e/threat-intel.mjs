@@ -108,7 +108,7 @@ export async function threatIntelSteps({ page, step, shot, check, apiAs, base, r
     await summary.waitFor();
     const text = await summary.innerText();
     check(!/^0 open findings/.test(text) && /[1-9]\d* are past CISA's due date/.test(text), `KEV headline counts them (got "${text}")`);
-    await page.getByRole("cell", { name: cve }).waitFor();
+    await page.getByRole("cell", { name: cve, exact: true }).waitFor();
     await shot("ti-5-threat-intel");
   });
 }
