@@ -1,5 +1,5 @@
 /** A file-import dialog: the form until the upload succeeds, then its result; Cancel/Import, then Done. */
-import type { ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { Button, InlineError, Modal } from "./ui";
 
 export function UploadModal<R>({ open, title, onClose, upload, ready, onSubmit, result, renderResult, children }: {
@@ -30,4 +30,17 @@ export function UploadModal<R>({ open, title, onClose, upload, ready, onSubmit, 
       <InlineError error={upload.error} />
     </Modal>
   );
+}
+
+/** The file and the result of an upload dialog; ``close`` forgets both and the mutation's error. */
+export function useUploadState<R>(upload: { reset: () => void }, onClose: () => void) {
+  const [file, setFile] = useState<File | null>(null);
+  const [result, setResult] = useState<R | null>(null);
+  function close() {
+    setFile(null);
+    setResult(null);
+    upload.reset();
+    onClose();
+  }
+  return { file, setFile, result, setResult, close };
 }

@@ -3,7 +3,7 @@ import { useImportReport } from "../../api/hooks/findings";
 import type { ImportResult } from "../../api/types";
 import { humanize } from "../../components/format";
 import { Field } from "../../components/ui";
-import { UploadModal } from "../../components/UploadModal";
+import { UploadModal, useUploadState } from "../../components/UploadModal";
 
 // "auto": the server recognises the tool from the report's first bytes (and says which it used).
 export const IMPORT_TOOLS = ["auto", "trivy", "prowler", "zap", "nmap", "grype", "checkov", "nuclei", "sslyze", "sarif",
@@ -13,18 +13,10 @@ const TOOL_LABELS: Record<string, string> = { auto: "Recognise from the report",
 
 export function ImportDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const upload = useImportReport();
-  const [file, setFile] = useState<File | null>(null);
   const [tool, setTool] = useState("auto");
   const [scope, setScope] = useState("");
   const [complete, setComplete] = useState(true);
-  const [result, setResult] = useState<ImportResult | null>(null);
-
-  function close() {
-    setFile(null);
-    setResult(null);
-    upload.reset();
-    onClose();
-  }
+  const { file, setFile, result, setResult, close } = useUploadState<ImportResult>(upload, onClose);
 
   return (
     <UploadModal

@@ -2,7 +2,7 @@ import { useState } from "react";
 import { useImportIndicators, type IndicatorFormat } from "../../api/hooks/threatIntel";
 import { humanize } from "../../components/format";
 import { Field } from "../../components/ui";
-import { UploadModal } from "../../components/UploadModal";
+import { UploadModal, useUploadState } from "../../components/UploadModal";
 
 const FORMATS: { id: IndicatorFormat; label: string }[] = [
   { id: "stix", label: "STIX 2.1 bundle (JSON)" },
@@ -14,17 +14,9 @@ type ImportOutcome = Awaited<ReturnType<ReturnType<typeof useImportIndicators>["
 
 export function IndicatorImportDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const upload = useImportIndicators();
-  const [file, setFile] = useState<File | null>(null);
   const [format, setFormat] = useState<IndicatorFormat>("stix");
   const [source, setSource] = useState("");
-  const [result, setResult] = useState<ImportOutcome | null>(null);
-
-  function close() {
-    setFile(null);
-    setResult(null);
-    upload.reset();
-    onClose();
-  }
+  const { file, setFile, result, setResult, close } = useUploadState<ImportOutcome>(upload, onClose);
 
   return (
     <UploadModal
