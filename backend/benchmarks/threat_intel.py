@@ -13,8 +13,9 @@ Then it times ``ThreatCorrelationService.correlate_team`` — the path an indica
 every finding read once, KEV/EPSS joined by ``_id`` $in, indicators by their key index, CIDRs in
 memory — three times: the first run (writes KEV/EPSS/priority onto every finding and records
 every match), a second run with nothing changed (the join alone), and a KEV change touching a
-few CVEs (the incremental refresh). It prints each time, findings/s, the database commands
-issued (PyMongo command monitoring) and the previous run's figures (benchmarks/results/).
+few CVEs (the incremental refresh). It prints each time, findings/s, the CPU time of this process and of
+the embedded store's (the figure a busy machine inflates least), the load average, the database
+commands issued (PyMongo command monitoring) and the previous run's figures (benchmarks/results/).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from pymongo import monitoring
 
 from benchmarks.history import History
 from cspm.core.container import ServiceContainer
-from cspm.core.database.embedded import embedded_server
+from cspm.core.database.embedded import SecantusServer, embedded_server
 from cspm.core.database.registry import Database
 from cspm.core.kv import MemoryStore
 from cspm.core.settings import CoreSettings, EmbeddedEngine
@@ -142,12 +143,24 @@ def synthetic_findings(count: int, kev_ids: list[str], ips: list[str], domains: 
     return documents
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) of a process so far: the figure a busy machine inflates least."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def insert(collection: Any, documents: list[dict[str, Any]]) -> None:
     for start in range(0, len(documents), INSERT_CHUNK):
         await collection.insert_many(documents[start:start + INSERT_CHUNK], ordered=False)
 
 
-async def run(uri: str, data_dir: Path, findings: int, indicators: int, history: History) -> None:
+async def run(uri: str, data_dir: Path, findings: int, indicators: int, history: History,
+              store_pid: int | None = None) -> None:
     rng = random.Random(15)
     counter = CommandCounter()
     settings = CoreSettings.model_construct(environment="test", mongodb_uri=SecretStr(uri), data_dir=data_dir,
@@ -180,6 +193,7 @@ async def run(uri: str, data_dir: Path, findings: int, indicators: int, history:
                           ("KEV change of 10 CVEs", "kev")):
         counter.clear()
         begun = time.perf_counter()
+        cpu_begun = (time.process_time(), cpu_seconds(store_pid))
         if action == "kev":
             catalogue = json.loads(kev_raw)
             for entry in catalogue["vulnerabilities"][:10]:
@@ -189,6 +203,7 @@ async def run(uri: str, data_dir: Path, findings: int, indicators: int, history:
         else:
             counts = await service.correlate_team(TEAM)
         seconds = time.perf_counter() - begun
+        client_cpu, store_cpu = time.process_time() - cpu_begun[0], cpu_seconds(store_pid) - cpu_begun[1]
         figure = history.beside(row, label, seconds)
         detail = (f"{counts.intel_written} findings written, {counts.matches} matches ({counts.new_matches} new)"
                   if counts else "")
@@ -197,7 +212,9 @@ async def run(uri: str, data_dir: Path, findings: int, indicators: int, history:
         if os.environ.get("BENCH_SLOWEST"):
             for name, (slow, text) in counter.slowest.items():
                 print(f"{'':>28}slowest {name}: {slow:.2f} s {text}")
-        print(f"{label:>26}: {figure}  {findings / seconds:,.0f} findings/s  {detail}\n{'':>28}commands: {commands}")
+        cpu = f"CPU {client_cpu:.1f} s here" + (f" + {store_cpu:.1f} s in the store" if store_pid else "")
+        print(f"{label:>26}: {figure}  {findings / seconds:,.0f} findings/s  {detail}\n{'':>28}{cpu}; "
+              f"load {os.getloadavg()[0]:.1f}\n{'':>28}commands: {commands}")
     await container.stop()
 
 
@@ -213,7 +230,9 @@ def main() -> None:
         uri = external or server.start()  # type: ignore[union-attr]
         print(f"database: {'MONGODB_URI' if external else 'embedded SecantusDB'}")
         try:
-            asyncio.run(run(uri, Path(directory) / "data", arguments.findings, arguments.indicators, history))
+            store_pid = server.process.pid if isinstance(server, SecantusServer) and server.process else None
+            asyncio.run(run(uri, Path(directory) / "data", arguments.findings, arguments.indicators, history,
+                            store_pid))
         finally:
             if server is not None:
                 server.stop()

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO, Self
 
+from bson import ObjectId
+
 from cspm.audit.service import AuditService
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
@@ -199,16 +201,27 @@ class FindingsService:
             value = datetime.fromisoformat(position["v"]) if sort in DATE_SORTS else position["v"]
             after = self.findings.object_id(position["id"], "cursor position")
             op = "$lt" if descending else "$gt"
-            query.setdefault("$and", []).append(
-                {"$or": [{field: {op: value}}, {field: value, "_id": {op: after}}]})
+            query.setdefault("$and", []).append(self._after(field, op, value, after))
         documents = await self.findings.page(team_id, query, [(field, direction), ("_id", direction)], limit + 1)
         next_cursor = None
         if len(documents) > limit:
             documents = documents[:limit]
             last = documents[-1]
-            value = last[field].isoformat() if sort in DATE_SORTS else last[field]
+            value = last[field].isoformat() if sort in DATE_SORTS else last.get(field)
             next_cursor = encode_cursor({"s": sort, "v": value, "id": str(last["_id"])})
         return [self._summary(document, now) for document in documents], next_cursor
+
+    @staticmethod
+    def _after(field: str, op: str, value: Any, after: ObjectId) -> dict[str, Any]:
+        """The keyset condition for the next page: past ``value``, or equal to it and past ``after``.
+
+        A field can be absent (priority, when threat intelligence is off or has not run): absent
+        values sort before every other value, so they come last descending and first ascending."""
+        if value is None:
+            tail = {field: None, "_id": {op: after}}
+            return tail if op == "$lt" else {"$or": [{field: {"$ne": None}}, tail]}
+        following = {field: {op: value}} if op == "$gt" else {"$or": [{field: {op: value}}, {field: None}]}
+        return {"$or": [following, {field: value, "_id": {op: after}}]}
 
     async def counts(self, *, team_id: str, filters: FindingFilters) -> dict[str, Any]:
         now = datetime.now(UTC)

@@ -1,14 +1,19 @@
 """Correlation: KEV and EPSS onto findings (with the explained priority), indicators onto assets.
 
-Both are joins on indexes, never a scan per finding: a batch of findings gives its CVE ids and
-its observable values (IPs, host names and their parent domains, URLs); the catalogues are read
-by ``_id`` ``$in`` (KEV, EPSS), the team's indicators by their ``observables.key`` index, and CIDR
-ranges through an in-memory table keyed by (prefix length, network): one dictionary lookup per
-prefix length in use, whatever the number of ranges. Only findings whose intel changed are written.
+Both are joins, never a scan per finding or a loop over (finding, indicator) pairs. A whole-team
+run (after an indicator import) reads each side once: the team's findings in batches; the whole
+KEV (1,404 entries) and the EPSS scores of the team's distinct CVE ids (one ``distinct``, then by
+id, or one pass when they are most of the catalogue); the distinct observable keys of the team's
+indicators (one ``distinct``). Each batch is joined in memory by dictionary and set lookups, CIDR
+ranges through a table keyed by (prefix length, network): one lookup per prefix length in use,
+whatever the number of ranges. Only the indicators an asset names are then read, once. A small
+change (the FINDINGS_CHANGED event of an import, a catalogue change) reads the catalogues by the
+changed findings' CVE ids and observable keys instead. Only findings whose intel changed are written.
 
 It runs on the findings module's FINDINGS_CHANGED event (the findings module does not know it),
 when a catalogue changes (only the findings with a changed CVE, in every team) and when a team
-imports indicators (that team's findings). New indicator matches publish INDICATORS_MATCHED.
+imports indicators (that team's findings). New indicator matches publish INDICATORS_MATCHED. A
+team that switched the module off gets none of it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from urllib.parse import urlsplit
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
 from cspm.core.events import INDICATORS_MATCHED
+from cspm.teams.service import TeamService
 from cspm.threat_intel.models import normalise_domain, url_key
 from cspm.threat_intel.priority import PriorityInputs, score
 from cspm.threat_intel.repository import (
@@ -39,6 +45,7 @@ from cspm.threat_intel.repository import (
 )
 
 BATCH = 1000
+MODULE = "threat_intel"  # the team switch (teams.schemas.TOGGLEABLE_MODULES)
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _HOSTNAME = re.compile(r"(?<![\w.-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}(?![\w-])", re.IGNORECASE)
 _NETWORK_TYPES = {"host_port", "host", "ip", "ip_address"}
@@ -222,6 +229,8 @@ class ThreatCorrelationService:
     # --- triggers ---------------------------------------------------------------------------
     async def on_findings_changed(self, *, team_id: str, dedup_keys: list[str]) -> None:
         """Subscriber of FINDINGS_CHANGED: the changed findings get their KEV flag, EPSS, priority and matches."""
+        if await self._switched_off(team_id):
+            return
         keys = list(dict.fromkeys(dedup_keys))
         for start in range(0, len(keys), BATCH):
             findings = await self.findings.by_keys(team_id, keys[start:start + BATCH])
@@ -231,24 +240,56 @@ class ThreatCorrelationService:
         """A catalogue changed: re-enrich only the findings (of every team) with one of these CVEs."""
         written = 0
         for team_id, keys in (await self.findings.teams_with_cves(cve_ids)).items():
+            if await self._switched_off(team_id):
+                continue
             for start in range(0, len(keys), BATCH):
                 written += await self.enrich(team_id, await self.findings.by_keys(team_id, keys[start:start + BATCH]))
         return written
 
+    async def _switched_off(self, team_id: str) -> bool:
+        """A team that switched the module off gets no enrichment: its findings list as they are, unscored."""
+        return MODULE in await self.container.resolve(TeamService).disabled_modules(team_id=team_id)
+
     async def correlate_team(self, team_id: str) -> CorrelationCounts:
-        """Every finding of the team (after an indicator import, or on demand), streamed in batches."""
+        """Every finding of the team (after an indicator import, or on demand), read once in batches.
+
+        The catalogue side is read once per run, not per batch: the whole KEV (1,404 entries), the
+        EPSS scores of the team's distinct CVE ids, and the distinct observable keys of the team's
+        active indicators. Each batch is then joined in memory (dictionary and set lookups, CIDRs by
+        prefix table), and only the indicators that an asset names are read, once, at the end."""
         now = datetime.now(UTC)
+        catalogues = await self._catalogues(team_id)
+        known = await self.indicators.observable_keys(team_id)
         ranges = RangeIndex(await self.indicators.ranges(team_id, now))
         total = CorrelationCounts()
+        hits: list[tuple[Mapping[str, Any], AssetValue]] = []
         batch: list[dict[str, Any]] = []
+
+        async def flush() -> None:
+            total.findings += len(batch)
+            total.intel_written += await self.enrich(team_id, batch, catalogues)
+            hits.extend((finding, value) for finding in batch for value in asset_values(finding)
+                        if value.key in known or (value.address is not None and ranges.lookup(value.address)))
+            batch.clear()
+
         async for finding in self.findings.team_findings(team_id):
             batch.append(finding)
             if len(batch) >= BATCH:
-                total.add(await self._correlate(team_id, batch, ranges, now))
-                batch = []
-        if batch:
-            total.add(await self._correlate(team_id, batch, ranges, now))
+                await flush()
+        await flush()
+        total.matches, total.new_ids = await self._record(team_id, hits, ranges, now)
+        total.new_matches = len(total.new_ids)
+        await self._announce(team_id, total.new_ids)
         return total
+
+    async def _catalogues(self, team_id: str) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """KEV whole, and the EPSS scores of the team's distinct CVEs (by id, or by one pass when most are needed)."""
+        cves = await self.findings.team_cves(team_id)
+        return await self.kev.everything(), await self.epss.by_cve_or_scan(cves)
+
+    async def _announce(self, team_id: str, new_ids: list[str]) -> None:
+        if new_ids:
+            await self.container.events.publish(INDICATORS_MATCHED, team_id=team_id, correlation_ids=new_ids)
 
     async def _correlate(self, team_id: str, findings: list[dict[str, Any]], ranges: RangeIndex | None,
                          now: datetime | None = None) -> CorrelationCounts:
@@ -257,15 +298,20 @@ class ThreatCorrelationService:
         counts.intel_written = await self.enrich(team_id, findings)
         matched, new_ids = await self.match(team_id, findings, ranges, now)
         counts.matches, counts.new_matches, counts.new_ids = matched, len(new_ids), new_ids
-        if new_ids:
-            await self.container.events.publish(INDICATORS_MATCHED, team_id=team_id, correlation_ids=new_ids)
+        await self._announce(team_id, new_ids)
         return counts
 
     # --- KEV / EPSS / priority ----------------------------------------------------------------
-    async def enrich(self, team_id: str, findings: Sequence[Mapping[str, Any]]) -> int:
-        cves = [cve for finding in findings for cve in finding.get("cve_ids") or []]
-        kev = await self.kev.by_cve(cves) if cves else {}
-        epss = await self.epss.by_cve(cves) if cves else {}
+    async def enrich(self, team_id: str, findings: Sequence[Mapping[str, Any]],
+                     catalogues: tuple[Mapping[str, Mapping[str, Any]], Mapping[str, Mapping[str, Any]]] | None = None,
+                     ) -> int:
+        """KEV flag, EPSS and priority onto ``findings``; writes only the findings whose values changed."""
+        if not findings:
+            return 0
+        if catalogues is None:
+            cves = [cve for finding in findings for cve in finding.get("cve_ids") or []]
+            catalogues = (await self.kev.by_cve(cves) if cves else {}, await self.epss.by_cve(cves) if cves else {})
+        kev, epss = catalogues
         targets = await self.targets.declared(team_id, [t for f in findings if (t := target_id(f))])
         updates = []
         for finding in findings:
@@ -281,21 +327,24 @@ class ThreatCorrelationService:
     async def match(self, team_id: str, findings: Sequence[Mapping[str, Any]], ranges: RangeIndex | None,
                     now: datetime) -> tuple[int, list[str]]:
         """Record a correlation per (indicator, observable, finding); returns the count and the new ones' keys."""
-        values = [(finding, asset_values(finding)) for finding in findings]
-        keys = [value.key for _, found in values for value in found]
+        if ranges is None:
+            ranges = RangeIndex(await self.indicators.ranges(team_id, now))
+        hits = [(finding, value) for finding in findings for value in asset_values(finding)]
+        return await self._record(team_id, hits, ranges, now)
+
+    async def _record(self, team_id: str, hits: Sequence[tuple[Mapping[str, Any], AssetValue]], ranges: RangeIndex,
+                      now: datetime) -> tuple[int, list[str]]:
+        """Correlation documents for the (finding, asset value) pairs an indicator names; the new ones' keys."""
+        keys = [value.key for _, value in hits]
         exact: dict[str, list[tuple[Mapping[str, Any], Mapping[str, Any]]]] = defaultdict(list)
         for indicator in await self.indicators.by_keys(team_id, keys, now) if keys else []:
             for item in indicator["observables"]:
                 exact[item["key"]].append((indicator, item))
-        if ranges is None:
-            ranges = RangeIndex(await self.indicators.ranges(team_id, now))
         documents: dict[str, dict[str, Any]] = {}
-        for finding, found in values:
-            for value in found:
-                hits = exact.get(value.key, []) + (ranges.lookup(value.address) if value.address else [])
-                for matched, item in hits:
-                    correlation = correlation_document(matched, item, finding, value)
-                    documents[correlation["key"]] = correlation
+        for finding, value in hits:
+            for matched, item in exact.get(value.key, []) + (ranges.lookup(value.address) if value.address else []):
+                correlation = correlation_document(matched, item, finding, value)
+                documents[correlation["key"]] = correlation
         if not documents:
             return 0, []
         existing = await self.correlations.existing_keys(team_id, list(documents))

@@ -33,6 +33,7 @@ TAXII_SOURCES = "taxii_sources"
 FINDINGS = "findings"  # SECURITY_SCANS.findings, owned by the findings module
 TARGETS = "scan_targets"  # ORCHESTRATION.scan_targets, owned by the targets module
 WRITE_CHUNK = 1000
+SCAN_RATIO = 10
 
 INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec(Database.THREAT_INTELLIGENCE, FEED_RUNS, [("feed", ASCENDING), ("at", DESCENDING)], "idx_feed_runs"),
@@ -70,6 +71,22 @@ class CatalogueRepository:
             async for document in self.collection.find({"_id": {"$in": chunk}}, projection):
                 found[document["_id"]] = document
         return found
+
+    async def everything(self) -> dict[str, dict[str, Any]]:
+        """The whole catalogue by CVE id: for KEV (1,404 entries), one read beats a lookup per batch."""
+        return {document["_id"]: document async for document in self.collection.find({})}
+
+    async def by_cve_or_scan(self, cve_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Entries for ``cve_ids``: looked up by id, or read in one pass when they are a large part of it.
+
+        Past a tenth of the catalogue one sequential read costs less than the id lookups on every
+        engine, and far less on the embedded store, where an ``$in`` is evaluated document by document."""
+        wanted = set(cve_ids)
+        if not wanted:
+            return {}
+        if len(wanted) * SCAN_RATIO < await self.count():
+            return await self.by_cve(sorted(wanted))
+        return {document["_id"]: document async for document in self.collection.find({}) if document["_id"] in wanted}
 
     async def all_ids(self) -> set[str]:
         return {document["_id"] async for document in self.collection.find({}, {"_id": 1})}
@@ -165,6 +182,16 @@ class IndicatorRepository(TeamScopedRepository):
                     found[document["_id"]] = document
         return list(found.values())
 
+    async def observable_keys(self, team_id: str) -> set[str]:
+        """Every exact-match key of the team's indicators, in one read (expired ones too: ``by_keys`` drops them).
+
+        Not ``distinct("observables.key")``: the embedded store (SecantusDB 0.7.0b3) answers it with
+        nothing for a path through an array of sub-documents, where MongoDB answers every key."""
+        keys: set[str] = set()
+        async for document in self.collection.find(self.scoped(team_id), {"_id": 0, "observables.key": 1}):
+            keys.update(item["key"] for item in document.get("observables") or () if "key" in item)
+        return keys
+
     async def ranges(self, team_id: str, active_at: datetime) -> list[dict[str, Any]]:
         """Active indicators holding a CIDR range: few per team, matched in memory by bisection."""
         query = self.scoped(team_id, {"observables.cidr": True})
@@ -250,6 +277,10 @@ class FindingIntelRepository(TeamScopedRepository):
     def team_findings(self, team_id: str, query: Mapping[str, Any] | None = None) -> Any:
         """A cursor over the team's findings (correlating a whole team: read once, never all in memory)."""
         return self.collection.find(self.scoped(team_id, query), FINDING_FIELDS, batch_size=2000)
+
+    async def team_cves(self, team_id: str) -> list[str]:
+        """The distinct CVE ids of the team's findings, in one command."""
+        return await self.collection.distinct("cve_ids", self.scoped(team_id))
 
     async def teams_with_cves(self, cve_ids: Sequence[str]) -> dict[str, list[str]]:
         """Across teams on purpose: a catalogue change concerns every team's findings with those CVEs."""

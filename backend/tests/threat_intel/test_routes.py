@@ -119,6 +119,45 @@ async def test_kev_page_counts_the_teams_open_known_exploited_findings(client, t
     assert [item["priority"] for item in all_sorted] == sorted((item["priority"] for item in all_sorted), reverse=True)
 
 
+async def test_switched_off_findings_list_unscored_and_page_by_priority_with_the_scored_ones(client, team, container,
+                                                                                          shared_dir):
+    admin = team["admin"]
+    await container.resolve(FeedService).import_kev(kev_catalogue(["CVE-2020-15999"]), source="test")
+
+    async def report(tool: str, relative: str) -> int:
+        response = await client.post("/api/findings/import", headers=admin.headers, data={"tool": tool, "scope": tool},
+                                     files={"file": ("r.json", scan(shared_dir, relative).read(), "application/json")})
+        assert response.status_code == 201, response.text
+        return response.json()["counts"]["new"]
+
+    async def switch(enabled: bool) -> None:
+        response = await client.put("/api/teams/active/modules/threat_intel", json={"enabled": enabled},
+                                    headers=admin.headers)
+        assert response.status_code == 200, response.text
+
+    await switch(False)
+    off = await report("trivy", "trivy/scheme_2_many_vulns.json")
+    unscored = (await client.get("/api/findings", params={"sort": "priority"}, headers=admin.headers))
+    assert unscored.status_code == 200 and len(unscored.json()["items"]) == off == 5
+    assert all(item["priority"] is None and item["kev"] is None for item in unscored.json()["items"])
+    assert (await client.get("/api/threat-intel/kev", headers=admin.headers)).status_code == 403
+    await switch(True)
+    on = await report("grype", "anchore_grype/fix_available.json")
+    for order in ("desc", "asc"):
+        seen, cursor = [], None
+        while True:
+            params = {"sort": "priority", "order": order, "limit": 3, **({"cursor": cursor} if cursor else {})}
+            page = (await client.get("/api/findings", params=params, headers=admin.headers)).json()
+            seen += page["items"]
+            if not (cursor := page["next_cursor"]):
+                break
+        assert len({item["id"] for item in seen}) == len(seen) == off + on, order
+        scored = [item["priority"] for item in seen if item["priority"] is not None]
+        assert len(scored) == on > 0 and scored == sorted(scored, reverse=order == "desc")
+        unscored_positions = [index for index, item in enumerate(seen) if item["priority"] is None]
+        assert unscored_positions == list(range(on, on + off) if order == "desc" else range(off))
+
+
 async def test_sources_show_feed_health_and_taxii_urls_go_through_the_destination_policy(client, team):
     analyst = team["analyst"]
     sources = (await client.get("/api/threat-intel/sources", headers=analyst.headers)).json()

@@ -9,7 +9,7 @@ import { lazy, type ComponentType, type LazyExoticComponent } from "react";
 import type { IconName } from "../components/Icon";
 
 /** Backend module switches (cspm.teams.modules.TOGGLEABLE_MODULES) the registry maps pages to. */
-export const MODULE_TOGGLES = ["findings", "compliance", "scans", "assets"] as const;
+export const MODULE_TOGGLES = ["findings", "compliance", "scans", "assets", "threat_intel"] as const;
 export type ModuleToggle = (typeof MODULE_TOGGLES)[number];
 
 export interface PlatformModule {
@@ -72,6 +72,18 @@ export const ALL_PLATFORM_MODULES: PlatformModule[] = [
     toggle: "compliance",
     permission: "compliance:read",
     ...page(() => import("../pages/compliance/CompliancePage")),
+  },
+  {
+    id: "threat_intel",
+    label: "Threat intelligence",
+    path: "/threat-intel",
+    icon: "alert",
+    section: "Posture",
+    description: "CISA KEV matches, EPSS of open CVEs, indicators (STIX, CSV, MISP) matched on our assets, feed health",
+    backend: ["threat_intel"],
+    toggle: "threat_intel",
+    permission: "threat_intel:read",
+    ...page(() => import("../pages/threat_intel/ThreatIntelPage")),
   },
   {
     id: "scans",

@@ -39,7 +39,7 @@ export function testMe(overrides: Record<string, unknown> = {}) {
 export function signedInServer(handlers: Record<string, Handler>, { me = testMe(), disabled = [] as string[] } = {}) {
   localStorage.setItem("cspm.session", JSON.stringify({ accessToken: "a", refreshToken: "r", accessExpiresAt: Date.now() + 3_600_000, sessionId: "s" }));
   localStorage.setItem("cspm.team", TEST_TEAM);
-  const modules = ["findings", "compliance", "scans", "assets"].map((name) => ({ name, title: name, enabled: !disabled.includes(name) }));
+  const modules = ["findings", "compliance", "scans", "assets", "threat_intel"].map((name) => ({ name, title: name, enabled: !disabled.includes(name) }));
   const all: Record<string, Handler> = {
     "GET /api/auth/registration": () => jsonResponse({ open: false, first_user: false }),
     "GET /api/auth/me": () => jsonResponse(me),

@@ -122,7 +122,11 @@ export function useImportReport() {
           return form;
         },
       })),
-    onSuccess: () => client.invalidateQueries({ queryKey: keys.findings(team) }),
+    // An import enriches and correlates the new findings: the threat intelligence views change with it.
+    onSuccess: () => Promise.all([
+      client.invalidateQueries({ queryKey: keys.findings(team) }),
+      client.invalidateQueries({ queryKey: moreKeys.threatIntel(team) }),
+    ]),
   });
 }
 

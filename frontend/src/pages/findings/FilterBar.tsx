@@ -3,9 +3,12 @@ import { CATEGORIES, SEVERITIES, STATUSES, type FindingCounts, type FindingFilte
 import { Icon } from "../../components/Icon";
 import { humanize, SEVERITY_LABEL, STATUS_LABEL } from "../../components/format";
 import { Button, Modal } from "../../components/ui";
+import { useModuleOn } from "../../app/modules";
 import {
   activeFilterCount, DEFAULT_VIEW, deleteSavedFilter, loadSavedFilters, saveFilter, type FindingView, type SavedFilter,
 } from "./filterState";
+
+const EPSS_FLOORS = [0.1, 0.5, 0.9];
 
 function toggle<T>(list: T[] | undefined, value: T): T[] {
   const current = list ?? [];
@@ -63,6 +66,7 @@ export function FilterBar({ view, counts, onChange }: { view: FindingView; count
   const [saving, setSaving] = useState(false);
   const [name, setName] = useState("");
   const searchId = useId();
+  const threatIntelOn = useModuleOn("threat_intel");
   const viewRef = useRef(view);
   viewRef.current = view;
 
@@ -94,6 +98,19 @@ export function FilterBar({ view, counts, onChange }: { view: FindingView; count
         <input type="checkbox" checked={!!filters.overdue} onChange={(event) => set({ overdue: event.target.checked || undefined })} />
         Overdue
       </label>
+      {threatIntelOn && (
+        <>
+          <label className={`filter-button toggle ${filters.kev ? "filter-button-active" : ""}`}>
+            <input type="checkbox" checked={!!filters.kev} onChange={(event) => set({ kev: event.target.checked || undefined })} />
+            Known exploited (KEV)
+          </label>
+          <label className="sr-only" htmlFor={`${searchId}-epss`}>Minimum EPSS</label>
+          <select id={`${searchId}-epss`} className={`filter-button ${filters.epss_min ? "filter-button-active" : ""}`} value={String(filters.epss_min ?? "")} onChange={(event) => set({ epss_min: event.target.value ? Number(event.target.value) : undefined })}>
+            <option value="">Any EPSS</option>
+            {EPSS_FLOORS.map((floor) => <option key={floor} value={String(floor)}>EPSS ≥ {floor}</option>)}
+          </select>
+        </>
+      )}
       <div className="filterbar-end">
         {active > 0 && (
           <Button size="sm" variant="ghost" onClick={() => onChange({ ...DEFAULT_VIEW, sort: view.sort, order: view.order })}>

@@ -7,6 +7,7 @@ import { SeverityBadge, StatusBadge } from "../../components/badges";
 import { formatDate, formatDateTime, humanize, STATUS_LABEL, timeAgo } from "../../components/format";
 import { Button, Drawer, ErrorState, Skeleton } from "../../components/ui";
 import { MappedControls } from "./MappedControls";
+import { ThreatContext } from "./ThreatContext";
 import type { TriageAction } from "./TriageDialog";
 
 function Facts({ finding }: { finding: FindingDetail }) {
@@ -107,6 +108,10 @@ export function FindingDrawer({ findingId, onClose, onAction }: { findingId: str
             </div>
           )}
           <Facts finding={finding} />
+          <section>
+            <h3>Priority and threat intelligence</h3>
+            <ThreatContext finding={finding} />
+          </section>
           {finding.description && (
             <section>
               <h3>Description</h3>

@@ -4,6 +4,7 @@ import type { RowSelectionState } from "@tanstack/react-table";
 import { useFindingCounts, useFindingsInfinite } from "../../api/hooks/findings";
 import { SEVERITIES, type FindingSort, type FindingSummary } from "../../api/types";
 import { useCan } from "../../app/AuthGate";
+import { useModuleOn } from "../../app/modules";
 import { formatNumber, SEVERITY_LABEL } from "../../components/format";
 import { Button, EmptyState, ErrorState, PageHeader, Skeleton } from "../../components/ui";
 import { FilterBar } from "./FilterBar";
@@ -15,7 +16,12 @@ import { activeFilterCount, paramsFromView, viewFromParams, type FindingView } f
 
 export default function FindingsPage() {
   const [params, setParams] = useSearchParams();
-  const view = useMemo(() => viewFromParams(params), [params]);
+  const threatIntelOn = useModuleOn("threat_intel");
+  // Without threat intelligence nothing is scored: the default priority order falls back to severity.
+  const view = useMemo(() => {
+    const chosen = viewFromParams(params);
+    return !threatIntelOn && chosen.sort === "priority" ? { ...chosen, sort: "severity" as const } : chosen;
+  }, [params, threatIntelOn]);
   const findingId = params.get("finding");
   const canWrite = useCan("findings:write");
   const canImport = useCan("findings:import");

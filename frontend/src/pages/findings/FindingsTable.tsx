@@ -13,7 +13,7 @@ import { formatDate, formatShortDate, humanize, resourceLabel, timeAgo } from ".
 export const ROW_HEIGHT = 48;
 const column = createColumnHelper<FindingSummary>();
 
-const SORTABLE: Record<string, FindingSort> = { severity: "severity", title: "title", first_seen: "first_seen", last_seen: "last_seen" };
+const SORTABLE: Record<string, FindingSort> = { priority: "priority", severity: "severity", title: "title", first_seen: "first_seen", last_seen: "last_seen" };
 
 export interface FindingsTableProps {
   rows: FindingSummary[];
@@ -60,6 +60,11 @@ export function FindingsTable({
           />
         ),
       }),
+      column.accessor("priority", {
+        header: "Priority",
+        size: 92,
+        cell: (info) => (info.getValue() == null ? <span className="muted" title="Not scored (threat intelligence off or not run yet)">—</span> : <span className="mono">{info.getValue()!.toFixed(0)}</span>),
+      }),
       column.accessor("severity", { header: "Severity", size: 108, cell: (info) => <SeverityBadge severity={info.getValue()} /> }),
       column.accessor("title", {
         header: "Finding",
@@ -81,6 +86,21 @@ export function FindingsTable({
             <span className="cell-sub">{String(info.row.original.resource.type ?? "")}</span>
           </div>
         ),
+      }),
+      column.accessor("kev", {
+        header: "KEV",
+        size: 92,
+        cell: (info) => {
+          const kev = info.getValue() as { due_date?: string; cve_ids?: string[] } | null | undefined;
+          if (!kev) return <span className="muted">—</span>;
+          return <span className="kev-tag" title={`CISA KEV ${(kev.cve_ids ?? []).join(", ")}, due ${kev.due_date ?? "?"}`}>KEV</span>;
+        },
+      }),
+      column.accessor((finding) => (finding.epss as { score?: number } | null | undefined)?.score ?? null, {
+        id: "epss",
+        header: "EPSS",
+        size: 76,
+        cell: (info) => (info.getValue() == null ? <span className="muted">—</span> : <span className="mono">{info.getValue()!.toFixed(2)}</span>),
       }),
       column.accessor("source_tool", { header: "Tool", size: 92, cell: (info) => <span className="tool-tag">{humanize(info.getValue())}</span> }),
       column.accessor("status", { header: "Status", size: 124, cell: (info) => <StatusBadge status={info.getValue()} /> }),

@@ -4,7 +4,7 @@ import {
 } from "./filterState";
 
 describe("findings view in the URL", () => {
-  it("defaults to active findings by severity", () => {
+  it("defaults to active findings by priority", () => {
     expect(viewFromParams(new URLSearchParams())).toEqual(DEFAULT_VIEW);
   });
 
@@ -19,6 +19,15 @@ describe("findings view in the URL", () => {
     expect(viewFromParams(params)).toEqual(view);
   });
 
+  it("round-trips the KEV and EPSS filters and drops an EPSS floor outside 0-1", () => {
+    const view: FindingView = { filters: { status: ["open"], kev: true, epss_min: 0.5 }, sort: "priority", order: "desc" };
+    const params = paramsFromView(view);
+    expect(params.get("kev")).toBe("true");
+    expect(viewFromParams(params)).toEqual(view);
+    expect(activeFilterCount(view.filters)).toBe(3);
+    expect(viewFromParams(new URLSearchParams("epss_min=7&all=1")).filters.epss_min).toBeUndefined();
+  });
+
   it("keeps 'every status' distinct from the default and keeps the open finding", () => {
     const params = paramsFromView({ filters: {}, sort: "severity", order: "desc" }, new URLSearchParams("finding=abc"));
     expect(params.get("all")).toBe("1");
@@ -27,7 +36,7 @@ describe("findings view in the URL", () => {
   });
 
   it("ignores unknown sort fields", () => {
-    expect(viewFromParams(new URLSearchParams("sort=password&all=1")).sort).toBe("severity");
+    expect(viewFromParams(new URLSearchParams("sort=password&all=1")).sort).toBe("priority");
   });
 
   it("counts active filters", () => {

@@ -8,14 +8,15 @@ export interface FindingView {
 }
 
 export const DEFAULT_STATUSES: FindingStatus[] = ["open", "reopened"];
-export const DEFAULT_VIEW: FindingView = { filters: { status: DEFAULT_STATUSES }, sort: "severity", order: "desc" };
+/** Sorted by the explained priority (KEV, EPSS, severity, CVSS, exposure, criticality) unless the user picks another order. */
+export const DEFAULT_VIEW: FindingView = { filters: { status: DEFAULT_STATUSES }, sort: "priority", order: "desc" };
 
 const LIST_KEYS = ["severity", "status", "tool", "category"] as const;
 const TEXT_KEYS = ["q", "resource", "account", "region", "cve", "assignee", "scope_key", "run_id"] as const;
-const SORTS: FindingSort[] = ["severity", "last_seen", "first_seen", "title"];
+const SORTS: FindingSort[] = ["priority", "severity", "last_seen", "first_seen", "title"];
 
 export function viewFromParams(params: URLSearchParams): FindingView {
-  if (![...LIST_KEYS, ...TEXT_KEYS, "overdue", "result", "sort", "all"].some((key) => params.has(key))) return DEFAULT_VIEW;
+  if (![...LIST_KEYS, ...TEXT_KEYS, "overdue", "kev", "epss_min", "result", "sort", "all"].some((key) => params.has(key))) return DEFAULT_VIEW;
   const filters: FindingFilters = {};
   for (const key of LIST_KEYS) {
     const values = params.getAll(key).filter(Boolean);
@@ -26,12 +27,15 @@ export function viewFromParams(params: URLSearchParams): FindingView {
     if (value) filters[key] = value;
   }
   if (params.get("overdue") === "true") filters.overdue = true;
+  if (params.get("kev") === "true") filters.kev = true;
+  const epssMin = Number(params.get("epss_min"));
+  if (params.has("epss_min") && epssMin > 0 && epssMin <= 1) filters.epss_min = epssMin;
   const result = params.get("result");
   if (result === "pass" || result === "manual" || result === "any") filters.result = result as CheckResult | "any";
   const sort = params.get("sort") as FindingSort | null;
   return {
     filters,
-    sort: sort && SORTS.includes(sort) ? sort : "severity",
+    sort: sort && SORTS.includes(sort) ? sort : DEFAULT_VIEW.sort,
     order: params.get("order") === "asc" ? "asc" : "desc",
   };
 }
@@ -42,6 +46,8 @@ export function paramsFromView(view: FindingView, keep?: URLSearchParams): URLSe
   for (const key of LIST_KEYS) for (const value of (filters[key] as string[] | undefined) ?? []) params.append(key, value);
   for (const key of TEXT_KEYS) if (filters[key]) params.set(key, String(filters[key]));
   if (filters.overdue) params.set("overdue", "true");
+  if (filters.kev) params.set("kev", "true");
+  if (filters.epss_min) params.set("epss_min", String(filters.epss_min));
   if (filters.result && filters.result !== "fail") params.set("result", filters.result);
   params.set("sort", view.sort);
   params.set("order", view.order);
@@ -56,6 +62,8 @@ export function activeFilterCount(filters: FindingFilters): number {
   for (const key of LIST_KEYS) if ((filters[key] as unknown[] | undefined)?.length) count++;
   for (const key of TEXT_KEYS) if (filters[key]) count++;
   if (filters.overdue) count++;
+  if (filters.kev) count++;
+  if (filters.epss_min) count++;
   if (filters.result && filters.result !== "fail") count++;
   return count;
 }
