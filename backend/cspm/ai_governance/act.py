@@ -176,9 +176,9 @@ def parse_act(raw: bytes) -> AiAct:
     for node in document.nodes:
         name = _clean(node.name)
         if match := _ARTICLE_NAME.match(name):
-            provisions = tuple(Provision(child.id, child.ref, _clean(child.text), child.assessable)
+            paragraphs = tuple(Provision(child.id, child.ref, _clean(child.text), child.assessable)
                                for child in descendants(node.id) if child.text)
-            articles[int(match.group(1))] = Article(int(match.group(1)), _clean(node.text), provisions)
+            articles[int(match.group(1))] = Article(int(match.group(1)), _clean(node.text), paragraphs)
         elif match := _ANNEX_NAME.match(name):
             annexes[match.group(1)] = _clean(node.text)
             if match.group(1) == "III":

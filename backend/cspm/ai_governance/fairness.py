@@ -157,6 +157,7 @@ def evaluate(frame: pd.DataFrame, spec: EvaluationSpec, limits: FairnessLimits) 
     if not spec.sensitive_columns:
         raise Unprocessable("name at least one sensitive-feature column")
     y_true = _binary(_column(frame, spec.label_column, "label"), spec.label_column, spec.positive_label)
+    predictions: dict[float | None, pd.Series]
     if spec.prediction_column is not None:
         predictions = {None: _binary(_column(frame, spec.prediction_column, "prediction"), spec.prediction_column,
                                      spec.positive_label)}
@@ -165,7 +166,7 @@ def evaluate(frame: pd.DataFrame, spec: EvaluationSpec, limits: FairnessLimits) 
             raise Unprocessable("thresholds must be between 0 and 1 (exclusive)")
         scores = _scores(_column(frame, spec.score_column or "", "score"), spec.score_column or "")
         predictions = {threshold: (scores >= threshold).astype(int) for threshold in spec.thresholds}
-    features = []
+    features: list[dict[str, Any]] = []
     for name in spec.sensitive_columns:
         sensitive = _column(frame, name, "sensitive-feature").astype(str).str.strip()
         distinct = sensitive.nunique()

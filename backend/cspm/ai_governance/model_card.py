@@ -11,11 +11,11 @@ RISK_NAMES = {"prohibited": "Unacceptable (prohibited)", "high_risk": "High-risk
 
 def _cell(value: object) -> str:
     """A value safe inside a Markdown table cell (pipes and line breaks would split the row)."""
-    return str(value if value is not None else "–").replace("|", "\\|").replace("\n", " ")
+    return str(value if value is not None else "-").replace("|", "\\|").replace("\n", " ")
 
 
 def _list(values: list[str]) -> str:
-    return ", ".join(values) if values else "–"
+    return ", ".join(values) if values else "-"
 
 
 def render(system: dict[str, Any], obligations: dict[str, Any], latest_run: dict[str, Any] | None) -> str:
@@ -29,7 +29,7 @@ def render(system: dict[str, Any], obligations: dict[str, Any], latest_run: dict
              f"| Model family | {_cell(system['model_family'])} |",
              f"| Model version | {_cell(system['model_version'])} |",
              f"| Role under the AI Act | {_cell(system['role'])} |", "",
-             "## Intended use", "", system["purpose"] or "–", "",
+             "## Intended use", "", system["purpose"] or "-", "",
              f"- Intended users: {_list(system['intended_users'])}",
              f"- Affected persons: {_list(system['affected_persons'])}",
              f"- Deployment: {_list([f'{d['kind']} {d['ref']}' for d in system['deployment']])}", "",

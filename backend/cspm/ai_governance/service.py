@@ -243,7 +243,8 @@ class AiGovernanceService:
                                                   "images to its deployment"}
         findings = self.container.resolve(FindingsService)
         assets: list[dict[str, Any]] = []
-        total, by_severity = 0, {}
+        total = 0
+        by_severity: dict[str, int] = {}
         for link in links:
             counts = await findings.counts(team_id=team_id, filters=FindingFilters(resource=link["ref"],
                                                                                    status=ACTIVE))
