@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import * as OTPAuth from "otpauth";
 import { launchChromium, REPO, startBackend } from "./server.mjs";
+import { aiGovernanceSteps } from "./aiGovernance.mjs";
 
 const SHOTS = join(REPO, "artifacts/screenshots");
 const SCANS = process.env.CSPM_SCANS_DIR ?? join(REPO, "../shared/scans");
@@ -455,6 +456,8 @@ try {
     await shot("17-findings-dark");
     await page.getByRole("button", { name: "Switch to light theme" }).click();
   });
+
+  await aiGovernanceSteps({ page, step, shot, check, workDir: mkdtempSync(join(tmpdir(), "cspm-e2e-ai-")) });
 
   await step("sign out, sign in with a recovery code, sign out again", async () => {
     await signOut();

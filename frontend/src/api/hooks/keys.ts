@@ -20,4 +20,5 @@ export const moreKeys = {
   compliance: (team: string | null) => ["compliance", team] as const,
   assets: (team: string | null) => ["assets", team] as const,
   cloudAccounts: (team: string | null) => ["cloud-accounts", team] as const,
+  aiGovernance: (team: string | null) => ["ai-governance", team] as const,
 };
