@@ -272,8 +272,10 @@ class AiGovernanceService:
     def _scf_link(scf: dict[str, Any], article: int) -> dict[str, Any]:
         if not scf["available"]:
             return {"available": False, "reason": scf["reason"]}
-        requirements = scf["registry"].requirements_with_prefix(scf["framework_id"], str(article))
-        controls = sorted({scf_id for requirement in requirements for scf_id in requirement.scf_ids})
+        registry, framework_id = scf["registry"], scf["framework_id"]
+        controls = sorted({scf_id for prefix in (str(article), f"Article {article}", f"Art. {article}")
+                           for requirement in registry.requirements_with_prefix(framework_id, prefix)
+                           for scf_id in requirement.scf_ids})
         if not controls:
             return {"available": False, "framework_id": scf["framework_id"],
                     "reason": f"the SCF registry maps no control to Article {article}"}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import openpyxl
 import pytest
 
+from cspm.compliance.registry_service import CommonControlRegistryService
 from tests.ai_governance.helpers import HAND_DISPARITIES, controlled_csv
 
 BASE = "/api/ai-governance/systems"
@@ -142,3 +144,37 @@ async def test_findings_switched_off_keeps_the_run_and_says_so(client, team):
     run = (await upload(client, team["analyst"], system["id"], controlled_csv())).json()
     assert run["verdict"] == "fail" and run["finding"]["created"] is False
     assert "Findings module is switched off" in run["finding"]["reason"]
+
+
+def ai_act_workbook(path):
+    """An SCF workbook in the newer layout with an EU AI Act column (our own rows; real SCF header names)."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "SCF 2025.2"
+    sheet.append(["SCF Domain", "SCF Control", "SCF #", "Secure Controls Framework (SCF)\nControl Description",
+                  "Relative Control Weighting", "NIST\nCSF\n2.0", "EMEA\nEU\nAI Act", "Risk\nR-AC-1"])
+    sheet.append(["Artificial & Autonomous Technologies", "AI Governance", "AAT-01", "Mechanisms exist to govern AI.",
+                  10, "GV.OC-01", "Article 9\n17.1", None])
+    sheet.append(["Artificial & Autonomous Technologies", "AI Robustness", "AAT-02", "Mechanisms exist to make AI "
+                  "robust.", 8, "ID.AM-01", "15.1", None])
+    workbook.save(path)
+    return path
+
+
+async def test_obligation_answers_feed_the_scf_controls_the_workbook_maps(client, team, container, tmp_path):
+    await container.resolve(CommonControlRegistryService).import_workbook(ai_act_workbook(tmp_path / "scf.xlsx"))
+    analyst = team["analyst"]
+    system = await register(client, analyst)
+    await client.put(f"{BASE}/{system['id']}/classification", headers=analyst.headers,
+                     json={"answers": {"annex3.4.a": True}})
+    obligations = (await client.get(f"{BASE}/{system['id']}/obligations", headers=analyst.headers)).json()
+    links = {item["key"]: item["scf"] for item in obligations["items"]}
+    assert links["art9"] == {"available": True, "reason": None, "framework_id": "emea-eu-ai-act",
+                             "controls": ["AAT-01"]}
+    assert links["art15"]["controls"] == ["AAT-02"] and links["art10"]["available"] is False
+    answered = await client.put(f"{BASE}/{system['id']}/obligations/art9", headers=analyst.headers,
+                                json={"status": "met", "owner": "Risk office"})
+    assert answered.status_code == 200, answered.text
+    control = (await client.get("/api/compliance/controls/AAT-01", headers=analyst.headers)).json()
+    assert control["state"]["status"] == "implemented"
+    assert "AI Act obligation art9 of AI system CV screening" in control["state"]["override"]["reason"]
