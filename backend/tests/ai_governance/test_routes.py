@@ -178,3 +178,21 @@ async def test_obligation_answers_feed_the_scf_controls_the_workbook_maps(client
     control = (await client.get("/api/compliance/controls/AAT-01", headers=analyst.headers)).json()
     assert control["state"]["status"] == "implemented"
     assert "AI Act obligation art9 of AI system CV screening" in control["state"]["override"]["reason"]
+
+
+async def test_article_15_is_evidenced_by_scan_findings_on_linked_assets(client, team, shared_dir):
+    analyst = team["analyst"]
+    report = (shared_dir / "scans" / "nmap" / "nmap_multiple_port.xml").read_bytes()
+    imported = await client.post("/api/findings/import", headers=analyst.headers, data={"tool": "nmap"},
+                                 files={"file": ("nmap.xml", report, "application/xml")})
+    assert imported.status_code == 201, imported.text
+    system = await register(client, analyst, deployment=[{"kind": "host", "ref": "198.38.82.159"},
+                                                         {"kind": "image", "ref": "registry.example.com/cv:2.1"}])
+    await client.put(f"{BASE}/{system['id']}/classification", headers=analyst.headers,
+                     json={"answers": {"annex3.4.a": True}})
+    obligations = (await client.get(f"{BASE}/{system['id']}/obligations", headers=analyst.headers)).json()
+    evidence = next(item for item in obligations["items"] if item["article"] == 15)["scan_evidence"]
+    expected = imported.json()["counts"]["new"]
+    assert expected > 0 and evidence["available"] is True and evidence["open_findings"] == expected
+    assert [(a["ref"], a["open_findings"]) for a in evidence["assets"]] == [("198.38.82.159", expected),
+                                                                             ("registry.example.com/cv:2.1", 0)]
