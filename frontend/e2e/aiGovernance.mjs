@@ -83,6 +83,8 @@ export async function aiGovernanceSteps({ page, step, shot, check, workDir }) {
     await page.getByRole("navigation", { name: "Modules" }).getByRole("link", { name: "AI governance", exact: true }).click();
     await page.getByRole("tab", { name: "Model card" }).click();
     await page.getByTestId("model-card").getByText("# Model card: CV screening").waitFor();
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download PDF" }).click()]);
+    check(download.suggestedFilename() === "CV-screening-model-card.pdf", `the PDF model card downloads (${download.suggestedFilename()})`);
     await shot("26-ai-model-card");
   });
 }

@@ -1,9 +1,23 @@
 """The model card: a Markdown document generated from the registry record, its classification,
-obligations and latest bias test (sections after Mitchell et al., "Model Cards for Model Reporting")."""
+obligations and latest bias test (sections after Mitchell et al., "Model Cards for Model Reporting"),
+and the same card as PDF (markdown-it renders it to HTML, WeasyPrint to PDF)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from markdown_it import MarkdownIt
+
+from cspm.core.errors import ServiceUnavailable
+
+try:  # WeasyPrint loads Pango when imported: a server without it still serves the Markdown card.
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    PDF_UNAVAILABLE: str | None = None
+except OSError as exc:
+    PDF_UNAVAILABLE = f"PDF model cards are unavailable on this server (WeasyPrint cannot load Pango: {exc}); " \
+                      "the Markdown card works"
 
 RISK_NAMES = {"prohibited": "Unacceptable (prohibited)", "high_risk": "High-risk", "limited": "Limited (transparency)",
               "minimal": "Minimal"}
@@ -11,7 +25,7 @@ RISK_NAMES = {"prohibited": "Unacceptable (prohibited)", "high_risk": "High-risk
 
 def _cell(value: object) -> str:
     """A value safe inside a Markdown table cell (pipes and line breaks would split the row)."""
-    return str(value if value is not None else "-").replace("|", "\\|").replace("\n", " ")
+    return (str(value) if value not in (None, "") else "-").replace("|", "\\|").replace("\n", " ")
 
 
 def _list(values: list[str]) -> str:
@@ -74,3 +88,26 @@ def render(system: dict[str, Any], obligations: dict[str, Any], latest_run: dict
                      "elsewhere in the platform is © European Union, https://eur-lex.europa.eu/ (reuse under "
                      "Commission Decision 2011/833/EU).", ""]
     return "\n".join(lines)
+
+
+CARD_CSS = """
+@page { size: A4; margin: 18mm; }
+body { font-family: sans-serif; font-size: 10pt; line-height: 1.4; }
+h1 { font-size: 18pt; } h2 { font-size: 13pt; margin-top: 14pt; } h3 { font-size: 11pt; }
+table { border-collapse: collapse; margin: 6pt 0; } td, th { border: 1px solid #999; padding: 3pt 6pt; }
+code { font-family: monospace; }
+"""
+
+
+def no_fetching() -> URLFetcher:
+    """The card is rendered from team-entered text: it never makes the server fetch anything (no SSRF)."""
+    return URLFetcher(allowed_protocols=(), allow_redirects=False, timeout=1)
+
+
+def render_pdf(markdown: str) -> bytes:
+    """The Markdown card as PDF: markdown-it without raw HTML, WeasyPrint with every URL fetch refused."""
+    if PDF_UNAVAILABLE:
+        raise ServiceUnavailable(PDF_UNAVAILABLE)
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
+    html = f"<html><head><meta charset='utf-8'><style>{CARD_CSS}</style></head><body>{body}</body></html>"
+    return bytes(HTML(string=html, url_fetcher=no_fetching()).write_pdf())

@@ -6,13 +6,15 @@ bias tests need ``ai_governance:write``. Everything is the caller's team's.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 from fastapi.responses import Response
 
 from cspm.ai_governance.fairness import EvaluationSpec
+from cspm.ai_governance.model_card import render_pdf
 from cspm.ai_governance.schemas import (
     BiasRunOut,
     ClassificationIn,
@@ -184,10 +186,15 @@ async def get_bias_test(principal: Reader, governance: Governance, system_id: st
 
 
 @router.get("/systems/{system_id}/model-card", response_class=Response,
-            responses={200: {"content": {"text/markdown": {}}, "description": "The model card in Markdown"}})
-async def model_card(principal: Reader, governance: Governance, system_id: str) -> Response:
-    """Exports the AI system's model card as Markdown."""
+            responses={200: {"content": {"text/markdown": {}, "application/pdf": {}},
+                             "description": "The model card in Markdown or PDF"}})
+async def model_card(principal: Reader, governance: Governance, system_id: str,
+                     format: Literal["markdown", "pdf"] = "markdown") -> Response:
+    """Exports the AI system's model card as Markdown or PDF."""
     text, name = await governance.model_card(team_id=principal.team, system_id=system_id)
     file_name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "model-card"
+    if format == "pdf":
+        return Response(await asyncio.to_thread(render_pdf, text), media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{file_name}-model-card.pdf"'})
     return Response(text, media_type="text/markdown; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{file_name}-model-card.md"'})

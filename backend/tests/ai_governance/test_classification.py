@@ -6,6 +6,7 @@ import pytest
 
 from cspm.ai_governance.act import ActFileError, load_act, parse_act
 from cspm.ai_governance.classification import Derogation, build_questions, classify, questionnaire
+from cspm.ai_governance.model_card import no_fetching, render_pdf
 from cspm.ai_governance.obligations import obligations_for
 from cspm.core.errors import Unprocessable
 
@@ -87,3 +88,11 @@ def test_questionnaire_quotes_every_question_and_covers_annex_iii():
 def test_loader_refuses_a_broken_file():
     with pytest.raises(ActFileError, match="expected shape"):
         parse_act(b'{"regulation": "x", "nodes": []}')
+
+
+def test_model_card_pdf_fetches_nothing_the_card_names():
+    pdf = render_pdf("# Card\n\n![tracker](http://169.254.169.254/latest/meta-data/)\n\n<img src='http://x/'>\n")
+    assert pdf.startswith(b"%PDF-")
+    for url in ("http://169.254.169.254/latest/meta-data/", "file:///etc/passwd"):
+        with pytest.raises(ValueError, match="disallowed protocol"):
+            no_fetching().fetch(url)

@@ -96,6 +96,10 @@ async def test_classification_drives_obligations_and_their_progress(client, team
     card = await client.get(f"{BASE}/{system['id']}/model-card", headers=team["viewer"].headers)
     assert card.status_code == 200 and card.headers["content-type"].startswith("text/markdown")
     assert "# Model card: CV screening" in card.text and "limited: transparency obligations" in card.text
+    pdf = await client.get(f"{BASE}/{system['id']}/model-card", params={"format": "pdf"},
+                           headers=team["viewer"].headers)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-") and len(pdf.content) > 2000
 
 
 async def test_failing_bias_test_creates_a_finding_and_a_passing_one_resolves_it(client, team):

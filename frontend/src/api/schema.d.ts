@@ -153,7 +153,7 @@ export interface paths {
         };
         /**
          * Model Card
-         * @description Exports the AI system's model card as Markdown.
+         * @description Exports the AI system's model card as Markdown or PDF.
          */
         get: operations["model_card_api_ai_governance_systems__system_id__model_card_get"];
         put?: never;
@@ -4826,7 +4826,9 @@ export interface operations {
     };
     model_card_api_ai_governance_systems__system_id__model_card_get: {
         parameters: {
-            query?: never;
+            query?: {
+                format?: "markdown" | "pdf";
+            };
             header?: {
                 /** @description The active team of this request. */
                 "X-Team-ID"?: string | null;
@@ -4838,12 +4840,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The model card in Markdown */
+            /** @description The model card in Markdown or PDF */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/pdf": unknown;
                     "text/markdown": unknown;
                 };
             };

@@ -110,14 +110,23 @@ export function useRunBiasTest(systemId: string) {
   });
 }
 
-/** The model card's Markdown, fetched with the session's credentials (the route answers text/markdown). */
-export async function fetchModelCard(systemId: string): Promise<string> {
-  const url = new URL(`/api/ai-governance/systems/${encodeURIComponent(systemId)}/model-card`, window.location.origin);
+async function modelCardResponse(systemId: string, format: "markdown" | "pdf"): Promise<Response> {
+  const url = new URL(`/api/ai-governance/systems/${encodeURIComponent(systemId)}/model-card?format=${format}`, window.location.origin);
   const response = await authFetch(new Request(url));
   if (!response.ok) {
     let body: unknown = null;
     try { body = await response.json(); } catch { /* not JSON */ }
     throw new ApiError(response.status, describeDetail(body, response.status));
   }
-  return response.text();
+  return response;
+}
+
+/** The model card's Markdown, fetched with the session's credentials (the route answers text/markdown). */
+export async function fetchModelCard(systemId: string): Promise<string> {
+  return (await modelCardResponse(systemId, "markdown")).text();
+}
+
+/** The model card as PDF (rendered by the server with WeasyPrint). */
+export async function fetchModelCardPdf(systemId: string): Promise<Blob> {
+  return (await modelCardResponse(systemId, "pdf")).blob();
 }

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { useAiSystems, useCreateSystem, useDeleteSystem, useModelCard, useVersions, type AiSystem, type AiSystemIn } from "../../api/hooks/aiGovernance";
+import { fetchModelCardPdf, useAiSystems, useCreateSystem, useDeleteSystem, useModelCard, useVersions, type AiSystem, type AiSystemIn } from "../../api/hooks/aiGovernance";
 import { Pill } from "../../components/badges";
 import { formatDateTime, humanize } from "../../components/format";
 import { Button, Card, ConfirmDialog, EmptyState, Field, InlineError, Modal, PageHeader, QueryState, Tabs } from "../../components/ui";
@@ -49,18 +49,32 @@ function RegisterDialog({ open, onClose, onCreated }: { open: boolean; onClose: 
   );
 }
 
+function saveAs(blob: Blob, name: string) {
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = name;
+  link.click();
+  URL.revokeObjectURL(link.href);
+}
+
 function ModelCard({ system }: { system: AiSystem }) {
   const card = useModelCard(system.id);
+  const [pdfError, setPdfError] = useState<unknown>(null);
+  const [pdfBusy, setPdfBusy] = useState(false);
+  const base = system.name.replace(/[^A-Za-z0-9._-]+/g, "-");
+  const downloadPdf = async () => {
+    setPdfBusy(true);
+    setPdfError(null);
+    try { saveAs(await fetchModelCardPdf(system.id), `${base}-model-card.pdf`); } catch (error) { setPdfError(error); } finally { setPdfBusy(false); }
+  };
   return (
     <QueryState query={card}>{(text) => (
       <div className="stack">
-        <div><Button icon="upload" onClick={() => {
-          const link = document.createElement("a");
-          link.href = URL.createObjectURL(new Blob([text], { type: "text/markdown" }));
-          link.download = `${system.name.replace(/[^A-Za-z0-9._-]+/g, "-")}-model-card.md`;
-          link.click();
-          URL.revokeObjectURL(link.href);
-        }}>Download Markdown</Button></div>
+        <div className="button-row">
+          <Button onClick={() => saveAs(new Blob([text], { type: "text/markdown" }), `${base}-model-card.md`)}>Download Markdown</Button>
+          <Button busy={pdfBusy} onClick={() => void downloadPdf()}>Download PDF</Button>
+        </div>
+        {pdfError !== null && <InlineError error={pdfError} />}
         <pre className="aig-card" data-testid="model-card">{text}</pre>
       </div>
     )}</QueryState>
