@@ -22,6 +22,7 @@ ROUTE_MODULES: tuple[RouteModule, ...] = (
     RouteModule("compliance", "/api/compliance", toggle="compliance"),
     RouteModule("cloud_accounts", "/api/cloud-accounts", toggle="scans"),
     RouteModule("threat_intel", "/api/threat-intel", toggle="threat_intel"),
+    RouteModule("ai_governance", "/api/ai-governance", toggle="ai_governance"),
 )
 
 MANIFEST.route_modules = ROUTE_MODULES

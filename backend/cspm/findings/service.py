@@ -24,6 +24,7 @@ from cspm.findings.repository import FindingsRepository, overdue_filter, text_fi
 from cspm.findings.schemas import FindingFilters, SortField
 from cspm.findings.settings import FindingsSettings
 from cspm.findings.vulnerabilities import VulnerabilitySync
+from cspm.scanners.base import ReportParser
 from cspm.scanners.parsers import get_parser
 from cspm.scanners.sniff import sniff, what_is_it
 from cspm.scanners.streaming import PEEK_BYTES
@@ -89,14 +90,23 @@ class FindingsService:
             parser = get_parser(tool)
         except KeyError as exc:
             raise BadRequest(str(exc.args[0]) if exc.args else f"unknown tool {tool!r}") from None
+        return await self.import_from_module(team_id=team_id, actor=actor, parser=parser, report=report,
+                                             scope=scope, complete=complete, ip=ip)
+
+    async def import_from_module(self, *, team_id: str, actor: str, parser: ReportParser, report: BinaryIO,
+                                 scope: str | None, complete: bool, ip: str | None = None) -> IngestResult:
+        """A report read by ``parser``: an uploaded tool's, or one another module produced with its own parser.
+
+        Recorded as an import run (and audited) and ingested exactly like an upload, so its findings are
+        triaged, deduplicated, resolved when absent from the next complete report of the scope, and mapped."""
         scope_key = f"{parser.tool}:{scope}" if scope else None
         run = await self.runs.create(team_id, kind=RunKind.IMPORT, tools=[parser.tool], requested_by=actor,
                                      scope_key=scope_key, target={"scope": scope}, state=RunState.RUNNING)
         audit = {"action": "finding.report_imported", "actor_id": actor, "team_id": team_id, "ip": ip,
                  "target_type": "scan_run", "target_id": run["run_id"], "target_name": f"{parser.tool} report"}
         try:
-            result = await self.ingest_for_run(team_id=team_id, run_id=run["run_id"], actor=actor, tool=parser.tool,
-                                               scope_key=scope_key, complete=complete, report=report)
+            result = await self._ingest(team_id=team_id, run_id=run["run_id"], actor=actor, parser=parser,
+                                        scope_key=scope_key, complete=complete, report=report, finish_run=True)
         except Unprocessable as exc:
             await self.audit.record(**audit, outcome="failure", details={"tool": parser.tool, "scope": scope,
                                                                           "error": exc.detail})
@@ -125,7 +135,11 @@ class FindingsService:
     async def ingest_for_run(self, *, team_id: str, run_id: str, actor: str, tool: str, scope_key: str | None,
                              complete: bool, report: BinaryIO, finish_run: bool = True) -> IngestResult:
         """Ingest a report for an existing run (imports, orchestrated scans, scanner webhooks)."""
-        parser = get_parser(tool)
+        return await self._ingest(team_id=team_id, run_id=run_id, actor=actor, parser=get_parser(tool),
+                                  scope_key=scope_key, complete=complete, report=report, finish_run=finish_run)
+
+    async def _ingest(self, *, team_id: str, run_id: str, actor: str, parser: ReportParser, scope_key: str | None,
+                      complete: bool, report: BinaryIO, finish_run: bool) -> IngestResult:
         request = IngestRequest(team_id=team_id, tool=parser.tool, run_id=run_id, actor=actor,
                                 scope_key=scope_key, complete=complete, finish_run=finish_run)
         result = await self.ingest_service.ingest(request, parser, report)

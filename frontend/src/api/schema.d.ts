@@ -4,6 +4,226 @@
  */
 
 export interface paths {
+    "/api/ai-governance/questionnaire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Questionnaire
+         * @description Shows the classification questionnaire with the AI Act's text beside each question.
+         */
+        get: operations["get_questionnaire_api_ai_governance_questionnaire_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-governance/systems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Systems
+         * @description Lists the team's AI systems.
+         */
+        get: operations["list_systems_api_ai_governance_systems_get"];
+        put?: never;
+        /**
+         * Create System
+         * @description Registers an AI system (version 1).
+         */
+        post: operations["create_system_api_ai_governance_systems_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-governance/systems/{system_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get System
+         * @description Shows one AI system with its latest classification.
+         */
+        get: operations["get_system_api_ai_governance_systems__system_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete System
+         * @description Deletes an AI system with its versions, obligations and bias tests (its findings stay in Findings).
+         */
+        delete: operations["delete_system_api_ai_governance_systems__system_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update System
+         * @description Changes an AI system; every change is kept as a new version.
+         */
+        patch: operations["update_system_api_ai_governance_systems__system_id__patch"];
+        trace?: never;
+    };
+    "/api/ai-governance/systems/{system_id}/bias-tests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Bias Tests
+         * @description Lists the AI system's bias tests, newest first (the trend across model versions).
+         */
+        get: operations["list_bias_tests_api_ai_governance_systems__system_id__bias_tests_get"];
+        put?: never;
+        /**
+         * Run Bias Test
+         * @description Runs a bias test on an evaluation file with fairlearn; a failing test creates a finding.
+         */
+        post: operations["run_bias_test_api_ai_governance_systems__system_id__bias_tests_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-governance/systems/{system_id}/bias-tests/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Bias Test
+         * @description Shows one bias test with its per-group metrics.
+         */
+        get: operations["get_bias_test_api_ai_governance_systems__system_id__bias_tests__run_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-governance/systems/{system_id}/classification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Classification
+         * @description Shows the AI system's EU AI Act classification with its reasoning.
+         */
+        get: operations["get_classification_api_ai_governance_systems__system_id__classification_get"];
+        /**
+         * Classify System
+         * @description Classifies the AI system from the questionnaire's answers and derives its obligations.
+         */
+        put: operations["classify_system_api_ai_governance_systems__system_id__classification_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-governance/systems/{system_id}/model-card": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Model Card
+         * @description Exports the AI system's model card as Markdown or PDF.
+         */
+        get: operations["model_card_api_ai_governance_systems__system_id__model_card_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-governance/systems/{system_id}/obligations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Obligations
+         * @description Lists the obligations the classification and role trigger, with their progress.
+         */
+        get: operations["list_obligations_api_ai_governance_systems__system_id__obligations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-governance/systems/{system_id}/obligations/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Answer Obligation
+         * @description Records an obligation's status, owner and evidence (and the SCF controls mapped to it follow).
+         */
+        put: operations["answer_obligation_api_ai_governance_systems__system_id__obligations__key__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-governance/systems/{system_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Versions
+         * @description Lists the AI system's versions, newest first, each with a snapshot of the record.
+         */
+        get: operations["list_versions_api_ai_governance_systems__system_id__versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/assets": {
         parameters: {
             query?: never;
@@ -1746,7 +1966,7 @@ export interface components {
             /** Name */
             name: string;
             /** Permissions */
-            permissions: ("assets:read" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
+            permissions: ("ai_governance:read" | "ai_governance:write" | "assets:read" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
         };
         /** ApiTokenCreated */
         ApiTokenCreated: {
@@ -1925,6 +2145,53 @@ export interface components {
             /** Tenant Id */
             tenant_id: string;
         };
+        /** BiasRunOut */
+        BiasRunOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Data Sha256 */
+            data_sha256: string;
+            /** Decision Threshold */
+            decision_threshold: number | null;
+            /** Failed Checks */
+            failed_checks: components["schemas"]["FailedCheck"][];
+            /** Features */
+            features: components["schemas"]["FeatureResult"][];
+            /**
+             * File Format
+             * @enum {string}
+             */
+            file_format: "csv" | "parquet";
+            /** File Name */
+            file_name: string;
+            finding: components["schemas"]["FindingLink"];
+            /** Id */
+            id: string;
+            /** Limits */
+            limits: {
+                [key: string]: number;
+            };
+            /** Model Version */
+            model_version: string;
+            /** Rows */
+            rows: number;
+            /** Spec */
+            spec: {
+                [key: string]: unknown;
+            };
+            /** System Id */
+            system_id: string;
+            /**
+             * Verdict
+             * @enum {string}
+             */
+            verdict: "pass" | "fail";
+        };
         /** Body_import_epss_api_threat_intel_epss_import_post */
         Body_import_epss_api_threat_intel_epss_import_post: {
             /**
@@ -1985,6 +2252,37 @@ export interface components {
              */
             tool: string;
         };
+        /** Body_run_bias_test_api_ai_governance_systems__system_id__bias_tests_post */
+        Body_run_bias_test_api_ai_governance_systems__system_id__bias_tests_post: {
+            /**
+             * File
+             * @description Evaluation data: CSV with a header row, or Parquet
+             */
+            file: string;
+            /** Label Column */
+            label_column: string;
+            /** Model Version */
+            model_version?: string | null;
+            /**
+             * Positive Label
+             * @default 1
+             */
+            positive_label: string;
+            /** Prediction Column */
+            prediction_column?: string | null;
+            /** Score Column */
+            score_column?: string | null;
+            /**
+             * Sensitive Columns
+             * @description Comma-separated column names
+             */
+            sensitive_columns: string;
+            /**
+             * Thresholds
+             * @description For scores: decision thresholds, the first one decides the verdict
+             */
+            thresholds?: string | null;
+        };
         /** BulkStatusChange */
         BulkStatusChange: {
             /** Expires At */
@@ -1997,12 +2295,74 @@ export interface components {
             risk_owner?: string | null;
             status: components["schemas"]["FindingStatus"];
         };
+        /** Check */
+        Check: {
+            /** Limit */
+            limit: number;
+            /** Metric */
+            metric: string;
+            /**
+             * Operator
+             * @enum {string}
+             */
+            operator: ">=" | "<=";
+            /** Passed */
+            passed: boolean;
+            /** Value */
+            value: number | null;
+        };
         /**
          * CheckResult
          * @description What the tool concluded for this rule on this resource.
          * @enum {string}
          */
         CheckResult: "fail" | "pass" | "manual";
+        /** Cited */
+        Cited: {
+            /** Ref */
+            ref: string;
+            /** Text */
+            text: string;
+        };
+        /** ClassificationIn */
+        ClassificationIn: {
+            /** Answers */
+            answers: {
+                [key: string]: boolean;
+            };
+            derogation?: components["schemas"]["DerogationIn"] | null;
+        };
+        /** ClassificationOut */
+        ClassificationOut: {
+            /** Annex Iii Points */
+            annex_iii_points: string[];
+            /** Answers */
+            answers?: {
+                [key: string]: boolean;
+            };
+            /** Classified At */
+            classified_at?: string | null;
+            /** Classified By */
+            classified_by?: string | null;
+            derogation: components["schemas"]["DerogationOut"] | null;
+            /** Gpai */
+            gpai: boolean;
+            /** Gpai Systemic Risk */
+            gpai_systemic_risk: boolean;
+            /** High Risk Basis */
+            high_risk_basis: string[];
+            /** Label */
+            label: string;
+            /** Reasoning */
+            reasoning: components["schemas"]["ReasoningStep"][];
+            /**
+             * Risk Class
+             * @enum {string}
+             */
+            risk_class: "prohibited" | "high_risk" | "limited" | "minimal";
+            /** Transparency */
+            transparency: string[];
+        };
         /** ClearOverride */
         ClearOverride: {
             /** Reason */
@@ -2168,6 +2528,52 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** DataSource */
+        DataSource: {
+            /** Description */
+            description?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "training" | "validation" | "evaluation" | "input" | "other";
+            /** Name */
+            name: string;
+            /** Personal Data Categories */
+            personal_data_categories?: string[];
+        };
+        /** DeploymentLink */
+        DeploymentLink: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "target" | "cloud_account" | "image" | "url" | "host" | "other";
+            /**
+             * Ref
+             * @description Target URL or host, cloud account id, image reference: what a scan names it
+             */
+            ref: string;
+        };
+        /** DerogationIn */
+        DerogationIn: {
+            /** Conditions */
+            conditions: ("6.3.a" | "6.3.b" | "6.3.c" | "6.3.d")[];
+            /**
+             * Justification
+             * @description The provider's documented assessment (Article 6(4))
+             */
+            justification: string;
+        };
+        /** DerogationOut */
+        DerogationOut: {
+            /** Applies */
+            applies: boolean;
+            /** Conditions */
+            conditions: string[];
+            /** Justification */
+            justification: string;
+        };
         /**
          * DriftKind
          * @enum {string}
@@ -2201,6 +2607,15 @@ export interface components {
             feed_date: string | null;
             /** Scores */
             scores: components["schemas"]["EpssOut"][];
+        };
+        /** EvidenceItem */
+        EvidenceItem: {
+            /** Note */
+            note?: string | null;
+            /** Title */
+            title: string;
+            /** Url */
+            url?: string | null;
         };
         /** EvidenceLink */
         EvidenceLink: {
@@ -2249,6 +2664,46 @@ export interface components {
              * @description Shown once: HMAC key for this callback only
              */
             signing_key: string;
+        };
+        /** FailedCheck */
+        FailedCheck: {
+            /** Feature */
+            feature: string;
+            /** Limit */
+            limit: number;
+            /** Metric */
+            metric: string;
+            /**
+             * Operator
+             * @enum {string}
+             */
+            operator: ">=" | "<=";
+            /** Passed */
+            passed: boolean;
+            /** Value */
+            value: number | null;
+        };
+        /** FairnessLimitsIn */
+        FairnessLimitsIn: {
+            /**
+             * Max Difference
+             * @description Largest passing difference
+             * @default 0.1
+             */
+            max_difference: number;
+            /**
+             * Min Ratio
+             * @description Smallest passing ratio (four-fifths rule: 0.8)
+             * @default 0.8
+             */
+            min_ratio: number;
+        };
+        /** FeatureResult */
+        FeatureResult: {
+            /** Feature */
+            feature: string;
+            /** Results */
+            results: components["schemas"]["ThresholdResult"][];
         };
         /** FeedImportResult */
         FeedImportResult: {
@@ -2466,6 +2921,19 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** FindingLink */
+        FindingLink: {
+            /** Counts */
+            counts?: {
+                [key: string]: number;
+            };
+            /** Created */
+            created: boolean;
+            /** Dedup Keys */
+            dedup_keys?: string[];
+            /** Reason */
+            reason?: string | null;
+        };
         /** FindingPage */
         FindingPage: {
             /** Items */
@@ -2558,6 +3026,21 @@ export interface components {
              * @description The service account's JSON key file content
              */
             service_account_key: string;
+        };
+        /** GroupMetrics */
+        GroupMetrics: {
+            /** Accuracy */
+            accuracy: number | null;
+            /** Count */
+            count: number | null;
+            /** False Positive Rate */
+            false_positive_rate: number | null;
+            /** Group */
+            group: string;
+            /** Selection Rate */
+            selection_rate: number | null;
+            /** True Positive Rate */
+            true_positive_rate: number | null;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -2990,6 +3473,72 @@ export interface components {
             /** Enabled */
             enabled: boolean;
         };
+        /** ObligationOut */
+        ObligationOut: {
+            /** Article */
+            article: number;
+            /** Evidence */
+            evidence: components["schemas"]["EvidenceItem"][];
+            /** Key */
+            key: string;
+            /** Note */
+            note: string | null;
+            /** Owner */
+            owner: string | null;
+            /** Refs */
+            refs: string[];
+            scan_evidence?: components["schemas"]["ScanEvidence"] | null;
+            scf?: components["schemas"]["ScfLink"] | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "not_started" | "in_progress" | "met" | "not_applicable";
+            /** Text */
+            text: string;
+            /** Title */
+            title: string;
+            /** Updated At */
+            updated_at: string | null;
+            /** Updated By */
+            updated_by: string | null;
+            /** Why */
+            why: string;
+        };
+        /** ObligationUpdate */
+        ObligationUpdate: {
+            /** Evidence */
+            evidence?: components["schemas"]["EvidenceItem"][];
+            /** Note */
+            note?: string | null;
+            /** Owner */
+            owner?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "not_started" | "in_progress" | "met" | "not_applicable";
+        };
+        /** ObligationsOut */
+        ObligationsOut: {
+            /** Done */
+            done: number;
+            /** Items */
+            items: components["schemas"]["ObligationOut"][];
+            /** Message */
+            message?: string | null;
+            /** Progress */
+            progress: number;
+            /** Risk Class */
+            risk_class: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "provider" | "deployer" | "importer" | "distributor";
+            /** Total */
+            total: number;
+        };
         /**
          * Observable
          * @description One matchable value of an indicator.
@@ -3031,6 +3580,47 @@ export interface components {
              * Format: password
              */
             new_password: string;
+        };
+        /** QuestionOut */
+        QuestionOut: {
+            /** Id */
+            id: string;
+            /** Prompt */
+            prompt: string;
+            /** Provisions */
+            provisions: components["schemas"]["Cited"][];
+            /** Section */
+            section: string;
+        };
+        /** QuestionnaireOut */
+        QuestionnaireOut: {
+            /** Derogation Conditions */
+            derogation_conditions: components["schemas"]["Cited"][];
+            /** Derogation Text */
+            derogation_text: string;
+            /** Min Justification */
+            min_justification: number;
+            /** Questions */
+            questions: components["schemas"]["QuestionOut"][];
+            /** Regulation */
+            regulation: string;
+            /** Sections */
+            sections: {
+                [key: string]: string;
+            }[];
+        };
+        /** ReasoningStep */
+        ReasoningStep: {
+            /** Answer */
+            answer: boolean;
+            /** Conclusion */
+            conclusion: string;
+            /** Prompt */
+            prompt: string;
+            /** Provisions */
+            provisions: components["schemas"]["Cited"][];
+            /** Question */
+            question: string | null;
         };
         /** RecoveryCodes */
         RecoveryCodes: {
@@ -3232,6 +3822,26 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        /** ScanEvidence */
+        ScanEvidence: {
+            /** Assets */
+            assets?: {
+                [key: string]: unknown;
+            }[];
+            /** Available */
+            available: boolean;
+            /** By Severity */
+            by_severity?: {
+                [key: string]: number;
+            };
+            /**
+             * Open Findings
+             * @default 0
+             */
+            open_findings: number;
+            /** Reason */
+            reason?: string | null;
+        };
         /** ScanLaunch */
         ScanLaunch: {
             /** Target Id */
@@ -3241,6 +3851,17 @@ export interface components {
              * @description Default: the target's tools
              */
             tools?: string[] | null;
+        };
+        /** ScfLink */
+        ScfLink: {
+            /** Available */
+            available: boolean;
+            /** Controls */
+            controls?: string[];
+            /** Framework Id */
+            framework_id?: string | null;
+            /** Reason */
+            reason?: string | null;
         };
         /** ScheduleIn */
         ScheduleIn: {
@@ -3428,6 +4049,154 @@ export interface components {
              */
             suppressed_now: number;
         };
+        /** SystemIn */
+        SystemIn: {
+            /** Affected Persons */
+            affected_persons?: string[];
+            /** Data Sources */
+            data_sources?: components["schemas"]["DataSource"][];
+            /** Deployment */
+            deployment?: components["schemas"]["DeploymentLink"][];
+            fairness_limits?: components["schemas"]["FairnessLimitsIn"] | null;
+            /** Intended Users */
+            intended_users?: string[];
+            /**
+             * Lifecycle
+             * @default design
+             * @enum {string}
+             */
+            lifecycle: "design" | "development" | "validation" | "production" | "retired";
+            /**
+             * Model Family
+             * @default
+             */
+            model_family: string;
+            /**
+             * Model Version
+             * @default
+             */
+            model_version: string;
+            /** Name */
+            name: string;
+            /**
+             * Owner
+             * @default
+             */
+            owner: string;
+            /**
+             * Provider Name
+             * @description Who supplies it, when third-party
+             */
+            provider_name?: string | null;
+            /**
+             * Purpose
+             * @default
+             */
+            purpose: string;
+            /**
+             * Role
+             * @default provider
+             * @enum {string}
+             */
+            role: "provider" | "deployer" | "importer" | "distributor";
+            /**
+             * Sourcing
+             * @default in_house
+             * @enum {string}
+             */
+            sourcing: "in_house" | "third_party";
+        };
+        /** SystemOut */
+        SystemOut: {
+            /** Affected Persons */
+            affected_persons: string[];
+            classification: components["schemas"]["ClassificationOut"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Data Sources */
+            data_sources: components["schemas"]["DataSource"][];
+            /** Deployment */
+            deployment: components["schemas"]["DeploymentLink"][];
+            fairness_limits: components["schemas"]["FairnessLimitsIn"];
+            /** Id */
+            id: string;
+            /** Intended Users */
+            intended_users: string[];
+            /** Latest Bias Verdict */
+            latest_bias_verdict?: ("pass" | "fail") | null;
+            /**
+             * Lifecycle
+             * @enum {string}
+             */
+            lifecycle: "design" | "development" | "validation" | "production" | "retired";
+            /** Model Family */
+            model_family: string;
+            /** Model Version */
+            model_version: string;
+            /** Name */
+            name: string;
+            /** Owner */
+            owner: string;
+            /** Provider Name */
+            provider_name: string | null;
+            /** Purpose */
+            purpose: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "provider" | "deployer" | "importer" | "distributor";
+            /**
+             * Sourcing
+             * @enum {string}
+             */
+            sourcing: "in_house" | "third_party";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /** SystemUpdate */
+        SystemUpdate: {
+            /** Affected Persons */
+            affected_persons?: string[] | null;
+            /**
+             * Change Note
+             * @description Why it changed (kept with the version)
+             */
+            change_note?: string | null;
+            /** Data Sources */
+            data_sources?: components["schemas"]["DataSource"][] | null;
+            /** Deployment */
+            deployment?: components["schemas"]["DeploymentLink"][] | null;
+            fairness_limits?: components["schemas"]["FairnessLimitsIn"] | null;
+            /** Intended Users */
+            intended_users?: string[] | null;
+            /** Lifecycle */
+            lifecycle?: ("design" | "development" | "validation" | "production" | "retired") | null;
+            /** Model Family */
+            model_family?: string | null;
+            /** Model Version */
+            model_version?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Owner */
+            owner?: string | null;
+            /** Provider Name */
+            provider_name?: string | null;
+            /** Purpose */
+            purpose?: string | null;
+            /** Role */
+            role?: ("provider" | "deployer" | "importer" | "distributor") | null;
+            /** Sourcing */
+            sourcing?: ("in_house" | "third_party") | null;
+        };
         /** TargetIn */
         TargetIn: {
             /** Cloud Account Id */
@@ -3580,6 +4349,29 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** ThresholdResult */
+        ThresholdResult: {
+            /** Checks */
+            checks: components["schemas"]["Check"][];
+            /** Demographic Parity Difference */
+            demographic_parity_difference: number | null;
+            /** Demographic Parity Ratio */
+            demographic_parity_ratio: number | null;
+            /** Equalized Odds Difference */
+            equalized_odds_difference: number | null;
+            /** Equalized Odds Ratio */
+            equalized_odds_ratio: number | null;
+            /** Groups */
+            groups: components["schemas"]["GroupMetrics"][];
+            /** Overall */
+            overall: {
+                [key: string]: number | null;
+            };
+            /** Passed */
+            passed: boolean;
+            /** Threshold */
+            threshold: number | null;
+        };
         /**
          * Tlp
          * @description Traffic Light Protocol 2.0; RED is shown to team admins only.
@@ -3666,6 +4458,26 @@ export interface components {
             /** Error Type */
             type: string;
         };
+        /** VersionOut */
+        VersionOut: {
+            /** Actor */
+            actor: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Change */
+            change: string;
+            /** Note */
+            note: string | null;
+            /** Snapshot */
+            snapshot: {
+                [key: string]: unknown;
+            };
+            /** Version */
+            version: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -3675,6 +4487,533 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    get_questionnaire_api_ai_governance_questionnaire_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuestionnaireOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_systems_api_ai_governance_systems_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SystemOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_system_api_ai_governance_systems_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SystemIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SystemOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_system_api_ai_governance_systems__system_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                system_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SystemOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_system_api_ai_governance_systems__system_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                system_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_system_api_ai_governance_systems__system_id__patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                system_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SystemUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SystemOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_bias_tests_api_ai_governance_systems__system_id__bias_tests_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                system_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BiasRunOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_bias_test_api_ai_governance_systems__system_id__bias_tests_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                system_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_run_bias_test_api_ai_governance_systems__system_id__bias_tests_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BiasRunOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_bias_test_api_ai_governance_systems__system_id__bias_tests__run_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                system_id: string;
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BiasRunOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_classification_api_ai_governance_systems__system_id__classification_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                system_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClassificationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    classify_system_api_ai_governance_systems__system_id__classification_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                system_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClassificationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClassificationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    model_card_api_ai_governance_systems__system_id__model_card_get: {
+        parameters: {
+            query?: {
+                format?: "markdown" | "pdf";
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                system_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The model card in Markdown or PDF */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                    "text/markdown": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_obligations_api_ai_governance_systems__system_id__obligations_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                system_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObligationsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    answer_obligation_api_ai_governance_systems__system_id__obligations__key__put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                system_id: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ObligationUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObligationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_versions_api_ai_governance_systems__system_id__versions_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                system_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_assets_api_assets_get: {
         parameters: {
             query?: never;

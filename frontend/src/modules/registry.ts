@@ -9,7 +9,7 @@ import { lazy, type ComponentType, type LazyExoticComponent } from "react";
 import type { IconName } from "../components/Icon";
 
 /** Backend module switches (cspm.teams.modules.TOGGLEABLE_MODULES) the registry maps pages to. */
-export const MODULE_TOGGLES = ["findings", "compliance", "scans", "assets", "threat_intel"] as const;
+export const MODULE_TOGGLES = ["findings", "compliance", "scans", "assets", "threat_intel", "ai_governance"] as const;
 export type ModuleToggle = (typeof MODULE_TOGGLES)[number];
 
 export interface PlatformModule {
@@ -108,6 +108,18 @@ export const ALL_PLATFORM_MODULES: PlatformModule[] = [
     toggle: "assets",
     permission: "assets:read",
     ...page(() => import("../pages/assets/AssetsPage")),
+  },
+  {
+    id: "ai-governance",
+    label: "AI governance",
+    path: "/ai-governance",
+    icon: "activity",
+    section: "Posture",
+    description: "AI system registry, EU AI Act classification and obligations, bias tests",
+    backend: ["ai_governance"],
+    toggle: "ai_governance",
+    permission: "ai_governance:read",
+    ...page(() => import("../pages/ai-governance/AiGovernancePage")),
   },
   {
     id: "admin",

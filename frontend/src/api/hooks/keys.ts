@@ -21,4 +21,5 @@ export const moreKeys = {
   assets: (team: string | null) => ["assets", team] as const,
   cloudAccounts: (team: string | null) => ["cloud-accounts", team] as const,
   threatIntel: (team: string | null) => ["threat-intel", team] as const,
+  aiGovernance: (team: string | null) => ["ai-governance", team] as const,
 };

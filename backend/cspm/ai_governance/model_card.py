@@ -1,0 +1,113 @@
+"""The model card: a Markdown document generated from the registry record, its classification,
+obligations and latest bias test (sections after Mitchell et al., "Model Cards for Model Reporting"),
+and the same card as PDF (markdown-it renders it to HTML, WeasyPrint to PDF)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+from cspm.core.errors import ServiceUnavailable
+
+try:  # WeasyPrint loads Pango when imported: a server without it still serves the Markdown card.
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    PDF_UNAVAILABLE: str | None = None
+except OSError as exc:
+    PDF_UNAVAILABLE = f"PDF model cards are unavailable on this server (WeasyPrint cannot load Pango: {exc}); " \
+                      "the Markdown card works"
+
+RISK_NAMES = {"prohibited": "Unacceptable (prohibited)", "high_risk": "High-risk", "limited": "Limited (transparency)",
+              "minimal": "Minimal"}
+
+
+def _cell(value: object) -> str:
+    """A value safe inside a Markdown table cell (pipes and line breaks would split the row)."""
+    return (str(value) if value not in (None, "") else "-").replace("|", "\\|").replace("\n", " ")
+
+
+def _list(values: list[str]) -> str:
+    return ", ".join(values) if values else "-"
+
+
+def render(system: dict[str, Any], obligations: dict[str, Any], latest_run: dict[str, Any] | None) -> str:
+    lines = [f"# Model card: {system['name']}", "",
+             f"Registry version {system['version']}, lifecycle **{system['lifecycle']}**, updated "
+             f"{system['updated_at']:%Y-%m-%d}.", "",
+             "## Model details", "",
+             "| | |", "|---|---|",
+             f"| Owner | {_cell(system['owner'])} |",
+             f"| Sourcing | {_cell('in-house' if system['sourcing'] == 'in_house' else system['provider_name'])} |",
+             f"| Model family | {_cell(system['model_family'])} |",
+             f"| Model version | {_cell(system['model_version'])} |",
+             f"| Role under the AI Act | {_cell(system['role'])} |", "",
+             "## Intended use", "", system["purpose"] or "-", "",
+             f"- Intended users: {_list(system['intended_users'])}",
+             f"- Affected persons: {_list(system['affected_persons'])}",
+             f"- Deployment: {_list([f'{d['kind']} {d['ref']}' for d in system['deployment']])}", "",
+             "## Data", ""]
+    if system["data_sources"]:
+        lines += ["| Data set | Use | Personal data categories |", "|---|---|---|"]
+        lines += [f"| {_cell(d['name'])} | {d['kind']} | {_cell(_list(d['personal_data_categories']))} |"
+                  for d in system["data_sources"]]
+    else:
+        lines.append("No data sources recorded.")
+    lines += ["", "## EU AI Act classification", ""]
+    classification = system.get("classification")
+    if classification:
+        lines.append(f"**{RISK_NAMES[classification['risk_class']]}**: {classification['label']}.")
+        lines += [""] + [f"- {step['conclusion']}" for step in classification["reasoning"]]
+        lines += ["", f"Obligations: {obligations['done']} of {obligations['total']} done "
+                      f"({obligations['progress']:.0%}).", ""]
+        lines += [f"- Article {item['article']} ({item['title']}): {item['status'].replace('_', ' ')}"
+                  for item in obligations["items"]]
+    else:
+        lines.append("Not classified yet.")
+    lines += ["", "## Fairness evaluation", ""]
+    if latest_run:
+        lines.append(f"Latest bias test: **{latest_run['verdict']}** on {latest_run['rows']} rows of "
+                     f"`{_cell(latest_run['file_name'])}` (SHA-256 `{latest_run['data_sha256'][:16]}…`), model "
+                     f"version {_cell(latest_run['model_version'])}, {latest_run['created_at']:%Y-%m-%d}. Limits: "
+                     f"ratios ≥ {latest_run['limits']['min_ratio']}, differences ≤ "
+                     f"{latest_run['limits']['max_difference']}.")
+        for feature in latest_run["features"]:
+            result = feature["results"][0]
+            lines += ["", f"### {feature['feature']}" + (f" (threshold {result['threshold']})"
+                                                          if result["threshold"] is not None else ""), "",
+                      "| Group | Count | Selection rate | TPR | FPR | Accuracy |", "|---|---|---|---|---|---|"]
+            lines += [f"| {_cell(g['group'])} | {_cell(g['count'])} | {_cell(g['selection_rate'])} | "
+                      f"{_cell(g['true_positive_rate'])} | {_cell(g['false_positive_rate'])} | {_cell(g['accuracy'])} |"
+                      for g in result["groups"]]
+            lines += [""] + [f"- {c['metric']}: {c['value']} (limit {c['operator']} {c['limit']}): "
+                             f"{'pass' if c['passed'] else 'FAIL'}" for c in result["checks"]]
+    else:
+        lines.append("No bias test has been run.")
+    lines += ["", "---", "Generated by OffloadSecurity CSPM from the AI system registry. The AI Act text quoted "
+                     "elsewhere in the platform is © European Union, https://eur-lex.europa.eu/ (reuse under "
+                     "Commission Decision 2011/833/EU).", ""]
+    return "\n".join(lines)
+
+
+CARD_CSS = """
+@page { size: A4; margin: 18mm; }
+body { font-family: sans-serif; font-size: 10pt; line-height: 1.4; }
+h1 { font-size: 18pt; } h2 { font-size: 13pt; margin-top: 14pt; } h3 { font-size: 11pt; }
+table { border-collapse: collapse; margin: 6pt 0; } td, th { border: 1px solid #999; padding: 3pt 6pt; }
+code { font-family: monospace; }
+"""
+
+
+def no_fetching() -> URLFetcher:
+    """The card is rendered from team-entered text: it never makes the server fetch anything (no SSRF)."""
+    return URLFetcher(allowed_protocols=(), allow_redirects=False, timeout=1)
+
+
+def render_pdf(markdown: str) -> bytes:
+    """The Markdown card as PDF: markdown-it without raw HTML, WeasyPrint with every URL fetch refused."""
+    if PDF_UNAVAILABLE:
+        raise ServiceUnavailable(PDF_UNAVAILABLE)
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
+    html = f"<html><head><meta charset='utf-8'><style>{CARD_CSS}</style></head><body>{body}</body></html>"
+    return bytes(HTML(string=html, url_fetcher=no_fetching()).write_pdf())
