@@ -18,6 +18,7 @@ TOGGLEABLE_MODULES: dict[str, str] = {
     "scans": "Scans, targets and cloud accounts",
     "assets": "Assets and SBOM",
     "threat_intel": "Threat intelligence",
+    "assessments": "Assessments (OWASP ASVS, NIST CSF)",
 }
 
 TeamName = Annotated[SingleLineText, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]
