@@ -356,10 +356,12 @@ def _is_object_id(value: str) -> bool:
 
 
 def _target_of(finding: Mapping[str, Any], targets: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """The scoped target a finding belongs to: scanned as that target, or on the same host and port."""
+    """The scoped target a finding belongs to: scanned as that target (scope ``<tool>:target:<id>:<part>``),
+    imported for it (``POST /api/findings/import`` with ``scope=target:<id>``), or on its host and port."""
     scope_key = str(finding.get("scope_key") or "")
     for target in targets:
-        if f":target:{target['_id']}:" in scope_key:
+        marker = f":target:{target['_id']}"
+        if f"{marker}:" in scope_key or scope_key.endswith(marker):
             return target
     resource = str((finding.get("resource") or {}).get("id") or "")
     origin = _origin(resource) if resource else None

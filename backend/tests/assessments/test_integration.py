@@ -129,6 +129,20 @@ async def test_zap_findings_suggest_not_met_on_the_matching_requirements(client,
     assert (await client.get(base, headers=analyst.headers)).json()["suggested"] == 0
 
 
+async def test_a_report_imported_for_a_target_counts_for_it(client, auth, shared_dir):
+    """A DAST report from elsewhere (CI), imported with scope target:<id>, is that target's whatever its URLs."""
+    analyst = await auth.user(role="analyst")
+    staging = await web_target(client, analyst, name="staging", url="http://127.0.0.1:8822/")
+    other = await web_target(client, analyst, name="other", url="http://127.0.0.1:8823/")
+    for_staging = await asvs(client, analyst, [staging])
+    for_other = await asvs(client, analyst, [other])
+    await import_zap(client, analyst, shared_dir / "scans" / "zap" / "zap-results-second-scan.xml",
+                     scope=f"target:{staging}")
+    summary = (await client.get(f"/api/assessments/{for_staging['id']}", headers=analyst.headers)).json()
+    assert summary["suggested"] == len(SECOND_SCAN_L2)
+    assert (await client.get(f"/api/assessments/{for_other['id']}", headers=analyst.headers)).json()["suggested"] == 0
+
+
 async def test_a_later_finding_contradicting_met_is_a_drift_event(client, auth, shared_dir):
     analyst = await auth.user(role="analyst")
     target = await web_target(client, analyst)
