@@ -118,9 +118,10 @@ class AssessmentIntegrationService:
                     continue
                 for old in item.csf_1_1:
                     requirement = registry.find_requirement(framework_id, old)
-                    for scf_id in requirement.scf_ids if requirement else ():
-                        found.setdefault(scf_id, f"CSF 2.0 {item.ref} → CSF 1.1 {requirement.requirement_id}"
-                                                 if requirement else "")
+                    if requirement is None:
+                        continue
+                    for scf_id in requirement.scf_ids:
+                        found.setdefault(scf_id, f"CSF 2.0 {item.ref} → CSF 1.1 {requirement.requirement_id}")
         else:
             for framework_id in registry.frameworks:
                 if not ASVS_FRAMEWORK.match(framework_id):
@@ -255,7 +256,7 @@ class AssessmentIntegrationService:
             return {}
         refs = [ref for ref in assessment.get("refs") or () if template.item(ref)]
         items = [item for item in (template.item(ref) for ref in refs) if item is not None and item.cwe_ids]
-        targets = [target for target in await self._scoped_targets(team_id, assessment)]
+        targets = await self._scoped_targets(team_id, assessment)
         findings = await self._findings_of(team_id, targets, (cwe for item in items for cwe in item.cwe_ids))
         by_cwe: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for finding in findings:

@@ -15,8 +15,6 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Self
 
-from pymongo.errors import DuplicateKeyError
-
 from cspm.assessments.factory import AssessmentFactory
 from cspm.assessments.frameworks import Template, TemplateItem, shipped_library
 from cspm.assessments.integration import AssessmentIntegrationService
@@ -577,10 +575,7 @@ class AssessmentService:
                           "sha256": digest, "title": title or name, "data": data})
         else:
             entry.update({"kind": "link", "title": title or url, "url": url})
-        try:
-            stored = await self.evidence.insert(team_id, entry)
-        except DuplicateKeyError:
-            raise Conflict("this evidence is already attached") from None
+        stored = await self.evidence.insert(team_id, entry)
         await self.assessments.update(team_id, assessment_id, {"updated_at": now()})
         await self.audit.record("assessments.evidence_added", actor_id=actor.user_id, team_id=team_id, ip=actor.ip,
                                 target_type="assessment", target_id=assessment_id, via=actor.via,

@@ -9,6 +9,7 @@ import pytest
 from cspm.core.container import ServiceContainer
 from cspm.core.settings import CoreSettings
 from cspm.scanners.executors.factory import ScannerExecutorFactory
+from tests.compliance.conftest import parsed_workbook, workbook_path  # noqa: F401 - the real SCF workbook fixtures
 from tests.conftest import TEST_HOSTS, StaticResolver, scanner_test_settings, unique_database_names
 
 # The host the ZAP reports of shared/scans/zap/ scanned (securecodebox's bodgeit demo). It resolves to

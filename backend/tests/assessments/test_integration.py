@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from cspm.compliance.registry_service import CommonControlRegistryService
 from tests.assessments.conftest import import_zap, web_target
+from tests.compliance.conftest import subset
 
 # zap-results-second-scan.xml (securecodebox's bodgeit scan) carries CWE 20, 79, 89, 120, 200, 352, 524, 693,
 # 943, 1004, 1021 and 1275. Through OWASP's ASVS → CWE mapping these are the ASVS 5.0.0 requirements up to L2 they
@@ -184,3 +186,25 @@ async def test_deleting_an_assessment_withdraws_its_attestations(client, auth):
     assert (await client.delete(f"/api/assessments/{assessment['id']}", headers=analyst.headers)).status_code == 204
     assert (await client.get("/api/compliance/controls/RSK-01", headers=analyst.headers)).json()["state"][
         "status"] == "not_assessed"
+
+
+async def test_with_the_real_scf_workbook_csf_answers_satisfy_iso_27001(client, auth, container, parsed_workbook):
+    """The same path through the official SCF 2022.3 workbook (its GOV and RSK domains, kept small for the
+    stand-in database): GV.PO-01 → CSF 1.1 ID.GV-1 → SCF GOV-02 satisfies ISO 27001:2022 5.2 (policy), and
+    GV.RM-01 → ID.RM-1 → RSK-01 satisfies ISO 27001:2013 6.1."""
+    await container.resolve(CommonControlRegistryService).store(subset(parsed_workbook, ("GOV", "RSK")))
+    analyst = await auth.user(role="analyst")
+    assessment = await csf(client, analyst)
+    base = f"/api/assessments/{assessment['id']}/requirements"
+    for ref in ("GV.PO-01", "GV.RM-01"):
+        response = await client.put(f"{base}/{ref}", headers=analyst.headers, json={"answer": "met", "tier": 3})
+        assert response.status_code == 200 and response.json()["compliance"]["synced"], response.text
+    policy = (await client.get(f"{base}/GV.PO-01/controls", headers=analyst.headers,
+                               params={"framework": ["iso-27001-2022"]})).json()
+    assert "GOV-02" in [control["scf_id"] for control in policy["controls"]]
+    assert {"framework_id": "iso-27001-2022", "requirement_id": "5.2", "status": "satisfied"}.items() <= next(
+        r for r in policy["requirements"] if r["requirement_id"] == "5.2").items()
+    iso_2013 = (await client.get("/api/compliance/frameworks/iso-27001-2013", headers=analyst.headers)).json()
+    assert next(r for r in iso_2013["requirements"] if r["requirement_id"] == "6.1")["status"] == "satisfied"
+    iso_2022 = (await client.get("/api/compliance/frameworks/iso-27001-2022", headers=analyst.headers)).json()
+    assert next(r for r in iso_2022["requirements"] if r["requirement_id"] == "5.2")["status"] == "satisfied"

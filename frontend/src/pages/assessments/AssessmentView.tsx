@@ -55,7 +55,7 @@ function ControlsDrawer({ assessmentId, ref_, onClose }: { assessmentId: string;
           </ul>
           {featured.length > 0 && (
             <>
-              <h3 className="drawer-heading">Requirements these controls satisfy</h3>
+              <h3 className="drawer-heading">Framework requirements these controls feed</h3>
               <table className="simple-table">
                 <thead><tr><th>Framework</th><th>Requirement</th><th>Status</th></tr></thead>
                 <tbody>
