@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # System tools the tests run for real (Debian packages). Skips what is already installed.
 set -euo pipefail
-PACKAGES=(nmap nginx prometheus prometheus-alertmanager openssl shellcheck chromium)
+# libpango, libpangoft2, harfbuzz-subset and a font: the PDFs WeasyPrint writes (model cards, assessment reports).
+PACKAGES=(nmap nginx prometheus prometheus-alertmanager openssl shellcheck chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+  fonts-dejavu-core)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
@@ -36,6 +37,8 @@ SWAGGER_CSP = (
 )
 JSON_BODY_LIMIT = 2 * 1024 * 1024
 LARGE_BODY_PREFIXES = ("/api/findings/import", "/api/webhooks/")
+# Evidence uploads: the route enforces ASSESSMENTS_EVIDENCE_MAX_BYTES (at most 15 MiB), plus the multipart envelope.
+UPLOAD_BODY_LIMITS = ((re.compile(r"^/api/assessments/[^/]+/evidence$"), 16 * 1024 * 1024),)
 
 
 def create_app(
@@ -95,7 +98,8 @@ def create_app(
         app.add_middleware(AuthenticateBeforeBodyMiddleware, prefixes=app.state.private_prefixes,
                            authenticate=app.state.authenticate_before_body)
     app.add_middleware(BodyGuardMiddleware, default_limit=JSON_BODY_LIMIT,
-                       large_limit=settings.max_upload_bytes, large_prefixes=LARGE_BODY_PREFIXES)
+                       large_limit=settings.max_upload_bytes, large_prefixes=LARGE_BODY_PREFIXES,
+                       path_limits=UPLOAD_BODY_LIMITS)
     app.add_middleware(RequestContextMiddleware, metrics=container.metrics)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,

@@ -23,6 +23,7 @@ ROUTE_MODULES: tuple[RouteModule, ...] = (
     RouteModule("cloud_accounts", "/api/cloud-accounts", toggle="scans"),
     RouteModule("threat_intel", "/api/threat-intel", toggle="threat_intel"),
     RouteModule("ai_governance", "/api/ai-governance", toggle="ai_governance"),
+    RouteModule("assessments", "/api/assessments", toggle="assessments"),
 )
 
 MANIFEST.route_modules = ROUTE_MODULES
@@ -31,7 +32,8 @@ MANIFEST.job_modules = ("cspm.findings.tasks", "cspm.scans.tasks", "cspm.complia
                         "cspm.threat_intel.tasks")
 MANIFEST.subscribers = {
     FINDINGS_CHANGED: ("cspm.compliance.engine:AutonomousComplianceEngine.on_findings_changed",
-                       "cspm.threat_intel.correlation:ThreatCorrelationService.on_findings_changed"),
+                       "cspm.threat_intel.correlation:ThreatCorrelationService.on_findings_changed",
+                       "cspm.assessments.integration:AssessmentIntegrationService.on_findings_changed"),
     COMPLIANCE_STALE: ("cspm.compliance.engine:AutonomousComplianceEngine.refresh_stale",),
 }
 MANIFEST.authentication = "cspm.auth.dependencies:authenticated"

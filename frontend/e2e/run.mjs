@@ -5,7 +5,8 @@
 // target → add a cloud account, see its connection test fail with the reason, make it a target →
 // switch the Assets module off (sidebar hides it, its page and API refuse) and on again → mapped
 // controls in the finding drawer → triage a finding as false positive → see the compliance counts
-// change → the findings trend on Overview → sign in with a recovery code → sign out.
+// change → the findings trend on Overview → an ASVS L2 assessment of a web target: three answers,
+// evidence, progress, an SCF control's state → sign in with a recovery code → sign out.
 // Screenshots of every main page go to artifacts/screenshots/.
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -432,6 +433,74 @@ try {
     await shot("11a-overview-trend", page.getByRole("heading", { name: "Findings trend" }));
     await page.getByRole("button", { name: "90 days" }).click();
     await headline.getByText(new RegExp(`^${today.total}$`)).waitFor();
+  });
+
+  await step("assessments: ASVS L2 on a web target, three answers, evidence, progress and a control's state move", async () => {
+    const webTarget = await apiAs(base, "/api/targets", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "shop web app", kind: "web_application", value: `${base}/` }),
+    });
+    await page.getByRole("link", { name: "Assessments", exact: true }).click();
+    await page.getByRole("heading", { name: "Assessments", exact: true }).waitFor();
+    await page.getByRole("button", { name: "New assessment" }).click();
+    const wizard = page.getByRole("dialog");
+    await wizard.getByText("OWASP Application Security Verification Standard 5.0.0").click();
+    await wizard.getByRole("button", { name: "Next" }).click();
+    await wizard.getByText("Level 2", { exact: true }).click();
+    await wizard.getByText("253 requirements in scope").waitFor();
+    await shot("30-assessment-wizard-level");
+    await wizard.getByRole("button", { name: "Next" }).click();
+    await wizard.getByLabel("Name").fill("Shop ASVS L2");
+    await wizard.getByRole("checkbox", { name: /shop web app/ }).check();
+    await wizard.getByRole("button", { name: "Create assessment" }).click();
+    await wizard.waitFor({ state: "detached" });
+    const progress = page.getByTestId("assessment-progress");
+    await progress.getByText("of 253 answered").waitFor();
+    check((await progress.innerText()).includes("0 of 253"), "a new L2 assessment has 253 requirements, none answered");
+
+    // The control V1.2.4 (SQL injection, CWE-89) feeds, before the answer.
+    await page.getByRole("button", { name: "SCF controls of V1.2.4" }).click();
+    const controls = page.getByRole("dialog");
+    const tda18 = controls.getByTestId("fed-control").filter({ hasText: "TDA-18" });
+    await tda18.getByText("Not assessed").waitFor();
+    await page.keyboard.press("Escape");
+    await controls.waitFor({ state: "detached" });
+
+    // Three answers: two by click, one by keyboard (focus the requirement, press 3 = not met).
+    await page.getByRole("radiogroup", { name: "Answer V1.2.1" }).getByRole("radio", { name: "Met", exact: true }).click();
+    await page.locator('li[data-ref="V1.2.1"]').getByRole("status").waitFor();
+    await page.locator('li[data-ref="V1.2.2"]').focus();
+    await page.keyboard.press("3");
+    await page.locator('li[data-ref="V1.2.2"]').getByText("Not met", { exact: true }).first().waitFor();
+    await page.getByRole("radiogroup", { name: "Answer V1.2.4" }).getByRole("radio", { name: "Met", exact: true }).click();
+    await page.locator('li[data-ref="V1.2.4"]').getByRole("status").waitFor();
+    await progress.getByText("3 of 253 answered").waitFor();
+
+    // Evidence on V1.2.1: a real PNG, stored with its SHA-256.
+    const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
+    await page.getByLabel("Upload evidence for V1.2.1").setInputFiles({ name: "encoding-review.png", mimeType: "image/png", buffer: png });
+    await page.getByRole("list", { name: "Evidence of V1.2.1" }).getByText("encoding-review.png").waitFor();
+    await shot("31-assessment-questionnaire", page.locator('li[data-ref="V1.2.1"]'));
+
+    // The SCF control now carries the answer.
+    await page.getByRole("button", { name: "SCF controls of V1.2.4" }).click();
+    await controls.getByTestId("fed-control").filter({ hasText: "TDA-18" }).getByText("Implemented").waitFor();
+    await controls.getByText(/OWASP ASVS 5.0.0 V1.2.4 answered met by/).waitFor();
+    await shot("32-assessment-controls");
+    await page.keyboard.press("Escape");
+    const control = await apiAs(base, "/api/compliance/controls/TDA-18");
+    check(control.state.status === "implemented", `TDA-18 is implemented after the answer (${control.state.status})`);
+    const summary = (await apiAs(base, "/api/assessments")).find((item) => item.name === "Shop ASVS L2");
+    check(summary.progress.answered === 3 && summary.scope.target_ids[0] === webTarget.id, "the API shows 3 answers and the web target in scope");
+    const evidence = await apiAs(base, `/api/assessments/${summary.id}/evidence`);
+    check(evidence.length === 1 && evidence[0].sha256.length === 64, "one evidence file with its SHA-256");
+
+    await page.getByRole("tab", { name: "Results" }).click();
+    await page.getByTestId("chapter-bar").first().waitFor();
+    await shot("33-assessment-results");
+    await page.getByRole("button", { name: "← All assessments" }).click();
+    await page.getByRole("button", { name: /Shop ASVS L2: 3 of 253 answered/ }).waitFor();
+    await shot("34-assessments-list");
   });
 
   await step("screenshots of the other pages (findings, assets, admin, dark mode)", async () => {

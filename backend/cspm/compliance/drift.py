@@ -5,7 +5,8 @@
 - Drift events: ``control_regression`` (implemented → partially/not implemented, partially →
   not), ``evidence_expired`` (a passing check or a manual evidence link past its expiry),
   ``score_below_threshold`` / ``score_above_threshold`` (a framework score crossing
-  ``COMPLIANCE_SCORE_THRESHOLD`` between two snapshots).
+  ``COMPLIANCE_SCORE_THRESHOLD`` between two snapshots), and ``assessment_contradicted`` (recorded
+  by the assessments module through ``record``: a scan finding contradicts a "met" answer).
 - Events are stored per team, queryable by kind and time, and counted in the
   ``cspm_compliance_drift_events`` metric by kind.
 """
@@ -100,6 +101,15 @@ class ComplianceDriftDetectionService:
                                        statuses=statuses)
         await self._store(team_id, events)
         return events
+
+    async def record(self, team_id: str, kind: DriftKind, detail: str, *, moment: datetime | None = None,
+                     **fields: Any) -> dict[str, Any]:
+        """Record one drift event another module detected (an assessment answer a scan contradicts)."""
+        if kind not in (DriftKind.ASSESSMENT_CONTRADICTED,):
+            raise ValueError(f"{kind} events are the compliance engine's own")
+        event = {**fields, "at": moment or now(), "kind": kind.value, "detail": detail}
+        await self._store(team_id, [event])
+        return event
 
     async def _snapshot(self, team_id: str, kind: str, registry: ControlRegistry, moment: datetime, *,
                         controls: list[list[str]], statuses: Mapping[str, str] | None = None) -> list[dict]:

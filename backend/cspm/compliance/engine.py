@@ -10,6 +10,13 @@ Engine status of a control, from its linked findings (active = open or reopened)
 - no such failure and at least one fresh passing check → ``implemented``;
 - otherwise → ``not_assessed`` (failures below the threshold alone prove nothing either way).
 A passing check is evidence for ``COMPLIANCE_EVIDENCE_MAX_AGE_DAYS`` after it was last seen.
+
+Attestations (``attest``): statements other modules make about controls, such as an assessment
+answer. They count beside the findings — ``implemented`` as passing evidence, ``not_implemented``
+as a failure (whatever the severity threshold), ``partially_implemented`` as partial evidence
+(the control is then at best partially implemented) — and appear in the control's evidence
+with their source. They do not expire with ``COMPLIANCE_EVIDENCE_MAX_AGE_DAYS``: the source
+withdraws or replaces them.
 A manual override (with its reason) wins over the engine until it is cleared; the engine
 keeps computing underneath, so clearing it shows the tools' view at once.
 """
@@ -23,15 +30,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
 from cspm.compliance.drift import ComplianceDriftDetectionService, StatusChange
-from cspm.compliance.models import ENGINE_ACTOR, ControlStatus
+from cspm.compliance.models import ENGINE_ACTOR, Attestation, ControlStatus
 from cspm.compliance.registry import ControlRegistry
 from cspm.compliance.registry_service import CommonControlRegistryService
 from cspm.compliance.repository import (
+    ATTESTATIONS,
     HISTORY,
     LINKS,
     POSTURE_DB,
     REFRESHES,
     STATES,
+    AttestationRepository,
     ControlStateRepository,
     FindingLinkRepository,
     HistoryRepository,
@@ -75,9 +84,11 @@ def _link_changed(stored: Mapping[str, Any], document: Mapping[str, Any]) -> boo
     return any(stored.get(name) != value for name, value in document.items() if name != "updated_at")
 
 
-def engine_status(failing_at_threshold: int, passing: int) -> ControlStatus:
+def engine_status(failing_at_threshold: int, passing: int, partial: int = 0) -> ControlStatus:
     if failing_at_threshold:
-        return ControlStatus.PARTIALLY_IMPLEMENTED if passing else ControlStatus.NOT_IMPLEMENTED
+        return ControlStatus.PARTIALLY_IMPLEMENTED if passing or partial else ControlStatus.NOT_IMPLEMENTED
+    if partial:
+        return ControlStatus.PARTIALLY_IMPLEMENTED
     if passing:
         return ControlStatus.IMPLEMENTED
     return ControlStatus.NOT_ASSESSED
@@ -95,6 +106,7 @@ class AutonomousComplianceEngine:
         self.links = FindingLinkRepository(posture[LINKS])
         self.history = HistoryRepository(posture[HISTORY])
         self.refreshes = TeamRefreshRepository(posture[REFRESHES])
+        self.attestations = AttestationRepository(posture[ATTESTATIONS])
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
@@ -159,7 +171,7 @@ class AutonomousComplianceEngine:
 
     # --- recomputation -------------------------------------------------------------------
     async def recompute(self, team_id: str, scf_ids: Iterable[str], *, registry: ControlRegistry | None = None,
-                        moment: datetime | None = None) -> list[StatusChange]:
+                        moment: datetime | None = None, reason: str = "findings changed") -> list[StatusChange]:
         """Recompute the given controls of one team from their stored links; returns status changes."""
         registry = registry or await self.registries.registry()
         wanted = sorted({scf_id for scf_id in scf_ids if scf_id in registry.controls})
@@ -169,23 +181,34 @@ class AutonomousComplianceEngine:
         freshest = moment - timedelta(days=self.settings.evidence_max_age_days)
         threshold = self.settings.severity_rank
         aggregates = await self._aggregate(team_id, wanted, threshold=threshold, freshest=freshest)
+        attested = await self._attested(team_id, wanted)
         existing = await self.states.for_controls(team_id, wanted)
         updates: dict[str, dict[str, Any]] = {}
         changes: list[StatusChange] = []
         history: list[dict[str, Any]] = []
         for scf_id in wanted:
             bucket = aggregates[scf_id]
+            statements = attested.get(scf_id, {})
+            said = {status: len(statements.get(status, ())) for status in
+                    (ControlStatus.IMPLEMENTED, ControlStatus.PARTIALLY_IMPLEMENTED, ControlStatus.NOT_IMPLEMENTED)}
             old = existing.get(scf_id) or {}
-            computed = engine_status(bucket["failing"], bucket["passing"])
+            computed = engine_status(bucket["failing"] + said[ControlStatus.NOT_IMPLEMENTED],
+                                     bucket["passing"] + said[ControlStatus.IMPLEMENTED],
+                                     said[ControlStatus.PARTIALLY_IMPLEMENTED])
             override = old.get("override")
             effective = ControlStatus(override["status"]) if override else computed
-            evidence = bucket["evidence"]
+            evidence = [*bucket["evidence"], *self._attestation_evidence(statements)]
             expired = self._expired(old.get("evidence") or [], evidence, moment)
+            counts = {"failing": bucket["failing"], "failing_below_threshold": bucket["failing_below"],
+                      "passing": bucket["passing"], "stale_passing": bucket["stale"]}
+            if any(said.values()):
+                counts.update({"attested_implemented": said[ControlStatus.IMPLEMENTED],
+                               "attested_partially_implemented": said[ControlStatus.PARTIALLY_IMPLEMENTED],
+                               "attested_not_implemented": said[ControlStatus.NOT_IMPLEMENTED]})
             state = {
                 "engine_status": computed.value,
                 "status": effective.value,
-                "counts": {"failing": bucket["failing"], "failing_below_threshold": bucket["failing_below"],
-                           "passing": bucket["passing"], "stale_passing": bucket["stale"]},
+                "counts": counts,
                 "evidence": evidence,
                 "failing_findings": bucket["failing_keys"],
                 "registry_version": registry.version_id,
@@ -197,11 +220,14 @@ class AutonomousComplianceEngine:
             if before != effective.value or not old:
                 state.update({"set_at": moment, "set_by": ENGINE_ACTOR if not override else old.get("set_by")})
             if before != effective.value:
-                changes.append(StatusChange(scf_id, before, effective.value, ENGINE_ACTOR, "findings changed",
-                                            expired))
+                changes.append(StatusChange(scf_id, before, effective.value, ENGINE_ACTOR, reason, expired))
+                why = f"{bucket['failing']} failing ≥ threshold, {bucket['passing']} passing"
+                if any(said.values()):
+                    why += (f"; attested: {said[ControlStatus.IMPLEMENTED]} implemented, "
+                            f"{said[ControlStatus.PARTIALLY_IMPLEMENTED]} partially, "
+                            f"{said[ControlStatus.NOT_IMPLEMENTED]} not implemented")
                 history.append({"scf_id": scf_id, "at": moment, "actor": ENGINE_ACTOR, "kind": "engine",
-                                "from_status": before, "to_status": effective.value,
-                                "reason": f"{bucket['failing']} failing ≥ threshold, {bucket['passing']} passing"})
+                                "from_status": before, "to_status": effective.value, "reason": why})
             elif expired:
                 changes.append(StatusChange(scf_id, before, before, ENGINE_ACTOR, "evidence expired", expired))
             if old.get("engine_status") != computed.value or state["counts"] != old.get("counts") or \
@@ -266,14 +292,66 @@ class AutonomousComplianceEngine:
             aggregates[scf_id] = bucket
         return aggregates
 
+    async def _attested(self, team_id: str, wanted: list[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        """Per control, the attestations that name it, by the status they state (newest first)."""
+        grouped: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+        for document in await self.attestations.for_controls(team_id, wanted):
+            for scf_id in document.get("scf_ids") or ():
+                if scf_id in wanted:
+                    grouped[scf_id][document["status"]].append(document)
+        return grouped
+
+    @staticmethod
+    def _attestation_evidence(statements: Mapping[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        items = sorted((document for documents in statements.values() for document in documents),
+                       key=lambda document: (document.get("at") or datetime.min.replace(tzinfo=UTC),
+                                             document["key"]), reverse=True)
+        return [{"kind": "attestation", "key": document["key"], "source": document.get("source"),
+                 "source_id": document.get("source_id"), "status": document["status"],
+                 "title": document.get("title"), "actor": document.get("actor"), "at": _aware(document.get("at")),
+                 "link": document.get("link"), "expires_at": None}
+                for document in items[:EVIDENCE_KEEP]]
+
+    # --- attestations --------------------------------------------------------------------
+    async def attest(self, team_id: str, attestations: Sequence[Attestation], *, withdraw: Sequence[str] = (),
+                     reason: str = "attestation changed") -> list[StatusChange]:
+        """Record (or replace, by key) attestations and withdraw others; recompute the controls they touch.
+
+        The extension point for modules that know something about controls without a scanner
+        (assessments): they never write the compliance collections themselves.
+        """
+        if not team_id:
+            raise ValueError("a team id is required")
+        keys = [attestation.key for attestation in attestations]
+        previous = await self.attestations.for_keys(team_id, [*keys, *withdraw])
+        affected = {scf_id for document in previous.values() for scf_id in document.get("scf_ids") or ()}
+        affected |= {scf_id for attestation in attestations for scf_id in attestation.scf_ids}
+        await self.attestations.upsert_many(team_id, [attestation.document() for attestation in attestations])
+        gone = [key for key in withdraw if key not in set(keys)]
+        if gone:
+            await self.attestations.delete_keys(team_id, gone)
+        if not affected:
+            return []
+        return await self.recompute(team_id, affected, reason=reason)
+
+    async def withdraw_source(self, team_id: str, source_id: str, *, reason: str = "attestations withdrawn"
+                              ) -> list[StatusChange]:
+        """Withdraw every attestation of one source document (a deleted assessment)."""
+        documents = await self.attestations.for_source(team_id, source_id)
+        return await self.attest(team_id, [], withdraw=[document["key"] for document in documents], reason=reason)
+
+    async def attestations_of(self, team_id: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return await self.attestations.for_keys(team_id, keys)
+
     @staticmethod
     def _expired(old: list[Mapping[str, Any]], new: list[Mapping[str, Any]], moment: datetime) -> list[dict[str, Any]]:
         """Evidence that was listed before and has now expired (reported once, then dropped)."""
-        kept = {item.get("dedup_key") for item in new}
+        kept = {item.get("dedup_key") for item in new if item.get("dedup_key")}
         expired = []
         for item in old:
             expires = _aware(item.get("expires_at"))
-            if item.get("dedup_key") not in kept and expires is not None and expires <= moment:
+            if item.get("dedup_key") and item.get("dedup_key") not in kept and expires is not None \
+                    and expires <= moment:
                 expired.append({"kind": item.get("kind"), "dedup_key": item.get("dedup_key"),
                                 "title": item.get("title"), "expires_at": expires})
         return expired

@@ -466,6 +466,10 @@ class FindingMapper:
             links += self.keywords.match(text, threshold=self.keyword_threshold, limit=self.keyword_max_links)
         return tuple(self._known(links))
 
+    def controls_for_cwe(self, cwe_ids: Iterable[str]) -> list[ControlLink]:
+        """The SCF controls the explicit CWE table links these CWE ids to (the CWE bridge others reuse)."""
+        return self._known(self._cwe_links(cwe_ids, FindingCategory.OTHER.value))
+
     def _known(self, links: Iterable[ControlLink]) -> list[ControlLink]:
         """One link per control (the first, most explicit reason wins), only controls of this registry."""
         seen: dict[str, ControlLink] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -39,9 +40,49 @@ class DriftKind(StrEnum):
     EVIDENCE_EXPIRED = "evidence_expired"
     SCORE_BELOW_THRESHOLD = "score_below_threshold"
     SCORE_ABOVE_THRESHOLD = "score_above_threshold"
+    ASSESSMENT_CONTRADICTED = "assessment_contradicted"
+    """A scan finding contradicts an attestation (an assessment answered "met")."""
 
 
 ENGINE_ACTOR = "engine"
+
+ATTESTABLE = (ControlStatus.IMPLEMENTED, ControlStatus.PARTIALLY_IMPLEMENTED, ControlStatus.NOT_IMPLEMENTED)
+
+
+@dataclass(frozen=True, slots=True)
+class Attestation:
+    """A statement about SCF controls made outside the scanners, such as an assessment answer.
+
+    The engine counts it beside the findings: ``implemented`` as passing evidence,
+    ``not_implemented`` as a failure, ``partially_implemented`` as partial evidence; it shows
+    ``title`` in the control's evidence. A manual override still wins over both.
+    """
+
+    key: str
+    """Unique per team: the same key replaces the earlier statement (``assessment:<id>:<ref>``)."""
+    source: str
+    """What made it (``assessment``)."""
+    source_id: str
+    """The document it comes from (the assessment id), to withdraw them all together."""
+    scf_ids: tuple[str, ...]
+    status: ControlStatus
+    title: str
+    """Shown as the evidence: "ASVS 5.0.0 V6.2.1 answered met by a@example.com on 2026-01-02"."""
+    actor: str
+    at: datetime
+    link: str | None = None
+    """Where a person reads the source (a dashboard path)."""
+
+    def __post_init__(self) -> None:
+        if self.status not in ATTESTABLE:
+            raise ValueError(f"an attestation states implemented, partially or not implemented, not {self.status}")
+        if not self.key or not self.scf_ids:
+            raise ValueError("an attestation needs a key and at least one SCF control")
+
+    def document(self) -> dict[str, Any]:
+        return {"key": self.key, "source": self.source, "source_id": self.source_id, "scf_ids": list(self.scf_ids),
+                "status": self.status.value, "title": self.title, "actor": self.actor, "at": self.at,
+                "link": self.link}
 
 
 class EvidenceLink(BaseModel):

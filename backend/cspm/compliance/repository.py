@@ -9,7 +9,8 @@ Where things live:
   see the old registry or the new one, never a mix, and a failed import leaves the pointer
   (and so the registry) unchanged.
 - Team posture is team data: ``Database.ASSESSMENTS`` (control states, finding→control
-  links, status history, snapshots, drift events). Every query goes through
+  links, attestations from other modules such as assessment answers, status history,
+  snapshots, drift events). Every query goes through
   ``TeamScopedRepository.scoped(team_id, ...)``.
 """
 
@@ -42,6 +43,7 @@ HISTORY = "compliance_status_history"
 SNAPSHOTS = "compliance_snapshots"
 DRIFT = "compliance_drift_events"
 REFRESHES = "compliance_team_refreshes"
+ATTESTATIONS = "compliance_attestations"
 
 ACTIVE_POINTER_ID = "active"
 IMPORT_LOCK_ID = "import-lock"
@@ -64,6 +66,10 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec(POSTURE_DB, REFRESHES, [("team_id", ASCENDING)], "idx_team_refresh_unique", unique=True),
     IndexSpec(POSTURE_DB, DRIFT, [("team_id", ASCENDING), ("kind", ASCENDING), ("at", DESCENDING)],
               "idx_team_kind_at"),
+    IndexSpec(POSTURE_DB, ATTESTATIONS, [("team_id", ASCENDING), ("key", ASCENDING)], "idx_team_key_unique",
+              unique=True),
+    IndexSpec(POSTURE_DB, ATTESTATIONS, [("team_id", ASCENDING), ("scf_ids", ASCENDING)], "idx_team_controls"),
+    IndexSpec(POSTURE_DB, ATTESTATIONS, [("team_id", ASCENDING), ("source_id", ASCENDING)], "idx_team_source"),
 )
 
 
@@ -260,3 +266,31 @@ class DriftEventRepository(TeamScopedRepository):
             at, last_id = before
             query["$or"] = [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": last_id}}]
         return await self.find(team_id, query, sort=[("at", DESCENDING), ("_id", DESCENDING)], limit=limit)
+
+
+class AttestationRepository(TeamScopedRepository):
+    """Statements about SCF controls made outside the scanners (an assessment answer), one per key."""
+
+    async def for_keys(self, team_id: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        documents: list[dict[str, Any]] = []
+        for chunk in chunked(list(keys)):
+            documents += await self.find(team_id, {"key": {"$in": chunk}})
+        return {document["key"]: document for document in documents}
+
+    async def for_controls(self, team_id: str, scf_ids: Iterable[str]) -> list[dict[str, Any]]:
+        return await self.find(team_id, {"scf_ids": {"$in": list(scf_ids)}}, sort=[("at", DESCENDING)])
+
+    async def for_source(self, team_id: str, source_id: str) -> list[dict[str, Any]]:
+        return await self.find(team_id, {"source_id": source_id})
+
+    async def upsert_many(self, team_id: str, documents: Sequence[Mapping[str, Any]]) -> None:
+        if not documents:
+            return
+        await self.collection.bulk_write([
+            UpdateOne(self.scoped(team_id, {"key": document["key"]}),
+                      {"$set": {**document, "team_id": team_id}}, upsert=True)
+            for document in documents], ordered=False)
+
+    async def delete_keys(self, team_id: str, keys: Sequence[str]) -> None:
+        for chunk in chunked(list(keys)):
+            await self.collection.delete_many(self.scoped(team_id, {"key": {"$in": chunk}}))

@@ -160,6 +160,42 @@ class ComplianceService:
                              "status": state.get("status", ControlStatus.NOT_ASSESSED.value), "why": why})
         return controls
 
+    async def controls_summary(self, team_id: str, scf_ids: list[str], *,
+                               frameworks: list[str] | None = None) -> dict[str, Any]:
+        """Some controls with the team's state, and the framework requirements they feed, each with its status.
+
+        For modules that point at controls (an assessment answer): which ISO 27001, SOC 2 or PCI
+        requirements the controls take part in, and whether each is satisfied now.
+        """
+        registry = await self.registries.registry()
+        known = [scf_id for scf_id in dict.fromkeys(scf_ids) if scf_id in registry.controls]
+        states = await self.states.for_controls(team_id, known) if known else {}
+        controls = []
+        fed: dict[tuple[str, str], set[str]] = {}
+        for scf_id in known:
+            control = registry.controls[scf_id]
+            state = states.get(scf_id) or {}
+            controls.append({"scf_id": scf_id, "title": control.title, "domain": control.domain,
+                             "status": state.get("status", ControlStatus.NOT_ASSESSED.value),
+                             "engine_status": state.get("engine_status", ControlStatus.NOT_ASSESSED.value),
+                             "override": bool(state.get("override")), "counts": state.get("counts") or {},
+                             "evidence": [*(state.get("evidence") or []), *(state.get("manual_evidence") or [])]})
+            for framework_id, requirement_id in registry.mappings_of(scf_id):
+                if frameworks is None or framework_id in frameworks:
+                    fed.setdefault((framework_id, requirement_id), set()).add(scf_id)
+        statuses = self._statuses(await self.states.for_controls(
+            team_id, {scf for framework_id, requirement_id in fed
+                      for scf in registry.frameworks[framework_id].requirements[requirement_id].scf_ids}))
+        requirements = []
+        for (framework_id, requirement_id), through in sorted(fed.items()):
+            requirement = registry.frameworks[framework_id].requirements[requirement_id]
+            requirements.append({"framework_id": framework_id, "requirement_id": requirement_id,
+                                 "status": self.crosswalk.requirement_status(requirement, statuses).value,
+                                 "scf_ids": list(requirement.scf_ids), "through": sorted(through),
+                                 "fully_covered": set(requirement.scf_ids) <= set(known)})
+        return {"registry": {"source": registry.info.source, "version_id": registry.version_id},
+                "controls": controls, "requirements": requirements}
+
     async def equivalents(self, framework_id: str, requirement_id: str) -> list[dict[str, Any]]:
         registry = await self.registries.registry()
         self._framework(registry, framework_id)

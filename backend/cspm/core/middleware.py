@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -143,11 +144,13 @@ class BodyGuardMiddleware:
     """
 
     def __init__(self, app: ASGIApp, *, default_limit: int, large_limit: int,
-                 large_prefixes: Iterable[str]) -> None:
+                 large_prefixes: Iterable[str], path_limits: Iterable[tuple[re.Pattern[str], int]] = ()) -> None:
         self.app = app
         self.default_limit = default_limit
         self.large_limit = large_limit
         self.large_prefixes = tuple(large_prefixes)
+        self.path_limits = tuple(path_limits)
+        """(path pattern, limit) for routes between the two (evidence uploads); the first match wins."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -155,6 +158,10 @@ class BodyGuardMiddleware:
             return
         path: str = scope.get("path", "")
         limit = self.large_limit if path.startswith(self.large_prefixes) else self.default_limit
+        for pattern, path_limit in self.path_limits:
+            if pattern.match(path):
+                limit = path_limit
+                break
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:

@@ -19,6 +19,7 @@ TOGGLEABLE_MODULES: dict[str, str] = {
     "assets": "Assets and SBOM",
     "threat_intel": "Threat intelligence",
     "ai_governance": "AI governance",
+    "assessments": "Assessments (OWASP ASVS, NIST CSF)",
 }
 
 TeamName = Annotated[SingleLineText, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]

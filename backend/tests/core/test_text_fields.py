@@ -17,7 +17,7 @@ from cspm.core.database.registry import Database
 from cspm.core.fields import MULTI_LINE_PATTERN, SINGLE_LINE_PATTERN, is_secret
 
 # Strings that need no text rule: an enum, a constant, or a format pydantic checks itself.
-CHECKED_FORMATS = {"email", "uri", "date-time", "binary"}
+CHECKED_FORMATS = {"email", "uri", "date-time", "date", "binary"}
 CONTROL_CHARACTERS = ["nul\x00byte", "header\r\nX-Injected: yes", "\x1b[31mred\x1b[0m", "next\x85line", "tab\there"]
 
 

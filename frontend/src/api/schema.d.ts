@@ -224,6 +224,270 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/assessments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Assessments
+         * @description Lists the team's assessments with progress and scores, most recently changed first.
+         */
+        get: operations["list_assessments_api_assessments_get"];
+        put?: never;
+        /**
+         * Create Assessment
+         * @description Creates an assessment from a template (ASVS with a level, NIST CSF with a target profile).
+         */
+        post: operations["create_assessment_api_assessments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assessments/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Templates
+         * @description Lists the frameworks an assessment can be created from, with their requirement counts.
+         */
+        get: operations["list_templates_api_assessments_templates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assessments/{assessment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Assessment
+         * @description Returns an assessment with progress per chapter or function and its scores.
+         */
+        get: operations["get_assessment_api_assessments__assessment_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Assessment
+         * @description Deletes an assessment, its evidence and history, and withdraws what it told the compliance engine.
+         */
+        delete: operations["delete_assessment_api_assessments__assessment_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Assessment
+         * @description Changes an assessment's name, scope, owner, due date or (CSF) target profile.
+         */
+        patch: operations["update_assessment_api_assessments__assessment_id__patch"];
+        trace?: never;
+    };
+    "/api/assessments/{assessment_id}/answers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk Answer
+         * @description Answers several requirements at once (all or none).
+         */
+        post: operations["bulk_answer_api_assessments__assessment_id__answers_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assessments/{assessment_id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Evidence
+         * @description Lists an assessment's evidence files and links.
+         */
+        get: operations["list_evidence_api_assessments__assessment_id__evidence_get"];
+        put?: never;
+        /**
+         * Add Evidence
+         * @description Uploads an evidence file (size and type checked, stored with its SHA-256) or records a link.
+         */
+        post: operations["add_evidence_api_assessments__assessment_id__evidence_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assessments/{assessment_id}/evidence/{evidence_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Evidence
+         * @description Downloads an evidence file (as an attachment, with its SHA-256 in a header).
+         */
+        get: operations["download_evidence_api_assessments__assessment_id__evidence__evidence_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove Evidence
+         * @description Removes an evidence file or link (not from a completed assessment).
+         */
+        delete: operations["remove_evidence_api_assessments__assessment_id__evidence__evidence_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assessments/{assessment_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Assessment
+         * @description Exports an assessment with every requirement and answer as CSV, JSON or a PDF report.
+         */
+        get: operations["export_assessment_api_assessments__assessment_id__export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assessments/{assessment_id}/requirements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Requirements
+         * @description Lists the requirements in scope with their answers, suggestions and evidence (filterable).
+         */
+        get: operations["list_requirements_api_assessments__assessment_id__requirements_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assessments/{assessment_id}/requirements/{ref}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Requirement
+         * @description Returns one requirement with its answer, evidence, suggestion and answer history.
+         */
+        get: operations["get_requirement_api_assessments__assessment_id__requirements__ref__get"];
+        /**
+         * Answer Requirement
+         * @description Answers a requirement (met, partially met, not met, not applicable with a reason; CSF: the tier).
+         */
+        put: operations["answer_requirement_api_assessments__assessment_id__requirements__ref__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assessments/{assessment_id}/requirements/{ref}/controls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Requirement Controls
+         * @description Lists the SCF controls a requirement's answer feeds and the other frameworks' requirements behind them.
+         */
+        get: operations["requirement_controls_api_assessments__assessment_id__requirements__ref__controls_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assessments/{assessment_id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change Status
+         * @description Moves an assessment on (in review, completed: answers locked) or reopens it with a reason (audited).
+         */
+        post: operations["change_status_api_assessments__assessment_id__status_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assessments/{assessment_id}/suggestions/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refresh Suggestions
+         * @description Recomputes the answers suggested by the open scan findings of the targets in scope.
+         */
+        post: operations["refresh_suggestions_api_assessments__assessment_id__suggestions_refresh_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/assets": {
         parameters: {
             query?: never;
@@ -1956,6 +2220,44 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * Answer
+         * @enum {string}
+         */
+        Answer: "met" | "partially_met" | "not_met" | "not_applicable";
+        /**
+         * AnswerIn
+         * @description An answer to one requirement. ``answer: null`` with nothing else clears it.
+         */
+        AnswerIn: {
+            answer?: components["schemas"]["Answer"] | null;
+            /** Links */
+            links?: components["schemas"]["EvidenceLinkIn"][];
+            /**
+             * Notes
+             * @default
+             */
+            notes: string;
+            /**
+             * Reason
+             * @description Required when the answer is not_applicable
+             */
+            reason?: string | null;
+            /**
+             * Tier
+             * @description CSF: the tier achieved for this subcategory
+             */
+            tier?: number | null;
+        };
+        /** AnswerResult */
+        AnswerResult: {
+            /** Compliance */
+            compliance: {
+                [key: string]: unknown;
+            };
+            progress: components["schemas"]["ProgressOut"];
+            requirement: components["schemas"]["RequirementOut"];
+        };
         /** ApiTokenCreate */
         ApiTokenCreate: {
             /**
@@ -1966,7 +2268,7 @@ export interface components {
             /** Name */
             name: string;
             /** Permissions */
-            permissions: ("ai_governance:read" | "ai_governance:write" | "assets:read" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
+            permissions: ("ai_governance:read" | "ai_governance:write" | "assessments:read" | "assessments:write" | "assets:read" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
         };
         /** ApiTokenCreated */
         ApiTokenCreated: {
@@ -2030,6 +2332,112 @@ export interface components {
             revoked_at: string | null;
             /** Team Id */
             team_id: string;
+        };
+        /** AssessmentCreate */
+        AssessmentCreate: {
+            /** Due Date */
+            due_date?: string | null;
+            /**
+             * Level
+             * @description ASVS: target level (L1, L2 or L3)
+             */
+            level?: (1 | 2 | 3) | null;
+            /** Name */
+            name: string;
+            /** Owner */
+            owner?: string | null;
+            scope?: components["schemas"]["ScopeIn"];
+            /** @description CSF 2.0: target tiers */
+            target_profile?: components["schemas"]["TargetProfileIn"] | null;
+            /**
+             * Template
+             * @enum {string}
+             */
+            template: "owasp-asvs-5.0.0" | "nist-csf-2.0";
+        };
+        /** AssessmentOut */
+        AssessmentOut: {
+            /** Completed At */
+            completed_at?: string | null;
+            /** Completed By */
+            completed_by?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Due Date */
+            due_date?: string | null;
+            /** Framework */
+            framework: string;
+            /** Groups */
+            groups: components["schemas"]["GroupProgressOut"][];
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "asvs" | "csf";
+            /** Level */
+            level?: number | null;
+            /** Name */
+            name: string;
+            /** Owner */
+            owner?: string | null;
+            progress: components["schemas"]["ProgressOut"];
+            /** Scope */
+            scope: {
+                [key: string]: unknown;
+            };
+            /** Scores */
+            scores: {
+                [key: string]: unknown;
+            };
+            status: components["schemas"]["AssessmentStatus"];
+            /**
+             * Suggested
+             * @description Unanswered requirements with a suggestion from scan findings
+             */
+            suggested: number;
+            /** Suggestions Computed At */
+            suggestions_computed_at?: string | null;
+            /** Target Profile */
+            target_profile?: {
+                [key: string]: unknown;
+            } | null;
+            /** Template */
+            template: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: string;
+        };
+        /**
+         * AssessmentStatus
+         * @enum {string}
+         */
+        AssessmentStatus: "draft" | "in_progress" | "in_review" | "completed";
+        /** AssessmentUpdate */
+        AssessmentUpdate: {
+            /**
+             * Clear Due Date
+             * @default false
+             */
+            clear_due_date: boolean;
+            /** Due Date */
+            due_date?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Owner */
+            owner?: string | null;
+            scope?: components["schemas"]["ScopeIn"] | null;
+            target_profile?: components["schemas"]["TargetProfileIn"] | null;
         };
         /** AssetOut */
         AssetOut: {
@@ -2192,6 +2600,26 @@ export interface components {
              */
             verdict: "pass" | "fail";
         };
+        /** Body_add_evidence_api_assessments__assessment_id__evidence_post */
+        Body_add_evidence_api_assessments__assessment_id__evidence_post: {
+            /**
+             * File
+             * @description Evidence file (PDF, image, text, CSV, JSON, Office)
+             */
+            file?: string | null;
+            /**
+             * Ref
+             * @description Requirement it supports
+             */
+            ref?: string | null;
+            /** Title */
+            title?: string | null;
+            /**
+             * Url
+             * @description A link instead of a file
+             */
+            url?: string | null;
+        };
         /** Body_import_epss_api_threat_intel_epss_import_post */
         Body_import_epss_api_threat_intel_epss_import_post: {
             /**
@@ -2282,6 +2710,44 @@ export interface components {
              * @description For scores: decision thresholds, the first one decides the verdict
              */
             thresholds?: string | null;
+        };
+        /** BulkAnswer */
+        BulkAnswer: {
+            answer?: components["schemas"]["Answer"] | null;
+            /** Links */
+            links?: components["schemas"]["EvidenceLinkIn"][];
+            /**
+             * Notes
+             * @default
+             */
+            notes: string;
+            /**
+             * Reason
+             * @description Required when the answer is not_applicable
+             */
+            reason?: string | null;
+            /** Ref */
+            ref: string;
+            /**
+             * Tier
+             * @description CSF: the tier achieved for this subcategory
+             */
+            tier?: number | null;
+        };
+        /** BulkAnswerIn */
+        BulkAnswerIn: {
+            /** Answers */
+            answers: components["schemas"]["BulkAnswer"][];
+        };
+        /** BulkAnswerResult */
+        BulkAnswerResult: {
+            /** Compliance */
+            compliance: {
+                [key: string]: unknown;
+            };
+            progress: components["schemas"]["ProgressOut"];
+            /** Updated */
+            updated: string[];
         };
         /** BulkStatusChange */
         BulkStatusChange: {
@@ -2578,7 +3044,7 @@ export interface components {
          * DriftKind
          * @enum {string}
          */
-        DriftKind: "control_regression" | "evidence_expired" | "score_below_threshold" | "score_above_threshold";
+        DriftKind: "control_regression" | "evidence_expired" | "score_below_threshold" | "score_above_threshold" | "assessment_contradicted";
         /** EpssBand */
         EpssBand: {
             /** Band */
@@ -2623,6 +3089,47 @@ export interface components {
             expires_at?: string | null;
             /** Title */
             title: string;
+            /** Url */
+            url?: string | null;
+        };
+        /** EvidenceLinkIn */
+        EvidenceLinkIn: {
+            /** Title */
+            title: string;
+            /**
+             * Url
+             * Format: uri
+             */
+            url: string;
+        };
+        /** EvidenceOut */
+        EvidenceOut: {
+            /** Content Type */
+            content_type?: string | null;
+            /** File Name */
+            file_name?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "file" | "link";
+            /** Ref */
+            ref?: string | null;
+            /** Sha256 */
+            sha256?: string | null;
+            /** Size */
+            size?: number | null;
+            /** Title */
+            title?: string | null;
+            /**
+             * Uploaded At
+             * Format: date-time
+             */
+            uploaded_at: string;
+            /** Uploaded By */
+            uploaded_by: string;
             /** Url */
             url?: string | null;
         };
@@ -3041,6 +3548,19 @@ export interface components {
             selection_rate: number | null;
             /** True Positive Rate */
             true_positive_rate: number | null;
+        };
+        /** GroupProgressOut */
+        GroupProgressOut: {
+            /** Answered */
+            answered: number;
+            /** Id */
+            id: string;
+            /** In Scope */
+            in_scope: number;
+            /** Name */
+            name: string;
+            /** Percent */
+            percent: number;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -3581,6 +4101,15 @@ export interface components {
              */
             new_password: string;
         };
+        /** ProgressOut */
+        ProgressOut: {
+            /** Answered */
+            answered: number;
+            /** In Scope */
+            in_scope: number;
+            /** Percent */
+            percent: number;
+        };
         /** QuestionOut */
         QuestionOut: {
             /** Id */
@@ -3682,6 +4211,82 @@ export interface components {
             requirement_id: string;
             status: components["schemas"]["ControlStatus"];
         };
+        /** RequirementOut */
+        RequirementOut: {
+            answer?: components["schemas"]["Answer"] | null;
+            /** Answered At */
+            answered_at?: string | null;
+            /** Answered By */
+            answered_by?: string | null;
+            /** Csf 1 1 */
+            csf_1_1?: string[];
+            /** Cwe Ids */
+            cwe_ids?: string[];
+            /** Evidence */
+            evidence?: components["schemas"]["EvidenceOut"][];
+            /** Examples */
+            examples?: string[];
+            /** Group Id */
+            group_id: string;
+            /** Group Name */
+            group_name: string;
+            /**
+             * History
+             * @description Changes of the answer, newest first (reading one requirement)
+             */
+            history?: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Level */
+            level?: number | null;
+            /** Links */
+            links?: {
+                [key: string]: string;
+            }[];
+            /**
+             * Notes
+             * @default
+             */
+            notes: string;
+            /** Reason */
+            reason?: string | null;
+            /** Ref */
+            ref: string;
+            /**
+             * Scf Ids
+             * @description SCF controls this requirement's answer feeds
+             */
+            scf_ids?: string[];
+            /** Section Id */
+            section_id: string;
+            /** Section Name */
+            section_name: string;
+            /** State */
+            state: string;
+            /** Suggestion */
+            suggestion?: {
+                [key: string]: unknown;
+            } | null;
+            /** Target Tier */
+            target_tier?: number | null;
+            /** Text */
+            text: string;
+            /** Tier */
+            tier?: number | null;
+        };
+        /** RequirementPage */
+        RequirementPage: {
+            /** Items */
+            items: components["schemas"]["RequirementOut"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * RequirementState
+         * @description Filter values of the questionnaire: by answer, or by whether one is there yet.
+         * @enum {string}
+         */
+        RequirementState: "unanswered" | "suggested" | "answered" | "met" | "partially_met" | "not_met" | "not_applicable";
         /**
          * Role
          * @enum {string}
@@ -3893,6 +4498,21 @@ export interface components {
             /** Timezone */
             timezone: string;
         };
+        /** ScopeIn */
+        ScopeIn: {
+            /** Cloud Account Ids */
+            cloud_account_ids?: string[];
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Target Ids
+             * @description Scan targets (web applications, hosts, images) in scope
+             */
+            target_ids?: string[];
+        };
         /** SessionOut */
         SessionOut: {
             /**
@@ -3947,6 +4567,15 @@ export interface components {
             /** Risk Owner */
             risk_owner?: string | null;
             status: components["schemas"]["FindingStatus"];
+        };
+        /** StatusChangeIn */
+        StatusChangeIn: {
+            /**
+             * Reason
+             * @description Required to reopen a completed assessment
+             */
+            reason?: string | null;
+            status: components["schemas"]["AssessmentStatus"];
         };
         /** StatusChangeResult */
         StatusChangeResult: {
@@ -4253,6 +4882,24 @@ export interface components {
             /** Value */
             value: string;
         };
+        /**
+         * TargetProfileIn
+         * @description CSF 2.0: the target tier of each subcategory (the organisation's target profile).
+         */
+        TargetProfileIn: {
+            /**
+             * Default Tier
+             * @default 3
+             */
+            default_tier: number;
+            /**
+             * Tiers
+             * @description Per subcategory (GV.OC-01: 4); others get default_tier
+             */
+            tiers?: {
+                [key: string]: number;
+            };
+        };
         /** TargetUpdate */
         TargetUpdate: {
             /**
@@ -4348,6 +4995,42 @@ export interface components {
         TeamUpdate: {
             /** Name */
             name: string;
+        };
+        /** TemplateOut */
+        TemplateOut: {
+            /** Counts */
+            counts: {
+                [key: string]: unknown;
+            };
+            /** Description */
+            description: string;
+            /** Framework */
+            framework: string;
+            /** Groups */
+            groups: {
+                [key: string]: string;
+            }[];
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "asvs" | "csf";
+            /** Levels */
+            levels?: number[];
+            /** Licence */
+            licence: string;
+            /** Name */
+            name: string;
+            /** Source */
+            source: string;
+            /** Tiers */
+            tiers?: {
+                [key: string]: unknown;
+            }[];
+            /** Version */
+            version: string;
         };
         /** ThresholdResult */
         ThresholdResult: {
@@ -5001,6 +5684,653 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_assessments_api_assessments_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_assessment_api_assessments_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssessmentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_templates_api_assessments_templates_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_assessment_api_assessments__assessment_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                assessment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_assessment_api_assessments__assessment_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                assessment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_assessment_api_assessments__assessment_id__patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                assessment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssessmentUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    bulk_answer_api_assessments__assessment_id__answers_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                assessment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkAnswerIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkAnswerResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_evidence_api_assessments__assessment_id__evidence_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                assessment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_evidence_api_assessments__assessment_id__evidence_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                assessment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_add_evidence_api_assessments__assessment_id__evidence_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    download_evidence_api_assessments__assessment_id__evidence__evidence_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                assessment_id: string;
+                evidence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_evidence_api_assessments__assessment_id__evidence__evidence_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                assessment_id: string;
+                evidence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_assessment_api_assessments__assessment_id__export_get: {
+        parameters: {
+            query?: {
+                format?: "csv" | "json" | "pdf";
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                assessment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_requirements_api_assessments__assessment_id__requirements_get: {
+        parameters: {
+            query?: {
+                /** @description Chapter (V3) or function (PR) */
+                group?: string | null;
+                /** @description Section (V3.4) or category (PR.AA) */
+                section?: string | null;
+                state?: components["schemas"]["RequirementState"] | null;
+                level?: number | null;
+                q?: string | null;
+                offset?: number;
+                limit?: number;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                assessment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequirementPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_requirement_api_assessments__assessment_id__requirements__ref__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                assessment_id: string;
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequirementOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    answer_requirement_api_assessments__assessment_id__requirements__ref__put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                assessment_id: string;
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnswerIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnswerResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    requirement_controls_api_assessments__assessment_id__requirements__ref__controls_get: {
+        parameters: {
+            query?: {
+                framework?: string[] | null;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                assessment_id: string;
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    change_status_api_assessments__assessment_id__status_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                assessment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatusChangeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    refresh_suggestions_api_assessments__assessment_id__suggestions_refresh_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                assessment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentOut"];
                 };
             };
             /** @description Validation Error */

@@ -9,7 +9,7 @@ import { lazy, type ComponentType, type LazyExoticComponent } from "react";
 import type { IconName } from "../components/Icon";
 
 /** Backend module switches (cspm.teams.modules.TOGGLEABLE_MODULES) the registry maps pages to. */
-export const MODULE_TOGGLES = ["findings", "compliance", "scans", "assets", "threat_intel", "ai_governance"] as const;
+export const MODULE_TOGGLES = ["findings", "compliance", "scans", "assets", "threat_intel", "ai_governance", "assessments"] as const;
 export type ModuleToggle = (typeof MODULE_TOGGLES)[number];
 
 export interface PlatformModule {
@@ -84,6 +84,18 @@ export const ALL_PLATFORM_MODULES: PlatformModule[] = [
     toggle: "threat_intel",
     permission: "threat_intel:read",
     ...page(() => import("../pages/threat_intel/ThreatIntelPage")),
+  },
+  {
+    id: "assessments",
+    label: "Assessments",
+    path: "/assessments",
+    icon: "assessment",
+    section: "Posture",
+    description: "OWASP ASVS 5.0 and NIST CSF 2.0 questionnaires; answers feed the SCF controls",
+    backend: ["assessments"],
+    toggle: "assessments",
+    permission: "assessments:read",
+    ...page(() => import("../pages/assessments/AssessmentsPage")),
   },
   {
     id: "scans",
