@@ -1,7 +1,7 @@
 /** AI governance: the AI system registry, EU AI Act classification and obligations, bias tests. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, authFetch, unwrap } from "../client";
-import { ApiError, describeDetail } from "../errors";
+import { api, unwrap } from "../client";
+import { fetchAuthenticated } from "../download";
 import type { components } from "../schema";
 import { keys, moreKeys } from "./keys";
 import { useActiveTeam } from "../../app/team";
@@ -110,15 +110,8 @@ export function useRunBiasTest(systemId: string) {
   });
 }
 
-async function modelCardResponse(systemId: string, format: "markdown" | "pdf"): Promise<Response> {
-  const url = new URL(`/api/ai-governance/systems/${encodeURIComponent(systemId)}/model-card?format=${format}`, window.location.origin);
-  const response = await authFetch(new Request(url));
-  if (!response.ok) {
-    let body: unknown = null;
-    try { body = await response.json(); } catch { /* not JSON */ }
-    throw new ApiError(response.status, describeDetail(body, response.status));
-  }
-  return response;
+function modelCardResponse(systemId: string, format: "markdown" | "pdf"): Promise<Response> {
+  return fetchAuthenticated(`/api/ai-governance/systems/${encodeURIComponent(systemId)}/model-card?format=${format}`);
 }
 
 /** The model card's Markdown, fetched with the session's credentials (the route answers text/markdown). */

@@ -5,6 +5,7 @@
  */
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, authFetch, unwrap } from "../client";
+export { downloadFile } from "../download";
 import { ApiError, describeDetail } from "../errors";
 import type { components, operations } from "../schema";
 import { moreKeys } from "./keys";
@@ -147,19 +148,3 @@ export function useUploadEvidence(id: string) {
 }
 
 /** Downloads with the session's credentials (exports, evidence files). */
-export async function downloadFile(path: string, fileName: string): Promise<void> {
-  const response = await authFetch(new Request(new URL(path, window.location.origin)));
-  if (!response.ok) {
-    let body: unknown = null;
-    try { body = await response.json(); } catch { /* not JSON */ }
-    throw new ApiError(response.status, describeDetail(body, response.status));
-  }
-  const blob = await response.blob();
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(blob);
-  link.download = fileName;
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
-}

@@ -4,8 +4,8 @@
  * shapes below are written from the service's documented answers.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, authFetch, unwrap } from "../client";
-import { ApiError, describeDetail } from "../errors";
+import { api, unwrap } from "../client";
+import { downloadFile } from "../download";
 import type { components } from "../schema";
 import { moreKeys } from "./keys";
 import { useActiveTeam } from "../../app/team";
@@ -150,22 +150,9 @@ export function useClearControlStatus() {
 }
 
 /** Downloads the statement of applicability (CSV or JSON) with the session's credentials. */
-export async function downloadSoa(frameworkId: string, format: "csv" | "json"): Promise<void> {
-  const url = new URL(`/api/compliance/frameworks/${encodeURIComponent(frameworkId)}/soa?format=${format}`, window.location.origin);
-  const response = await authFetch(new Request(url));
-  if (!response.ok) {
-    let body: unknown = null;
-    try { body = await response.json(); } catch { /* not JSON */ }
-    throw new ApiError(response.status, describeDetail(body, response.status));
-  }
-  const blob = await response.blob();
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(blob);
-  link.download = `soa-${frameworkId}.${format}`;
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+export function downloadSoa(frameworkId: string, format: "csv" | "json"): Promise<void> {
+  return downloadFile(`/api/compliance/frameworks/${encodeURIComponent(frameworkId)}/soa?format=${format}`,
+                      `soa-${frameworkId}.${format}`);
 }
 
 /** Why a finding counts against a control: the mapping method, its rule and the evidence of the match. */
