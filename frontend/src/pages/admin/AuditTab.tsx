@@ -45,7 +45,7 @@ export function AuditTab() {
                   <td><Pill tone={event.outcome === "success" ? "good" : event.outcome === "denied" ? "bad" : "warn"}>{humanize(event.outcome)}</Pill></td>
                   <td className="mono small">{event.actor_id === me.id ? "you" : event.actor_id ?? "—"}{event.via === "api_token" && " (token)"}</td>
                   <td className="small" title={event.target_id ?? undefined}>
-                    {event.target_type ? <>{humanize(event.target_type)} <strong>{event.target_name ?? event.target_id ?? ""}</strong></> : "—"}
+                    {event.target_type ? <>{humanize(event.target_type)} <strong>{targetLabel(event)}</strong></> : "—"}
                   </td>
                   <td className="mono small">{event.ip ?? "—"}</td>
                 </tr>
@@ -59,4 +59,10 @@ export function AuditTab() {
       )}
     </Card>
   );
+}
+
+/** What a reader recognises: the name recorded with the event (or in its details), else the id. */
+function targetLabel(event: { target_name?: string | null; target_id?: string | null; details: Record<string, unknown> }): string {
+  const named = typeof event.details.name === "string" ? event.details.name : null;
+  return event.target_name ?? named ?? event.target_id ?? "";
 }
