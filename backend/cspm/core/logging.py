@@ -107,7 +107,7 @@ def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("pymongo", "httpx", "httpcore", "botocore", "urllib3"):
+    for noisy in ("pymongo", "httpx", "httpcore", "botocore", "urllib3", "weasyprint", "fontTools"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     # Uvicorn's own handlers would bypass the scrubbing formatter.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "celery"):
