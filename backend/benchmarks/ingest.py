@@ -63,7 +63,7 @@ def pipeline(tool: str, path: Path, batch_size: int) -> int:
     parser = get_parser(tool)
     keys = 0
     with path.open("rb") as report, tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
-        spool_report(parser, report, spool)
+        spool_report(parser, report, spool, skipped=[])
         for batch in read_batches(spool, batch_size):
             unique = {finding["dedup_key"]: finding for finding in batch}
             for finding in unique.values():

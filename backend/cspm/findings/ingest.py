@@ -126,10 +126,13 @@ MAX_SKIPPED_KEPT = 100
 """Skipped records kept with their reasons on the run and in the answer (all are counted)."""
 
 
-def spool_report(parser: ReportParser, report: BinaryIO, spool: IO[str], skipped: list[SkippedRecord]) -> int:
-    """Parse the whole report into JSON lines, noting skipped records; raises ReportFormatError before any write.
+def spool_report(parser: ReportParser, report: BinaryIO, spool: IO[str], skipped: list[SkippedRecord]
+                 ) -> tuple[int, int]:
+    """Parse the whole report into JSON lines; raises ReportFormatError before any write.
 
-    A report whose every record was skipped is not of the format at all, and is refused whole."""
+    Answers the findings spooled and the records skipped; the first MAX_SKIPPED_KEPT of those are
+    appended to ``skipped``. A report whose every record was skipped is not of the format at all,
+    and is refused whole."""
     count = 0
     skipped_total = 0
     for item in parser.parse(report):
@@ -145,7 +148,7 @@ def spool_report(parser: ReportParser, report: BinaryIO, spool: IO[str], skipped
         raise ReportFormatError(parser.tool, f"none of its {skipped_total} records could be read; the first: "
                                              f"{skipped[0].reason}")
     spool.flush()
-    return count
+    return count, skipped_total
 
 
 def read_batches(spool: IO[str], size: int) -> Iterator[list[dict[str, Any]]]:
@@ -175,12 +178,12 @@ class FindingsIngestService:
         with tempfile.TemporaryFile("w+", encoding="utf-8", dir=self.spool_dir, suffix=".jsonl") as spool:
             skipped: list[SkippedRecord] = []
             try:
-                parsed = await asyncio.to_thread(spool_report, parser, report, spool, skipped)
+                parsed, skipped_total = await asyncio.to_thread(spool_report, parser, report, spool, skipped)
             except ReportFormatError as exc:
                 if request.finish_run:
                     await self.runs.finish(request.team_id, request.run_id, RunState.FAILED, error=str(exc))
                 raise Unprocessable(str(exc)) from exc
-            counts = IngestCounts(parsed=parsed, skipped=len(skipped))
+            counts = IngestCounts(parsed=parsed, skipped=skipped_total)
             changed: list[str] = []
             scope_keys: set[str] = set()
             resolve_within: list[str] = []

@@ -180,6 +180,15 @@ async def test_one_bad_record_is_skipped_and_the_rest_of_the_report_imports(find
     assert run["counts"]["skipped"] == 1
 
 
+async def test_every_skipped_record_is_counted_and_the_first_hundred_are_listed(findings, shared_dir):
+    bad = (json.dumps(DNS_RESULT_WITHOUT_TARGET) + "\n").encode() * 101
+    real = (shared_dir / "scans/nuclei/many_findings.json").read_bytes()
+    result = await findings.import_report(team_id=TEAM, actor="u", tool="nuclei", scope=None, complete=True,
+                                          report=io.BytesIO(bad + real))
+    assert result.counts.skipped == 101 and result.counts.parsed == 18
+    assert [record.index for record in result.skipped] == list(range(1, 101))
+
+
 async def test_a_report_whose_every_record_is_skipped_is_refused_whole(findings, container):
     body = (json.dumps(DNS_RESULT_WITHOUT_TARGET) + "\n").encode() * 3
     with pytest.raises(Unprocessable) as raised:
