@@ -5,13 +5,24 @@ So a status set on one framework's requirement (its controls) is seen by every o
 framework whose requirements map to the same controls: answering ISO 27002 8.5 answers the
 NIST 800-53 and PCI DSS requirements that share its controls.
 
-A requirement is
+A requirement also has direct evidence when a tool names it in its own compliance tags
+(``direct.py``): failing checks tagged with it, passing ones, manual ones. A requirement is
 - ``not_applicable`` when every linked control is not applicable,
-- ``satisfied`` when every applicable linked control is implemented,
-- ``not_satisfied`` when any linked control is not implemented,
-- ``partially_satisfied`` when some are implemented or partially implemented,
-- ``not_assessed`` otherwise (nothing known yet).
-Score = satisfied / applicable requirements; each number comes with the requirement ids behind it.
+- ``not_satisfied`` when a check tagged with it fails, or any linked control is not implemented,
+- ``satisfied`` when every applicable linked control is implemented; for a framework fed only
+  by tool tags (no SCF controls), when its tagged checks pass and none fails,
+- ``partially_satisfied`` when some controls are implemented or partially implemented, or its
+  tagged checks pass while its SCF controls are not all known to be implemented,
+- ``manual`` when nothing is known and nothing automated can know it: no scanner mapping reaches
+  any of its controls (governance, HR, physical clauses), or its tool reported it as manual,
+- ``not_assessed`` otherwise: a scanner could say, but nothing imported speaks of it yet.
+
+Three numbers per framework, each with the requirement ids behind it:
+- score (strict): satisfied / applicable;
+- weighted score: the mean credit of the applicable requirements, where a requirement's credit
+  is the mean of its controls' (implemented 1, partially implemented ½, otherwise 0) and, with
+  direct evidence, the share of its tagged checks that pass;
+- coverage: requirements with any evidence (satisfied, partially or not satisfied) / applicable.
 """
 
 from __future__ import annotations
@@ -30,7 +41,32 @@ class RequirementStatus(StrEnum):
     PARTIALLY_SATISFIED = "partially_satisfied"
     NOT_SATISFIED = "not_satisfied"
     NOT_ASSESSED = "not_assessed"
+    MANUAL = "manual"
     NOT_APPLICABLE = "not_applicable"
+
+
+WITH_EVIDENCE = (RequirementStatus.SATISFIED, RequirementStatus.PARTIALLY_SATISFIED, RequirementStatus.NOT_SATISFIED)
+CONTROL_CREDIT = {ControlStatus.IMPLEMENTED: 1.0, ControlStatus.PARTIALLY_IMPLEMENTED: 0.5}
+
+
+@dataclass(frozen=True, slots=True)
+class DirectEvidence:
+    """What the tools said of one requirement through their own tags (a requirement evidence state)."""
+
+    failing: int = 0
+    passing: int = 0
+    manual: int = 0
+
+    @classmethod
+    def of(cls, state: Mapping[str, Any] | None) -> DirectEvidence | None:
+        counts = (state or {}).get("counts") or {}
+        found = cls(int(counts.get("failing", 0)), int(counts.get("passing", 0)), int(counts.get("manual", 0)))
+        return found if found.failing or found.passing or found.manual else None
+
+    @property
+    def pass_share(self) -> float | None:
+        checked = self.failing + self.passing
+        return self.passing / checked if checked else None
 
 
 @dataclass
@@ -38,6 +74,10 @@ class FrameworkScore:
     framework_id: str
     requirements: dict[RequirementStatus, list[str]] = field(
         default_factory=lambda: {status: [] for status in RequirementStatus})
+    credit: float = 0.0
+    """Sum of the applicable requirements' credits (the weighted score's numerator)."""
+    direct: list[str] = field(default_factory=list)
+    """Requirements with direct evidence from tool tags."""
 
     @property
     def satisfied(self) -> int:
@@ -49,20 +89,68 @@ class FrameworkScore:
                    if status is not RequirementStatus.NOT_APPLICABLE)
 
     @property
+    def with_evidence(self) -> int:
+        return sum(len(self.requirements[status]) for status in WITH_EVIDENCE)
+
+    @property
     def score(self) -> float:
         return round(self.satisfied / self.applicable, 4) if self.applicable else 0.0
 
+    @property
+    def weighted_score(self) -> float:
+        return round(self.credit / self.applicable, 4) if self.applicable else 0.0
+
+    @property
+    def coverage(self) -> float:
+        return round(self.with_evidence / self.applicable, 4) if self.applicable else 0.0
+
     def summary(self, *, with_lists: bool = False) -> dict[str, Any]:
         result: dict[str, Any] = {"framework_id": self.framework_id, "score": self.score,
+                                  "weighted_score": self.weighted_score, "coverage": self.coverage,
                                   "satisfied": self.satisfied, "applicable": self.applicable,
-                                  "counts": {status.value: len(ids) for status, ids in self.requirements.items()}}
+                                  "with_evidence": self.with_evidence, "with_direct_evidence": len(self.direct),
+                                  "counts": {status.value: len(ids) for status, ids in self.requirements.items()},
+                                  "explanation": self.explain()}
         if with_lists:
             result["requirement_ids"] = {status.value: list(ids) for status, ids in self.requirements.items()}
+            result["requirement_ids"]["with_direct_evidence"] = list(self.direct)
         return result
+
+    def explain(self) -> list[str]:
+        """Why the numbers are what they are, in words (shown beside the score)."""
+        counts = {status: len(ids) for status, ids in self.requirements.items()}
+        if not self.applicable:
+            return ["No requirement applies: every linked SCF control is marked not applicable."]
+        lines = []
+        if counts[RequirementStatus.MANUAL]:
+            lines.append(f"{counts[RequirementStatus.MANUAL]} of {self.applicable} requirements need a person: no "
+                         "scanner checks their SCF controls (or the tool reported them as manual). Answer them in an "
+                         "assessment or set the controls' status.")
+        if counts[RequirementStatus.NOT_ASSESSED]:
+            lines.append(f"{counts[RequirementStatus.NOT_ASSESSED]} could be checked by the tools, but nothing "
+                         "imported so far maps to them.")
+        if self.with_evidence:
+            lines.append(f"{self.with_evidence} have evidence: {counts[RequirementStatus.SATISFIED]} satisfied, "
+                         f"{counts[RequirementStatus.PARTIALLY_SATISFIED]} partially, "
+                         f"{counts[RequirementStatus.NOT_SATISFIED]} not satisfied.")
+            if not self.satisfied:
+                lines.append("None is satisfied yet: a requirement is satisfied only when every one of its SCF "
+                             "controls is implemented and no check tagged with it fails. The weighted score counts "
+                             "partial implementation.")
+        else:
+            lines.append("No requirement has evidence yet, so the score is 0 %: import a scan whose checks map to "
+                         "these requirements, or answer an assessment.")
+        if self.direct:
+            lines.append(f"{len(self.direct)} requirements have direct evidence from the tools' own compliance tags.")
+        return lines
 
 
 class ControlMappingEngine:
-    def requirement_status(self, requirement: Requirement, statuses: Mapping[str, str]) -> RequirementStatus:
+    def __init__(self, automatable: frozenset[str] | None = None) -> None:
+        self.automatable = automatable
+        """SCF controls some scanner mapping reaches; None: unknown, so never ``manual`` by mapping."""
+
+    def _scf_status(self, requirement: Requirement, statuses: Mapping[str, str]) -> RequirementStatus:
         values = [statuses.get(scf_id, ControlStatus.NOT_ASSESSED) for scf_id in requirement.scf_ids]
         applicable = [value for value in values if value != ControlStatus.NOT_APPLICABLE]
         if not applicable:
@@ -75,14 +163,55 @@ class ControlMappingEngine:
             return RequirementStatus.PARTIALLY_SATISFIED
         return RequirementStatus.NOT_ASSESSED
 
-    def framework_score(self, framework: Framework, statuses: Mapping[str, str]) -> FrameworkScore:
+    def requirement_status(self, requirement: Requirement, statuses: Mapping[str, str],
+                           direct: DirectEvidence | None = None) -> RequirementStatus:
+        tool_only = not requirement.scf_ids
+        strict = RequirementStatus.NOT_ASSESSED if tool_only else self._scf_status(requirement, statuses)
+        if strict is RequirementStatus.NOT_APPLICABLE:
+            return strict
+        if (direct and direct.failing) or strict is RequirementStatus.NOT_SATISFIED:
+            return RequirementStatus.NOT_SATISFIED
+        if direct and direct.passing:
+            if tool_only or strict is RequirementStatus.SATISFIED:
+                return RequirementStatus.SATISFIED
+            return RequirementStatus.PARTIALLY_SATISFIED
+        if strict is not RequirementStatus.NOT_ASSESSED:
+            return strict
+        if direct and direct.manual:
+            return RequirementStatus.MANUAL
+        if not tool_only and self.automatable is not None and self.automatable.isdisjoint(requirement.scf_ids):
+            return RequirementStatus.MANUAL
+        return RequirementStatus.NOT_ASSESSED
+
+    @staticmethod
+    def requirement_credit(requirement: Requirement, statuses: Mapping[str, str],
+                           direct: DirectEvidence | None = None) -> float:
+        units = [CONTROL_CREDIT.get(ControlStatus(statuses.get(scf_id, ControlStatus.NOT_ASSESSED)), 0.0)
+                 for scf_id in requirement.scf_ids
+                 if statuses.get(scf_id) != ControlStatus.NOT_APPLICABLE]
+        share = direct.pass_share if direct else None
+        if share is not None:
+            units.append(share)
+        return sum(units) / len(units) if units else 0.0
+
+    def framework_score(self, framework: Framework, statuses: Mapping[str, str],
+                        direct: Mapping[str, DirectEvidence] | None = None) -> FrameworkScore:
+        direct = direct or {}
         score = FrameworkScore(framework.framework_id)
         for requirement in framework.requirements.values():
-            score.requirements[self.requirement_status(requirement, statuses)].append(requirement.requirement_id)
+            evidence = direct.get(requirement.requirement_id)
+            status = self.requirement_status(requirement, statuses, evidence)
+            score.requirements[status].append(requirement.requirement_id)
+            if evidence is not None:
+                score.direct.append(requirement.requirement_id)
+            if status is not RequirementStatus.NOT_APPLICABLE:
+                score.credit += self.requirement_credit(requirement, statuses, evidence)
         return score
 
-    def scores(self, registry: ControlRegistry, statuses: Mapping[str, str]) -> dict[str, FrameworkScore]:
-        return {framework_id: self.framework_score(framework, statuses)
+    def scores(self, registry: ControlRegistry, statuses: Mapping[str, str],
+               direct: Mapping[str, Mapping[str, DirectEvidence]] | None = None) -> dict[str, FrameworkScore]:
+        direct = direct or {}
+        return {framework_id: self.framework_score(framework, statuses, direct.get(framework_id))
                 for framework_id, framework in registry.frameworks.items()}
 
     def equivalents(self, registry: ControlRegistry, framework_id: str,

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
@@ -39,11 +40,13 @@ from cspm.compliance.repository import (
     LINKS,
     POSTURE_DB,
     REFRESHES,
+    REQUIREMENT_EVIDENCE,
     STATES,
     AttestationRepository,
     ControlStateRepository,
     FindingLinkRepository,
     HistoryRepository,
+    RequirementEvidenceRepository,
     TeamRefreshRepository,
     now,
 )
@@ -58,6 +61,12 @@ logger = logging.getLogger(__name__)
 
 FINDINGS_COLLECTION = "findings"
 ACTIVE_STATUSES = (FindingStatus.OPEN.value, FindingStatus.REOPENED.value)
+# What counts as evidence: active failures, and the checks that passed (or asked for a person),
+# which ingest stores as resolved. Triaged findings (false positive, accepted, suppressed) count
+# for nothing; neither does a fixed failure, which the next passing check replaces.
+COUNTED = {"$or": [{"status": {"$in": list(ACTIVE_STATUSES)}},
+                   {"status": FindingStatus.RESOLVED.value,
+                    "result": {"$in": [CheckResult.PASS.value, CheckResult.MANUAL.value]}}]}
 CHUNK = IN_QUERY_CHUNK  # findings re-mapped per round trip (bounded by the $in size every engine takes)
 EVIDENCE_KEEP = 10
 FAILING_KEEP = 25
@@ -94,6 +103,35 @@ def engine_status(failing_at_threshold: int, passing: int, partial: int = 0) -> 
     return ControlStatus.NOT_ASSESSED
 
 
+@dataclass(frozen=True, slots=True)
+class LinkKey:
+    """What a finding link is counted under: its SCF controls or the requirements its tool named."""
+
+    field: str
+    unwind: str
+
+
+CONTROL_KEY = LinkKey("scf_ids", "scf_ids")
+REQUIREMENT_KEY = LinkKey("direct.ref", "direct")
+
+
+@dataclass(slots=True)
+class Affected:
+    """The controls and requirement references a batch of re-mapped findings touches."""
+
+    controls: set[str] = field(default_factory=set)
+    requirements: set[str] = field(default_factory=set)
+
+    def add(self, link: Mapping[str, Any]) -> None:
+        self.controls |= set(link.get("scf_ids") or ())
+        self.requirements |= {ref["ref"] for ref in link.get("direct") or ()}
+
+    def __ior__(self, other: Affected) -> Affected:
+        self.controls |= other.controls
+        self.requirements |= other.requirements
+        return self
+
+
 class AutonomousComplianceEngine:
     def __init__(self, container: ServiceContainer, registries: CommonControlRegistryService,
                  drift: ComplianceDriftDetectionService, settings: ComplianceSettings) -> None:
@@ -107,6 +145,7 @@ class AutonomousComplianceEngine:
         self.history = HistoryRepository(posture[HISTORY])
         self.refreshes = TeamRefreshRepository(posture[REFRESHES])
         self.attestations = AttestationRepository(posture[ATTESTATIONS])
+        self.requirements = RequirementEvidenceRepository(posture[REQUIREMENT_EVIDENCE])
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
@@ -122,32 +161,35 @@ class AutonomousComplianceEngine:
         if not team_id or not dedup_keys:
             return
         registry = await self.registries.registry()
-        affected: set[str] = set()
+        affected = Affected()
         keys = list(dict.fromkeys(dedup_keys))
         for start in range(0, len(keys), CHUNK):
             affected |= await self._relink(team_id, keys[start:start + CHUNK], registry)
-        if affected:
-            await self.recompute(team_id, affected, registry=registry)
+        if affected.controls:
+            await self.recompute(team_id, affected.controls, registry=registry)
+        if affected.requirements:
+            await self.recompute_requirements(team_id, affected.requirements)
 
-    async def _relink(self, team_id: str, keys: Sequence[str], registry: ControlRegistry) -> set[str]:
+    async def _relink(self, team_id: str, keys: Sequence[str], registry: ControlRegistry) -> Affected:
         mapper = self.registries.mapper(registry)
+        direct_mapper = self.registries.direct_mapper(registry)
         findings = await self._findings().find({"team_id": team_id, "dedup_key": {"$in": list(keys)}},
                                                FINDING_FIELDS).to_list()
         previous = await self.links.for_findings(team_id, keys)
-        affected: set[str] = set()
+        affected = Affected()
         upserts: dict[str, dict[str, Any]] = {}
         for finding in findings:
             links = mapper.map(finding)
+            direct = [ref.as_dict() for ref in direct_mapper.refs(finding)]
             key = finding["dedup_key"]
             old = previous.get(key)
             if old:
-                affected |= set(old.get("scf_ids") or ())
-            if not links:
+                affected.add(old)
+            if not links and not direct:
                 continue
             scf_ids = [link.scf_id for link in links]
-            affected |= set(scf_ids)
             upserts[key] = {
-                "scf_ids": scf_ids, "links": [link.as_dict() for link in links],
+                "scf_ids": scf_ids, "links": [link.as_dict() for link in links], "direct": direct,
                 "status": finding.get("status"), "result": finding.get("result"),
                 "severity": finding.get("severity"), "severity_rank": _rank(finding),
                 "title": finding.get("title"), "source_tool": finding.get("source_tool"),
@@ -155,10 +197,10 @@ class AutonomousComplianceEngine:
                 "last_seen": finding.get("last_seen"), "registry_version": registry.version_id,
                 "updated_at": now(),
             }
+        for document in upserts.values():
+            affected.add(document)
         present = {finding["dedup_key"] for finding in findings}
         unmapped_now = [key for key in previous if key not in upserts]
-        for key in unmapped_now:
-            affected |= set(previous[key].get("scf_ids") or ())
         changed = {key: document for key, document in upserts.items()
                    if key in previous and _link_changed(previous[key], document)}
         await self.links.write(team_id, new={key: document for key, document in upserts.items() if key not in previous},
@@ -180,7 +222,7 @@ class AutonomousComplianceEngine:
         moment = moment or now()
         freshest = moment - timedelta(days=self.settings.evidence_max_age_days)
         threshold = self.settings.severity_rank
-        aggregates = await self._aggregate(team_id, wanted, threshold=threshold, freshest=freshest)
+        aggregates = await self._aggregate(team_id, wanted, CONTROL_KEY, threshold=threshold, freshest=freshest)
         attested = await self._attested(team_id, wanted)
         existing = await self.states.for_controls(team_id, wanted)
         updates: dict[str, dict[str, Any]] = {}
@@ -240,18 +282,19 @@ class AutonomousComplianceEngine:
             await self.drift.on_change(team_id, changes, registry=registry, moment=moment)
         return changes
 
-    async def _aggregate(self, team_id: str, wanted: list[str], *, threshold: int,
+    async def _aggregate(self, team_id: str, wanted: list[str], key: LinkKey, *, threshold: int,
                          freshest: datetime) -> dict[str, dict[str, Any]]:
-        """Per-control counts computed by the database (a control may carry tens of thousands of
-        findings), then the few failing findings and fresh evidence to show, by limited queries."""
+        """Per-control (or per-requirement) counts computed by the database (a control may carry tens
+        of thousands of findings), then the few failing findings and fresh evidence to show, by limited
+        queries."""
         pipeline: list[dict[str, Any]] = [
-            {"$match": self.links.scoped(team_id, {"scf_ids": {"$in": wanted},
-                                                   "status": {"$in": list(ACTIVE_STATUSES)}})},
-            {"$project": {"scf_ids": 1, "result": 1, "severity_rank": 1, "last_seen": 1}},
-            {"$unwind": "$scf_ids"},
-            {"$match": {"scf_ids": {"$in": wanted}}},
+            {"$match": self.links.scoped(team_id, {key.field: {"$in": wanted}, **COUNTED})},
+            {"$project": {key.unwind: 1, "result": 1, "severity_rank": 1, "last_seen": 1}},
+            {"$unwind": f"${key.unwind}"},
+            {"$match": {key.field: {"$in": wanted}}},
             {"$group": {
-                "_id": "$scf_ids",
+                "_id": f"${key.field}",
+                "manual": {"$sum": {"$cond": [{"$eq": ["$result", CheckResult.MANUAL.value]}, 1, 0]}},
                 "failing": {"$sum": {"$cond": [{"$and": [{"$eq": ["$result", CheckResult.FAIL.value]},
                                                          {"$gte": ["$severity_rank", threshold]}]}, 1, 0]}},
                 "failing_below": {"$sum": {"$cond": [{"$and": [{"$eq": ["$result", CheckResult.FAIL.value]},
@@ -270,8 +313,8 @@ class AutonomousComplianceEngine:
             bucket: dict[str, Any] = {
                       "failing": int(row.get("failing", 0)), "failing_below": int(row.get("failing_below", 0)),
                       "passing": int(row.get("passing", 0)), "stale": int(row.get("stale", 0)),
-                      "evidence": [], "failing_keys": []}
-            base = {"scf_ids": scf_id, "status": {"$in": list(ACTIVE_STATUSES)}}
+                      "manual": int(row.get("manual", 0)), "evidence": [], "failing_keys": []}
+            base = {key.field: scf_id, **COUNTED}
             if bucket["failing"]:
                 failing = await self.links.find(
                     team_id, {**base, "result": CheckResult.FAIL.value, "severity_rank": {"$gte": threshold}},
@@ -291,6 +334,53 @@ class AutonomousComplianceEngine:
                                                "last_seen": seen, "expires_at": seen + max_age})
             aggregates[scf_id] = bucket
         return aggregates
+
+    async def recompute_requirements(self, team_id: str, refs: Iterable[str], *,
+                                     moment: datetime | None = None) -> int:
+        """Recompute what the tools said directly of these framework requirements; returns how many."""
+        wanted = sorted(set(refs))
+        if not wanted:
+            return 0
+        moment = moment or now()
+        freshest = moment - timedelta(days=self.settings.evidence_max_age_days)
+        tags: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start:start + CHUNK]
+            # Threshold 0: any failing tagged check fails the requirement, whatever its severity,
+            # because the tool says so (the severity threshold is the SCF path's: a low finding
+            # proves little about a whole control).
+            aggregates = await self._aggregate(team_id, chunk, REQUIREMENT_KEY, threshold=0, freshest=freshest)
+            tags |= await self._tags_of(team_id, chunk)
+            states: dict[str, dict[str, Any]] = {}
+            deletes: list[str] = []
+            for ref in chunk:
+                bucket = aggregates[ref]
+                counts = {"failing": bucket["failing"], "failing_below_threshold": bucket["failing_below"],
+                          "passing": bucket["passing"], "stale_passing": bucket["stale"], "manual": bucket["manual"]}
+                if not any(counts.values()) or ref not in tags:
+                    deletes.append(ref)
+                    continue
+                states[ref] = {**tags[ref], "counts": counts, "failing_findings": bucket["failing_keys"],
+                               "evidence": bucket["evidence"], "updated_at": moment}
+            await self.requirements.replace(team_id, states, deletes)
+        return len(wanted)
+
+    async def _tags_of(self, team_id: str, refs: list[str]) -> dict[str, dict[str, Any]]:
+        """Per requirement reference: its framework, path and the tool tags that name it (a few)."""
+        pipeline: list[dict[str, Any]] = [
+            {"$match": self.links.scoped(team_id, {"direct.ref": {"$in": refs}})},
+            {"$project": {"direct": 1}}, {"$unwind": "$direct"}, {"$match": {"direct.ref": {"$in": refs}}},
+            {"$group": {"_id": "$direct.ref", "first": {"$first": "$direct"}, "tags": {"$addToSet": "$direct.tag"}}},
+        ]
+        described: dict[str, dict[str, Any]] = {}
+        for row in await (await self.links.collection.aggregate(pipeline)).to_list():
+            first = row["first"]
+            described[row["_id"]] = {
+                "framework_id": first["framework_id"], "requirement_id": first["requirement_id"],
+                "path": first["path"], "tags": sorted(row["tags"])[:5],
+                **{name: first[name] for name in ("framework_name", "framework_source", "framework_url")
+                   if name in first}}
+        return described
 
     async def _attested(self, team_id: str, wanted: list[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
         """Per control, the attestations that name it, by the status they state (newest first)."""
@@ -369,10 +459,12 @@ class AutonomousComplianceEngine:
         active = await self._findings().find(
             {"team_id": team_id, "status": {"$in": list(ACTIVE_STATUSES)}}, {"dedup_key": 1}).to_list()
         keys = list(dict.fromkeys([*keys, *(finding["dedup_key"] for finding in active)]))
-        affected: set[str] = set((await self.states.all(team_id)).keys())
+        affected = Affected(set((await self.states.all(team_id)).keys()))
+        affected.requirements |= {document["ref"] for document in await self.requirements.all(team_id)}
         for start in range(0, len(keys), CHUNK):
             affected |= await self._relink(team_id, keys[start:start + CHUNK], registry)
-        await self.recompute(team_id, affected, registry=registry)
+        await self.recompute(team_id, affected.controls, registry=registry)
+        await self.recompute_requirements(team_id, affected.requirements)
         await self.refreshes.mark(team_id, now())
         return len(keys)
 

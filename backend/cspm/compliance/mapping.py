@@ -26,7 +26,7 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -159,6 +159,19 @@ def load_tool_mappings(path: Path = TOOL_MAPPINGS_PATH) -> ToolMappingFile:
         where = ".".join(str(part) for part in first["loc"])
         raise MappingFileError(
             f"tool mapping file {path}: invalid at {where}: {first['msg']} ({exc.error_count()} error(s))") from None
+
+
+@dataclass(frozen=True, slots=True)
+class TaggedRequirement:
+    """A requirement a tool named itself: Prowler's ``ISO27001-2022: A.8.5`` → iso-27002-2022 8.5."""
+
+    tag: str
+    value: str
+    spec_id: str
+    framework_id: str
+    requirement: Requirement
+    exact: bool = True
+    """False when the value is a prefix of several requirements (``A.9.2.B`` → 9.2.1 … 9.2.6)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -506,23 +519,31 @@ class FindingMapper:
         return [ControlLink(scf_id, "category", spec.id, f"category {category}")
                 for spec in self._categories.get(category, ()) for scf_id in spec.controls]
 
-    def _tag_links(self, tags: Mapping[str, Iterable[str]]) -> list[ControlLink]:
-        votes: dict[str, set[str]] = defaultdict(set)
-        reasons: dict[str, list[str]] = defaultdict(list)
-        rule_of: dict[str, str] = {}
+    def tagged_requirements(self, tags: Mapping[str, Iterable[str]]) -> Iterator[TaggedRequirement]:
+        """The registry requirements a finding's own compliance tags name, through the tag table."""
         for tag, requirement_ids in tags.items():
             for spec in self._tags.get(str(tag).lower(), ()):
                 transform = TRANSFORMS[spec.transform]
                 for framework_id in self._tag_frameworks[spec.id]:
                     for requirement_id in requirement_ids:
-                        for requirement in self._resolve(framework_id, str(requirement_id), transform,
-                                                         spec.transform in PREFIX_TRANSFORMS):
-                            for scf_id in requirement.scf_ids:
-                                votes[scf_id].add(spec.id)
-                                rule_of.setdefault(scf_id, spec.id)
-                                reason = f"{tag} {requirement_id} → {framework_id} {requirement.requirement_id}"
-                                if reason not in reasons[scf_id] and len(reasons[scf_id]) < 3:
-                                    reasons[scf_id].append(reason)
+                        found, exact = self._resolve(framework_id, str(requirement_id), transform,
+                                                     spec.transform in PREFIX_TRANSFORMS)
+                        for requirement in found:
+                            yield TaggedRequirement(str(tag), str(requirement_id), spec.id, framework_id,
+                                                    requirement, exact)
+
+    def _tag_links(self, tags: Mapping[str, Iterable[str]]) -> list[ControlLink]:
+        votes: dict[str, set[str]] = defaultdict(set)
+        reasons: dict[str, list[str]] = defaultdict(list)
+        rule_of: dict[str, str] = {}
+        for tagged in self.tagged_requirements(tags):
+            for scf_id in tagged.requirement.scf_ids:
+                votes[scf_id].add(tagged.spec_id)
+                rule_of.setdefault(scf_id, tagged.spec_id)
+                reason = (f"{tagged.tag} {tagged.value} → {tagged.framework_id} "
+                          f"{tagged.requirement.requirement_id}")
+                if reason not in reasons[scf_id] and len(reasons[scf_id]) < 3:
+                    reasons[scf_id].append(reason)
         if not votes:
             return []
         best = max(len(sources) for sources in votes.values())
@@ -534,14 +555,15 @@ class FindingMapper:
                 for scf_id in chosen[: self.tag_max_controls]]
 
     def _resolve(self, framework_id: str, requirement_id: str, transform: Callable[[str], list[str]],
-                 prefix: bool) -> list[Requirement]:
+                 prefix: bool) -> tuple[list[Requirement], bool]:
+        """The requirements a tag value names, and whether it named exactly one (not a prefix of several)."""
         for candidate in transform(requirement_id):
             found = self.registry.find_requirement(framework_id, candidate)
             if found is not None:
-                return [found]
+                return [found], True
         if prefix:
             for candidate in transform(requirement_id):
                 found_all = self.registry.requirements_with_prefix(framework_id, candidate)
                 if found_all:
-                    return found_all
-        return []
+                    return found_all, False
+        return [], False

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from cspm.compliance.baseline import baseline_registry
+from cspm.compliance.direct import DirectRequirementMapper, ToolFrameworks, load_tool_frameworks
 from cspm.compliance.mapping import FindingMapper, ToolMappingFile, load_tool_mappings
 from cspm.compliance.models import ImportReport, RegistryStatus
 from cspm.compliance.registry import ControlRegistry, Framework, RegistryInfo, Requirement, ScfControl
@@ -75,6 +76,8 @@ class CommonControlRegistryService:
         self._registry: ControlRegistry | None = None
         self._checked = 0.0
         self._mappers: dict[str, FindingMapper] = {}
+        self._direct: dict[str, DirectRequirementMapper] = {}
+        self.tool_frameworks = ToolFrameworks(load_tool_frameworks())
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -128,6 +131,15 @@ class CommonControlRegistryService:
                                    tag_max_controls=self.settings.tag_max_controls)
             self._mappers = {registry.version_id: mapper}
         return mapper
+
+    def direct_mapper(self, registry: ControlRegistry) -> DirectRequirementMapper:
+        """The finding → requirements-its-tool-names mapper for this registry (see direct.py)."""
+        mapper = self.mapper(registry)
+        direct = self._direct.get(registry.version_id)
+        if direct is None or direct.mapper is not mapper:
+            direct = DirectRequirementMapper(mapper, self.tool_frameworks)
+            self._direct = {registry.version_id: direct}
+        return direct
 
     async def status(self) -> RegistryStatus:
         registry = await self.registry()

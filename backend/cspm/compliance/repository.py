@@ -44,6 +44,7 @@ SNAPSHOTS = "compliance_snapshots"
 DRIFT = "compliance_drift_events"
 REFRESHES = "compliance_team_refreshes"
 ATTESTATIONS = "compliance_attestations"
+REQUIREMENT_EVIDENCE = "compliance_requirement_evidence"
 
 ACTIVE_POINTER_ID = "active"
 IMPORT_LOCK_ID = "import-lock"
@@ -59,6 +60,11 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec(POSTURE_DB, LINKS, [("team_id", ASCENDING), ("dedup_key", ASCENDING)], "idx_team_finding_unique",
               unique=True),
     IndexSpec(POSTURE_DB, LINKS, [("team_id", ASCENDING), ("scf_ids", ASCENDING)], "idx_team_controls"),
+    IndexSpec(POSTURE_DB, LINKS, [("team_id", ASCENDING), ("direct.ref", ASCENDING)], "idx_team_requirements"),
+    IndexSpec(POSTURE_DB, REQUIREMENT_EVIDENCE, [("team_id", ASCENDING), ("ref", ASCENDING)],
+              "idx_team_requirement_unique", unique=True),
+    IndexSpec(POSTURE_DB, REQUIREMENT_EVIDENCE, [("team_id", ASCENDING), ("framework_id", ASCENDING)],
+              "idx_team_framework"),
     IndexSpec(POSTURE_DB, HISTORY, [("team_id", ASCENDING), ("scf_id", ASCENDING), ("at", DESCENDING)],
               "idx_team_control_at"),
     IndexSpec(POSTURE_DB, SNAPSHOTS, [("team_id", ASCENDING), ("taken_at", DESCENDING)], "idx_team_taken_at"),
@@ -185,6 +191,28 @@ class ControlStateRepository(TeamScopedRepository):
     async def teams(self) -> list[str]:
         """Teams that have any posture (for the daily job, which then works team by team)."""
         return [team for team in await self.collection.distinct("team_id") if isinstance(team, str)]
+
+
+class RequirementEvidenceRepository(TeamScopedRepository):
+    """Per framework requirement, what the tools said of it directly (their own compliance tags)."""
+
+    async def for_framework(self, team_id: str, framework_id: str) -> dict[str, dict[str, Any]]:
+        return {document["requirement_id"]: document
+                for document in await self.find(team_id, {"framework_id": framework_id})}
+
+    async def all(self, team_id: str) -> list[dict[str, Any]]:
+        return await self.find(team_id, projection={"failing_findings": 0, "evidence": 0})
+
+    async def for_refs(self, team_id: str, refs: Iterable[str]) -> dict[str, dict[str, Any]]:
+        return {document["ref"]: document for document in await self.find(team_id, {"ref": {"$in": list(refs)}})}
+
+    async def replace(self, team_id: str, states: Mapping[str, Mapping[str, Any]], deletes: Sequence[str]) -> None:
+        if states:
+            await self.collection.bulk_write([
+                UpdateOne(self.scoped(team_id, {"ref": ref}), {"$set": {**state, "team_id": team_id, "ref": ref}},
+                          upsert=True) for ref, state in states.items()], ordered=False)
+        for chunk in chunked(list(deletes)):
+            await self.collection.delete_many(self.scoped(team_id, {"ref": {"$in": chunk}}))
 
 
 class TeamRefreshRepository(TeamScopedRepository):

@@ -15,10 +15,11 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from cspm.audit.service import AuditService
-from cspm.compliance.crosswalk import ControlMappingEngine, RequirementStatus
+from cspm.compliance.crosswalk import ControlMappingEngine, DirectEvidence, RequirementStatus
 from cspm.compliance.drift import ComplianceDriftDetectionService, StatusChange
 from cspm.compliance.engine import AutonomousComplianceEngine
 from cspm.compliance.models import ControlStatus, RequirementAnswer, StatusOverride, public
+from cspm.compliance.posture import PostureView, natural_key
 from cspm.compliance.registry import ControlRegistry
 from cspm.compliance.registry_service import CommonControlRegistryService
 from cspm.compliance.repository import (
@@ -26,12 +27,14 @@ from cspm.compliance.repository import (
     HISTORY,
     LINKS,
     POSTURE_DB,
+    REQUIREMENT_EVIDENCE,
     SNAPSHOTS,
     STATES,
     ControlStateRepository,
     DriftEventRepository,
     FindingLinkRepository,
     HistoryRepository,
+    RequirementEvidenceRepository,
     SnapshotRepository,
     now,
 )
@@ -53,13 +56,14 @@ class ComplianceService:
         self.engine = engine
         self.drift = drift
         self.audit = audit
-        self.crosswalk = ControlMappingEngine()
+        self.crosswalk = ControlMappingEngine(automatable=frozenset(registries.table.referenced_controls()))
         posture = container.database.db(POSTURE_DB)
         self.states = ControlStateRepository(posture[STATES])
         self.links = FindingLinkRepository(posture[LINKS])
         self.history = HistoryRepository(posture[HISTORY])
         self.snapshots = SnapshotRepository(posture[SNAPSHOTS])
         self.events = DriftEventRepository(posture[DRIFT])
+        self.requirement_evidence = RequirementEvidenceRepository(posture[REQUIREMENT_EVIDENCE])
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
@@ -76,15 +80,16 @@ class ComplianceService:
     def _statuses(states: dict[str, dict[str, Any]]) -> dict[str, str]:
         return {scf_id: state["status"] for scf_id, state in states.items()}
 
-    async def frameworks(self, team_id: str) -> dict[str, Any]:
+    async def view(self, team_id: str) -> PostureView:
         registry, states = await self._context(team_id)
-        scores = self.crosswalk.scores(registry, self._statuses(states))
-        items = []
-        for framework_id, framework in registry.frameworks.items():
-            items.append({**framework.summary(), **scores[framework_id].summary()})
+        return PostureView.build(registry, states, await self.requirement_evidence.all(team_id), self.crosswalk)
+
+    async def frameworks(self, team_id: str) -> dict[str, Any]:
+        view = await self.view(team_id)
+        registry = view.registry
         return {"registry": {"source": registry.info.source, "version_id": registry.version_id,
-                             "release": registry.info.release},
-                "frameworks": items}
+                             "release": registry.info.release, "counts": registry.counts()},
+                "frameworks": [view.summary(framework) for framework in view.frameworks().values()]}
 
     def _framework(self, registry: ControlRegistry, framework_id: str) -> Any:
         framework = registry.framework(framework_id)
@@ -93,30 +98,42 @@ class ComplianceService:
         return framework
 
     async def framework_detail(self, team_id: str, framework_id: str) -> dict[str, Any]:
-        registry, states = await self._context(team_id)
-        framework = self._framework(registry, framework_id)
-        statuses = self._statuses(states)
-        score = self.crosswalk.framework_score(framework, statuses)
+        view = await self.view(team_id)
+        registry, states = view.registry, view.states
+        framework = view.framework(framework_id)
+        if framework is None:
+            raise NotFound(f"framework {framework_id!r} not found in the active SCF registry or the tools' tags")
+        statuses = view.statuses
+        direct_states = await self.requirement_evidence.for_framework(team_id, framework_id)  # with findings
         requirements = []
-        for requirement in framework.requirements.values():
+        for requirement in sorted(framework.requirements.values(), key=lambda r: natural_key(r.requirement_id)):
             controls = []
             for scf_id in requirement.scf_ids:
                 control = registry.control(scf_id)
                 state = states.get(scf_id) or {}
                 controls.append({
                     "scf_id": scf_id, "title": control.title if control else None,
+                    "description": control.description if control else None,
                     "status": state.get("status", ControlStatus.NOT_ASSESSED.value),
                     "set_by": state.get("set_by"), "set_at": state.get("set_at"),
                     "counts": state.get("counts") or {}, "failing_findings": state.get("failing_findings") or [],
                     "evidence": [*(state.get("evidence") or []), *(state.get("manual_evidence") or [])],
                     "override": state.get("override"),
                 })
+            direct_state = direct_states.get(requirement.requirement_id)
+            direct = DirectEvidence.of(direct_state)
+            paths = (["tool_tag"] if direct else []) + (
+                ["scf_mapping"] if any(c["status"] != ControlStatus.NOT_ASSESSED.value for c in controls) else [])
             requirements.append({
                 "requirement_id": requirement.requirement_id,
-                "status": self.crosswalk.requirement_status(requirement, statuses).value,
-                "from_number": requirement.from_number, "controls": controls,
+                "status": view.status(framework_id, requirement).value,
+                "credit": round(self.crosswalk.requirement_credit(requirement, statuses, direct), 4),
+                "from_number": requirement.from_number, "controls": controls, "evidence_paths": paths,
+                "direct": None if direct_state is None else {
+                    key: direct_state.get(key) for key in ("path", "tags", "counts", "failing_findings", "evidence")},
             })
-        return {**framework.summary(), **score.summary(with_lists=True), "requirements": requirements}
+        summary = {**framework.summary(), "fed_by": "tool_tags" if framework_id in view.tool_frameworks else "scf"}
+        return {**summary, **view.score(framework).summary(with_lists=True), "requirements": requirements}
 
     async def control_detail(self, team_id: str, scf_id: str, *, findings_limit: int = 100) -> dict[str, Any]:
         registry = await self.registries.registry()
@@ -302,12 +319,12 @@ class ComplianceService:
 
     # --- statement of applicability --------------------------------------------------------
     async def statement_of_applicability(self, team_id: str, framework_id: str) -> list[dict[str, Any]]:
-        registry, states = await self._context(team_id)
-        framework = self._framework(registry, framework_id)
-        statuses = self._statuses(states)
+        view = await self.view(team_id)
+        states, statuses = view.states, view.statuses
+        framework = self._framework(view.registry, framework_id)
         rows = []
-        for requirement in framework.requirements.values():
-            status = self.crosswalk.requirement_status(requirement, statuses)
+        for requirement in sorted(framework.requirements.values(), key=lambda r: natural_key(r.requirement_id)):
+            status = view.status(framework_id, requirement)
             reasons, evidence, owners = [], [], []
             for scf_id in requirement.scf_ids:
                 state = states.get(scf_id) or {}
