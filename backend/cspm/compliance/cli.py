@@ -42,13 +42,10 @@ def import_workbook(
         raise typer.Exit(2) from None
 
     async def run(container):  # type: ignore[no-untyped-def]
-        report = await container.resolve(CommonControlRegistryService).store(parsed, actor="cli")
+        registries = container.resolve(CommonControlRegistryService)
+        report = await registries.store(parsed, actor="cli")
         if recompute:
-            from cspm.compliance.repository import POSTURE_DB, STATES, ControlStateRepository  # noqa: PLC0415
-
-            teams = await ControlStateRepository(container.database.db(POSTURE_DB)[STATES]).teams()
-            for team_id in teams:
-                await container.dispatcher.send("compliance.recompute_team", {"team_id": team_id})
+            await registries.remap_all_teams()
         return report
 
     try:

@@ -14,7 +14,16 @@ from cspm.compliance.direct import DirectRequirementMapper, ToolFrameworks, load
 from cspm.compliance.mapping import FindingMapper, ToolMappingFile, load_tool_mappings
 from cspm.compliance.models import ImportReport, RegistryStatus
 from cspm.compliance.registry import ControlRegistry, Framework, RegistryInfo, Requirement, ScfControl
-from cspm.compliance.repository import CONTROLS, FRAMEWORKS, ImportInProgress, RegistryRepository, now
+from cspm.compliance.repository import (
+    CONTROLS,
+    FRAMEWORKS,
+    POSTURE_DB,
+    STATES,
+    ControlStateRepository,
+    ImportInProgress,
+    RegistryRepository,
+    now,
+)
 from cspm.compliance.scf_import import ParsedWorkbook, WorkbookError, parse_workbook
 from cspm.compliance.settings import ComplianceSettings
 from cspm.core.container import ServiceContainer
@@ -24,6 +33,9 @@ from cspm.core.settings import load
 logger = logging.getLogger(__name__)
 
 COMPONENT = "scf_registry"
+BUNDLED_WORKBOOK = Path(__file__).parent / "data" / "scf" / "Secure Controls Framework (SCF) - 2022.3.xlsx"
+"""Shipped unmodified (CC BY-ND 4.0 allows it): a new installation gets the full registry."""
+BUNDLED_ACTOR = "platform (bundled workbook)"
 BASELINE_IMPACT = (
     "SCF baseline: built-in ({controls} controls, {frameworks} frameworks); findings map only to these "
     "controls and only these frameworks are scored. Import the official SCF workbook with "
@@ -77,6 +89,7 @@ class CommonControlRegistryService:
         self._checked = 0.0
         self._mappers: dict[str, FindingMapper] = {}
         self._direct: dict[str, DirectRequirementMapper] = {}
+        self._bundled_step: str | None = None  # set while this process waits for the bundled import
         self.tool_frameworks = ToolFrameworks(load_tool_frameworks())
         self._lock = asyncio.Lock()
 
@@ -117,7 +130,9 @@ class CommonControlRegistryService:
         return baseline_registry()
 
     def _report(self, registry: ControlRegistry) -> None:
-        if registry.info.source == "baseline":
+        if registry.info.source == "baseline" and self._bundled_step is not None:
+            self.report_bundled_import(self._bundled_step)
+        elif registry.info.source == "baseline":
             counts = registry.counts()
             self.container.integrity.degraded(COMPONENT, "built-in baseline", BASELINE_IMPACT.format(**counts))
         else:
@@ -146,6 +161,28 @@ class CommonControlRegistryService:
         return RegistryStatus(source=registry.info.source, version_id=registry.version_id,
                               release=registry.info.release, imported_at=registry.info.imported_at,
                               file_name=registry.info.file_name, counts=registry.counts())
+
+    # --- the bundled workbook -----------------------------------------------------------
+    async def needs_bundled_import(self) -> bool:
+        """True on a first start: the setting allows it and no workbook was ever imported or is importing."""
+        if not self.settings.import_bundled_workbook:
+            return False
+        # Any version but a failed one (importing, ready, active, superseded) means a workbook got in.
+        return all(version.get("state") == "failed" for version in await self.repository.versions(limit=50))
+
+    def report_bundled_import(self, step: str) -> None:
+        """Progress of the first-start import, on the integrity monitor (the registry is still the baseline)."""
+        self._bundled_step = step
+        self.container.integrity.degraded(COMPONENT, "importing bundled workbook",
+                                          f"{BUNDLED_WORKBOOK.name}: {step}; the built-in baseline serves until done")
+
+    async def remap_all_teams(self) -> int:
+        """Queue a re-mapping of every team's findings against the active registry; returns how many."""
+        posture = self.container.database.db(POSTURE_DB)
+        teams = await ControlStateRepository(posture[STATES]).teams()
+        for team_id in teams:
+            await self.container.dispatcher.send("compliance.recompute_team", {"team_id": team_id})
+        return len(teams)
 
     # --- import ------------------------------------------------------------------------
     async def import_workbook(self, path: str | Path, *, actor: str | None = None) -> ImportReport:

@@ -19,6 +19,7 @@ from cspm.auth.dependencies import Principal, require_permission
 from cspm.compliance.models import DriftKind, RequirementAnswer, StatusOverride
 from cspm.compliance.registry_service import CommonControlRegistryService
 from cspm.compliance.service import ComplianceService
+from cspm.core.container import ServiceContainer
 from cspm.core.dependencies import service
 from cspm.core.fields import MultiLineText
 
@@ -28,6 +29,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load the active registry at start-up so the integrity monitor reports it from the first request."""
     await app.state.container.resolve(CommonControlRegistryService).refresh()
     yield
+
+
+async def on_startup(container: ServiceContainer) -> None:
+    """A first start imports the bundled SCF workbook in the background; the baseline serves meanwhile."""
+    registries = container.resolve(CommonControlRegistryService)
+    if await registries.needs_bundled_import():
+        job_id = await container.dispatcher.send("compliance.import_bundled_workbook", {})
+        registries.report_bundled_import(f"queued as job {job_id}")
 
 
 router = APIRouter(tags=["compliance"], lifespan=lifespan)

@@ -28,6 +28,10 @@ class ComplianceSettings(CSPMSettings):
     tag_max_controls: int = Field(
         default=6, ge=1, le=50,
         description="At most this many controls are linked from a finding's compliance tags.")
+    import_bundled_workbook: bool = Field(
+        default=True,
+        description="On first start (no workbook imported yet), import the bundled SCF 2022.3 workbook in a "
+                    "background job; false keeps the 86-control built-in baseline until `cspm scf import`.")
     registry_cache_seconds: float = Field(
         default=5.0, ge=0.0,
         description="How long a process trusts its cached registry before re-checking the active version.")

@@ -7,7 +7,7 @@ from typing import Any
 
 from cspm.compliance.drift import ComplianceDriftDetectionService
 from cspm.compliance.engine import AutonomousComplianceEngine
-from cspm.compliance.registry_service import CommonControlRegistryService
+from cspm.compliance.registry_service import BUNDLED_ACTOR, BUNDLED_WORKBOOK, CommonControlRegistryService
 from cspm.core.jobs import job
 
 logger = logging.getLogger(__name__)
@@ -38,3 +38,18 @@ async def daily_snapshot(container: Any, *, team_id: str | None = None) -> dict[
 async def recompute_team(container: Any, *, team_id: str) -> int:
     """Re-map a team's findings against the active registry (after a workbook import)."""
     return await container.resolve(AutonomousComplianceEngine).recompute_team(team_id)
+
+
+@job("compliance.import_bundled_workbook", queue="compliance", time_limit_seconds=1800, max_retries=0)
+async def import_bundled_workbook(container: Any) -> dict[str, Any]:
+    """First start: import the bundled SCF workbook, then re-map every team's findings against it."""
+    registries = container.resolve(CommonControlRegistryService)
+    if not await registries.needs_bundled_import():
+        return {"imported": False, "reason": "a workbook is already imported (or importing), or the setting is off"}
+    registries.report_bundled_import("parsing and storing")
+    report = await registries.import_workbook(BUNDLED_WORKBOOK, actor=BUNDLED_ACTOR)
+    teams = await registries.remap_all_teams()
+    logger.info("bundled SCF workbook imported", extra={"version_id": report.version_id, "teams": teams,
+                                                         "seconds": report.seconds, **report.counts})
+    return {"imported": True, "version_id": report.version_id, "counts": report.counts, "teams_remapped": teams,
+            "seconds": report.seconds}

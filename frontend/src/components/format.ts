@@ -32,6 +32,18 @@ export function formatDateTime(value: string | Date | null | undefined): string 
   });
 }
 
+export function formatTime(value: string | number | Date | null | undefined): string {
+  if (value == null || value === "") return "—";
+  return new Date(value).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+}
+
+const NATURAL = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+
+/** Natural order of requirement ids: CC1.2 before CC1.10, 5.1 before 5.1(a) before 5.2. */
+export function compareRequirementIds(a: string, b: string): number {
+  return NATURAL.compare(a, b);
+}
+
 export function formatNumber(value: number | null | undefined): string {
   return value == null ? "—" : new Intl.NumberFormat().format(value);
 }
@@ -61,11 +73,11 @@ export function resourceLabel(resource: Record<string, unknown> | null | undefin
   return id ? String(id) : String(resource.type ?? "—");
 }
 
-/** A compact date for table cells: "Feb 23", with the year only when it is not this year. */
+/** A compact date for table cells: "Feb 23", with the full year only when it is not this year. */
 export function formatShortDate(value: string | Date | null | undefined, now = new Date()): string {
   if (!value) return "—";
   const date = new Date(value);
   const options: Intl.DateTimeFormatOptions = { month: "short", day: "numeric" };
-  if (date.getFullYear() !== now.getFullYear()) options.year = "2-digit";
+  if (date.getFullYear() !== now.getFullYear()) options.year = "numeric";
   return date.toLocaleDateString(undefined, options);
 }

@@ -12,9 +12,9 @@ import { useActiveTeam } from "../../app/team";
 
 type Schemas = components["schemas"];
 export type ControlStatus = Schemas["ControlStatus"];
-export type RequirementStatus = "satisfied" | "partially_satisfied" | "not_satisfied" | "not_assessed" | "not_applicable";
+export type RequirementStatus = "satisfied" | "partially_satisfied" | "not_satisfied" | "not_assessed" | "manual" | "not_applicable";
 
-export interface StatusCounts { satisfied: number; partially_satisfied: number; not_satisfied: number; not_assessed: number; not_applicable: number }
+export interface StatusCounts { satisfied: number; partially_satisfied: number; not_satisfied: number; not_assessed: number; manual: number; not_applicable: number }
 
 export interface FrameworkSummary {
   framework_id: string;
@@ -26,14 +26,24 @@ export interface FrameworkSummary {
   requirement_count: number;
   control_count: number;
   score: number;
+  /** Mean credit of the applicable requirements: a partially implemented control counts ½. */
+  weighted_score: number;
+  /** Requirements with any evidence / applicable ones. */
+  coverage: number;
   satisfied: number;
   applicable: number;
+  with_evidence: number;
+  with_direct_evidence: number;
   counts: StatusCounts;
+  /** "scf": through SCF controls; "tool_tags": a framework the SCF release lacks, fed by the tools' own tags. */
+  fed_by: "scf" | "tool_tags";
+  explanation: string[];
 }
 
 export interface ControlInRequirement {
   scf_id: string;
   title: string;
+  description: string | null;
   status: ControlStatus;
   set_by: string | null;
   set_at: string | null;
@@ -43,8 +53,26 @@ export interface ControlInRequirement {
   override: { status: ControlStatus; reason: string; owner?: string | null; set_by?: string; set_at?: string } | null;
 }
 
-export interface Requirement { requirement_id: string; status: RequirementStatus; controls: ControlInRequirement[] }
-export interface FrameworkDetail extends FrameworkSummary { requirements: Requirement[] }
+export interface DirectEvidence {
+  path: "tool_tag" | "tool_framework";
+  tags: string[];
+  counts: { failing?: number; passing?: number; manual?: number; stale_passing?: number };
+  failing_findings: string[];
+  evidence: { title?: string | null; dedup_key?: string; source_tool?: string | null; last_seen?: string }[];
+}
+export type EvidencePath = "tool_tag" | "scf_mapping";
+export interface Requirement {
+  requirement_id: string;
+  status: RequirementStatus;
+  credit: number;
+  controls: ControlInRequirement[];
+  evidence_paths: EvidencePath[];
+  direct: DirectEvidence | null;
+}
+export interface FrameworkDetail extends FrameworkSummary {
+  requirements: Requirement[];
+  requirement_ids: Record<RequirementStatus | "with_direct_evidence", string[]>;
+}
 
 export interface ControlFinding {
   dedup_key: string;

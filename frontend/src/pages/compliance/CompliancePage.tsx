@@ -8,12 +8,31 @@ import {
 import { useCan } from "../../app/AuthGate";
 import { useTheme } from "../../app/theme";
 import { Pill, SeverityBadge } from "../../components/badges";
-import { formatDate, formatDateTime, humanize, timeAgo } from "../../components/format";
+import { compareRequirementIds, formatDate, formatDateTime, formatTime, humanize, timeAgo } from "../../components/format";
 import { Button, Card, Drawer, EmptyState, ErrorState, Field, InlineError, Modal, PageHeader, QueryState, Skeleton, Tabs } from "../../components/ui";
 
 const REQ_TONE: Record<RequirementStatus, "good" | "warn" | "bad" | "neutral" | "info"> = {
-  satisfied: "good", partially_satisfied: "warn", not_satisfied: "bad", not_assessed: "neutral", not_applicable: "info",
+  satisfied: "good", partially_satisfied: "warn", not_satisfied: "bad", not_assessed: "neutral", manual: "neutral", not_applicable: "info",
 };
+const REQ_HINT: Record<RequirementStatus, string> = {
+  satisfied: "every SCF control implemented, no tagged check failing",
+  partially_satisfied: "some evidence of implementation, not all of it",
+  not_satisfied: "a control is not implemented or a tagged check fails",
+  not_assessed: "a scanner could check it; nothing imported speaks of it yet",
+  manual: "no scanner checks it: a person answers it",
+  not_applicable: "every control marked not applicable",
+};
+type RequirementFilter = RequirementStatus | "all" | "with_evidence" | "with_direct_evidence";
+const WITH_EVIDENCE: RequirementStatus[] = ["satisfied", "partially_satisfied", "not_satisfied"];
+
+/** Framework id → display name, for every place that would otherwise show a slug. */
+export function useFrameworkNames(): (id: string) => string {
+  const frameworks = useFrameworks();
+  return useMemo(() => {
+    const names = new Map((frameworks.data?.frameworks ?? []).map((framework) => [framework.framework_id, framework.name]));
+    return (id: string) => names.get(id) ?? id;
+  }, [frameworks.data]);
+}
 const CONTROL_TONE: Record<ControlStatus, "good" | "warn" | "bad" | "neutral" | "info"> = {
   implemented: "good", partially_implemented: "warn", not_implemented: "bad", not_assessed: "neutral", not_applicable: "info",
 };
@@ -27,7 +46,7 @@ export function percent(score: number): number {
 function ScoreBar({ framework }: { framework: FrameworkSummary }) {
   const { counts, applicable } = framework;
   const total = Math.max(1, applicable + counts.not_applicable);
-  const parts: [keyof typeof counts, string][] = [["satisfied", "#16a34a"], ["partially_satisfied", "#d97706"], ["not_satisfied", "#dc2626"], ["not_assessed", "var(--border-strong)"]];
+  const parts: [keyof typeof counts, string][] = [["satisfied", "#16a34a"], ["partially_satisfied", "#d97706"], ["not_satisfied", "#dc2626"], ["not_assessed", "var(--border-strong)"], ["manual", "var(--border)"]];
   return (
     <div className="stacked-bar" aria-hidden="true">
       {parts.map(([key, color]) => counts[key] > 0 && <span key={key} style={{ width: `${(100 * counts[key]) / total}%`, background: color }} />)}
@@ -39,15 +58,48 @@ function FrameworkCard({ framework }: { framework: FrameworkSummary }) {
   return (
     <Link to={`/compliance?framework=${encodeURIComponent(framework.framework_id)}`} className="framework-card" aria-label={`${framework.name}: score ${percent(framework.score)}%, ${framework.counts.not_satisfied} requirements not satisfied`}>
       <div className="framework-head">
-        <span className="framework-name">{framework.name}</span>
-        <span className="framework-score">{percent(framework.score)}<small>%</small></span>
+        <span className="framework-name">{framework.name}{framework.fed_by === "tool_tags" && <span className="tag tag-small" title="A framework the SCF release lacks: its requirements come from the tools' own compliance tags">tool tags</span>}</span>
+        <span className="framework-score" title="Strict score: satisfied / applicable requirements">{percent(framework.score)}<small>%</small></span>
       </div>
       <ScoreBar framework={framework} />
       <div className="framework-meta">
         <span><strong>{framework.satisfied}</strong> of {framework.applicable} satisfied</span>
         <span className={framework.counts.not_satisfied ? "framework-failing" : ""} data-testid="not-satisfied">{framework.counts.not_satisfied} not satisfied</span>
       </div>
+      <div className="framework-meta muted small">
+        <span title="A partially implemented control counts partially">weighted {percent(framework.weighted_score)}%</span>
+        <span title="Requirements with any evidence">coverage {percent(framework.coverage)}%</span>
+        {framework.counts.manual > 0 && <span title={REQ_HINT.manual}>{framework.counts.manual} need a person</span>}
+      </div>
     </Link>
+  );
+}
+
+// Shown before "show all": the frameworks most teams report against (the full SCF release has 192).
+const FEATURED = /^(iso-2700[12]-2022|aicpa-tsc|nist-800-53-r5|nist-csf|pcidss-4|cis-csc-8|owasp-top-10)/;
+
+export function orderFrameworks(frameworks: FrameworkSummary[]): FrameworkSummary[] {
+  // Frameworks with evidence first (most covered first), then the rest by name.
+  return [...frameworks].sort((a, b) => (b.with_evidence > 0 ? 1 : 0) - (a.with_evidence > 0 ? 1 : 0) || b.coverage - a.coverage || a.name.localeCompare(b.name, undefined, { numeric: true }));
+}
+
+function FrameworkList({ frameworks }: { frameworks: FrameworkSummary[] }) {
+  const [search, setSearch] = useState("");
+  const [all, setAll] = useState(false);
+  const ordered = useMemo(() => orderFrameworks(frameworks), [frameworks]);
+  const needle = search.trim().toLowerCase();
+  const matching = needle ? ordered.filter((item) => `${item.name} ${item.framework_id} ${item.source ?? ""}`.toLowerCase().includes(needle)) : ordered;
+  const shown = needle || all ? matching : matching.filter((item) => item.with_evidence > 0 || FEATURED.test(item.framework_id));
+  return (
+    <>
+      <div className="filterbar framework-filter">
+        <label className="sr-only" htmlFor="framework-search">Search frameworks</label>
+        <input id="framework-search" type="search" placeholder="Search frameworks" value={search} onChange={(event) => setSearch(event.target.value)} />
+        <span className="muted small">{shown.length} of {frameworks.length} frameworks{!needle && !all ? ": those with evidence and the common ones" : ""}</span>
+        {!needle && shown.length < matching.length && <Button size="sm" variant="ghost" onClick={() => setAll(true)}>Show all {frameworks.length}</Button>}
+      </div>
+      {shown.length === 0 ? <EmptyState title="No framework matches" icon="filter" /> : <div className="framework-grid">{shown.map((framework) => <FrameworkCard key={framework.framework_id} framework={framework} />)}</div>}
+    </>
   );
 }
 
@@ -56,7 +108,9 @@ function HistoryChart({ frameworkId }: { frameworkId: string }) {
   const { theme } = useTheme();
   const axis = theme === "dark" ? "#94a3b8" : "#64748b";
   const grid = theme === "dark" ? "#1e293b" : "#e2e8f0";
-  const data = useMemo(() => [...(history.data ?? [])].sort((a, b) => a.at.localeCompare(b.at)).map((point) => ({ at: point.at, day: formatDate(point.at), score: percent(point.score) })), [history.data]);
+  // A numeric time axis: ticks at real times, so several points on one day do not repeat its date.
+  const data = useMemo(() => [...(history.data ?? [])].sort((a, b) => a.at.localeCompare(b.at)).map((point) => ({ at: point.at, t: Date.parse(point.at), score: percent(point.score) })), [history.data]);
+  const sameDay = data.length > 1 && formatDate(data[0].at) === formatDate(data[data.length - 1].at);
   if (history.isPending) return <Skeleton rows={3} />;
   if (history.isError) return <ErrorState error={history.error} />;
   if (data.length < 2) return <p className="muted small">The trend appears after the next score change.</p>;
@@ -66,7 +120,7 @@ function HistoryChart({ frameworkId }: { frameworkId: string }) {
         <AreaChart data={data} margin={{ top: 8, right: 8, left: -16, bottom: 0 }}>
           <defs><linearGradient id="scoreFill" x1="0" y1="0" x2="0" y2="1"><stop offset="0%" stopColor="#6366f1" stopOpacity={0.35} /><stop offset="100%" stopColor="#6366f1" stopOpacity={0} /></linearGradient></defs>
           <CartesianGrid vertical={false} stroke={grid} />
-          <XAxis dataKey="day" tick={{ fill: axis, fontSize: 11 }} axisLine={false} tickLine={false} minTickGap={24} />
+          <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={(value: number) => sameDay ? formatTime(value) : formatDate(new Date(value).toISOString())} tick={{ fill: axis, fontSize: 11 }} axisLine={false} tickLine={false} minTickGap={32} />
           <YAxis domain={[0, 100]} tick={{ fill: axis, fontSize: 11 }} axisLine={false} tickLine={false} unit="%" />
           <Tooltip labelFormatter={(_, payload) => formatDateTime(payload?.[0]?.payload?.at)} formatter={(value) => [`${value}%`, "Score"]} />
           <Area type="monotone" dataKey="score" stroke="#6366f1" strokeWidth={2} fill="url(#scoreFill)" isAnimationActive={false} />
@@ -99,6 +153,7 @@ function ControlDrawer({ scfId, onClose }: { scfId: string | null; onClose: () =
   const setStatus = useSetControlStatus();
   const clear = useClearControlStatus();
   const [editing, setEditing] = useState(false);
+  const frameworkName = useFrameworkNames();
   const data = control.data;
   const status = (data?.state.status ?? "not_assessed") as ControlStatus;
   return (
@@ -139,7 +194,7 @@ function ControlDrawer({ scfId, onClose }: { scfId: string | null; onClose: () =
             <h3>Requirements this control covers</h3>
             <ul className="tag-groups">
               {data.mappings.map((mapping) => (
-                <li key={mapping.framework_id}><span className="tag-group-name">{mapping.framework_id}</span><span className="tags">{mapping.requirements.map((req) => <span key={req} className="tag">{req}</span>)}</span></li>
+                <li key={mapping.framework_id}><Link className="tag-group-name" to={`/compliance?framework=${encodeURIComponent(mapping.framework_id)}`}>{frameworkName(mapping.framework_id)}</Link><span className="tags">{[...mapping.requirements].sort(compareRequirementIds).map((req) => <span key={req} className="tag">{req}</span>)}</span></li>
               ))}
             </ul>
           </section>
@@ -154,21 +209,45 @@ function ControlDrawer({ scfId, onClose }: { scfId: string | null; onClose: () =
   );
 }
 
+function DirectLine({ requirement }: { requirement: Requirement }) {
+  const direct = requirement.direct;
+  if (!direct) return null;
+  const parts = [direct.counts.passing ? `${direct.counts.passing} passing` : "", direct.counts.failing ? `${direct.counts.failing} failing` : "", direct.counts.manual ? `${direct.counts.manual} manual` : ""].filter(Boolean);
+  return (
+    <p className="req-direct small" data-testid="direct-evidence">
+      <Pill tone="info">tool tag</Pill> Checks tagged with this requirement by the tool: {parts.join(" · ") || "none current"}
+      <span className="muted"> ({direct.tags.join(", ")})</span>
+    </p>
+  );
+}
+
+function RequirementMeaning({ requirement }: { requirement: Requirement }) {
+  // The framework's own text is not redistributable for most frameworks; the SCF controls it maps to say what it asks.
+  const first = requirement.controls[0];
+  if (!first) return <p className="req-meaning muted small">Its text is published by the framework's owner; the tool's checks above are what the platform knows of it.</p>;
+  return (
+    <p className="req-meaning small"><span className="muted">Means (SCF {first.scf_id}): </span>{first.title}{first.description ? ` — ${first.description}` : ""}{requirement.controls.length > 1 ? <span className="muted"> (+{requirement.controls.length - 1} more control{requirement.controls.length > 2 ? "s" : ""})</span> : null}</p>
+  );
+}
+
 function RequirementRow({ requirement, onControl, onAnswer, canWrite }: { requirement: Requirement; onControl: (id: string) => void; onAnswer: (req: Requirement) => void; canWrite: boolean }) {
   const [open, setOpen] = useState(requirement.status === "not_satisfied");
   const failing = requirement.controls.reduce((sum, control) => sum + (control.counts.failing ?? 0), 0);
+  const canAnswer = canWrite && requirement.controls.length > 0;
   return (
     <li className="req">
       <div className="req-head">
         <button type="button" className="req-toggle" aria-expanded={open} onClick={() => setOpen(!open)}>
           <span className={`chev ${open ? "chev-open" : ""}`} aria-hidden="true">›</span>
           <code className="req-id">{requirement.requirement_id}</code>
-          <span className="muted small">{requirement.controls.length} control{requirement.controls.length === 1 ? "" : "s"}{failing ? ` · ${failing} failing finding${failing === 1 ? "" : "s"}` : ""}</span>
+          <span className="muted small">{requirement.controls.length > 0 ? `${requirement.controls.length} control${requirement.controls.length === 1 ? "" : "s"}` : "tool checks"}{failing ? ` · ${failing} failing finding${failing === 1 ? "" : "s"}` : ""}{requirement.evidence_paths.length ? ` · via ${requirement.evidence_paths.map((path) => path === "tool_tag" ? "tool tag" : "SCF mapping").join(" and ")}` : ""}</span>
         </button>
-        <Pill tone={REQ_TONE[requirement.status]}>{humanize(requirement.status)}</Pill>
-        {canWrite && <Button size="sm" variant="ghost" onClick={() => onAnswer(requirement)}>Answer</Button>}
+        <span title={REQ_HINT[requirement.status]}><Pill tone={REQ_TONE[requirement.status]}>{humanize(requirement.status)}</Pill></span>
+        {canAnswer && <Button size="sm" variant="ghost" onClick={() => onAnswer(requirement)}>Answer</Button>}
       </div>
-      {open && (
+      <RequirementMeaning requirement={requirement} />
+      <DirectLine requirement={requirement} />
+      {open && requirement.controls.length > 0 && (
         <ul className="req-controls">
           {requirement.controls.map((control) => (
             <li key={control.scf_id}>
@@ -190,14 +269,16 @@ function FrameworkView({ frameworkId, onControl }: { frameworkId: string; onCont
   const framework = useFramework(frameworkId);
   const canWrite = useCan("compliance:write");
   const answer = useAnswerRequirement(frameworkId);
-  const [filter, setFilter] = useState<RequirementStatus | "all">("all");
+  const [filter, setFilter] = useState<RequirementFilter>("all");
   const [search, setSearch] = useState("");
   const [answering, setAnswering] = useState<Requirement | null>(null);
   const [exportError, setExportError] = useState<unknown>(null);
   if (framework.isPending) return <Skeleton rows={10} />;
   if (framework.isError) return <ErrorState error={framework.error} onRetry={() => framework.refetch()} />;
   const data = framework.data;
-  const requirements = data.requirements.filter((req) => (filter === "all" || req.status === filter) && (!search || req.requirement_id.toLowerCase().includes(search.toLowerCase()) || req.controls.some((c) => `${c.scf_id} ${c.title}`.toLowerCase().includes(search.toLowerCase()))));
+  const matchesFilter = (req: Requirement) => filter === "all" || (filter === "with_evidence" ? WITH_EVIDENCE.includes(req.status) : filter === "with_direct_evidence" ? req.direct !== null : req.status === filter);
+  const requirements = data.requirements.filter((req) => matchesFilter(req) && (!search || req.requirement_id.toLowerCase().includes(search.toLowerCase()) || req.controls.some((c) => `${c.scf_id} ${c.title}`.toLowerCase().includes(search.toLowerCase()))));
+  const show = (next: RequirementFilter) => () => { setFilter(next); document.getElementById("requirements")?.scrollIntoView({ block: "start" }); };
   const exportSoa = (format: "csv" | "json") => { setExportError(null); downloadSoa(frameworkId, format).catch(setExportError); };
   return (
     <div className="page">
@@ -206,11 +287,26 @@ function FrameworkView({ frameworkId, onControl }: { frameworkId: string; onCont
       <InlineError error={exportError} />
       <div className="grid grid-compliance">
         <Card title="Score" id="fw-score">
-          <div className="big-score" data-testid="framework-score">{percent(data.score)}<small>%</small></div>
+          <div className="score-trio">
+            <button type="button" className="score-figure" onClick={show("satisfied")}>
+              <span className="big-score" data-testid="framework-score">{percent(data.score)}<small>%</small></span>
+              <span className="small">strict: <strong>{data.satisfied}</strong> of {data.applicable} satisfied</span>
+            </button>
+            <button type="button" className="score-figure" onClick={show("all")} title="Mean credit per requirement: an implemented control counts 1, a partially implemented one ½, a tagged check by its pass share">
+              <span className="mid-score" data-testid="weighted-score">{percent(data.weighted_score)}<small>%</small></span>
+              <span className="small">weighted: partial counts partially</span>
+            </button>
+            <button type="button" className="score-figure" onClick={show("with_evidence")}>
+              <span className="mid-score" data-testid="coverage">{percent(data.coverage)}<small>%</small></span>
+              <span className="small">coverage: {data.with_evidence} of {data.applicable} with evidence</span>
+            </button>
+          </div>
           <ScoreBar framework={data} />
           <dl className="mini-counts">
-            {(Object.keys(data.counts) as RequirementStatus[]).map((key) => <div key={key}><dt>{humanize(key)}</dt><dd>{data.counts[key]}</dd></div>)}
+            {(Object.keys(REQ_TONE) as RequirementStatus[]).map((key) => <div key={key}><dt title={REQ_HINT[key]}>{humanize(key)}</dt><dd><button type="button" className="link-button" onClick={show(key)} aria-label={`Show ${data.counts[key] ?? 0} ${humanize(key)} requirements`}>{data.counts[key] ?? 0}</button></dd></div>)}
+            {data.with_direct_evidence > 0 && <div><dt title="Requirements the tools name in their own compliance tags">From tool tags</dt><dd><button type="button" className="link-button" onClick={show("with_direct_evidence")}>{data.with_direct_evidence}</button></dd></div>}
           </dl>
+          <ul className="explanation small" data-testid="score-explanation">{data.explanation.map((line) => <li key={line}>{line}</li>)}</ul>
         </Card>
         <Card title="Score trend (90 days)" id="fw-trend"><HistoryChart frameworkId={frameworkId} /></Card>
       </div>
@@ -219,8 +315,10 @@ function FrameworkView({ frameworkId, onControl }: { frameworkId: string; onCont
           <label className="sr-only" htmlFor="req-search">Search requirements</label>
           <input id="req-search" type="search" placeholder="Requirement or control" value={search} onChange={(event) => setSearch(event.target.value)} />
           <label className="sr-only" htmlFor="req-filter">Requirement status</label>
-          <select id="req-filter" value={filter} onChange={(event) => setFilter(event.target.value as RequirementStatus | "all")}>
+          <select id="req-filter" value={filter} onChange={(event) => setFilter(event.target.value as RequirementFilter)}>
             <option value="all">All statuses</option>
+            <option value="with_evidence">With evidence</option>
+            <option value="with_direct_evidence">From tool tags</option>
             {(Object.keys(REQ_TONE) as RequirementStatus[]).map((status) => <option key={status} value={status}>{humanize(status)}</option>)}
           </select>
         </div>}>
@@ -240,6 +338,7 @@ function FrameworkView({ frameworkId, onControl }: { frameworkId: string; onCont
 function DriftTimeline() {
   const [kind, setKind] = useState("");
   const drift = useDrift(kind);
+  const frameworkName = useFrameworkNames();
   return (
     <Card title="Drift timeline" id="drift" actions={
       <select aria-label="Drift kind" value={kind} onChange={(event) => setKind(event.target.value)}>
@@ -253,7 +352,7 @@ function DriftTimeline() {
               <li key={String(event.id ?? index)}>
                 <div className={`timeline-dot ${event.kind === "control_regression" || event.kind === "score_below_threshold" ? "dot-bad" : ""}`} aria-hidden="true" />
                 <div>
-                  <div className="timeline-title"><strong>{humanize(event.kind)}</strong>{event.scf_id ? <> · <code>{String(event.scf_id)}</code></> : null}{event.framework_id ? <> · {String(event.framework_id)}</> : null}</div>
+                  <div className="timeline-title"><strong>{humanize(event.kind)}</strong>{event.scf_id ? <> · <code>{String(event.scf_id)}</code></> : null}{event.framework_id ? <> · {frameworkName(String(event.framework_id))}</> : null}</div>
                   <div className="timeline-meta" title={formatDateTime(event.at)}>{timeAgo(event.at)}</div>
                   {event.message ? <p className="timeline-reason">{String(event.message)}</p> : event.details ? <p className="timeline-reason mono small">{Object.entries(event.details).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(" · ")}</p> : null}
                 </div>
@@ -286,7 +385,7 @@ export default function CompliancePage() {
       <Tabs label="Compliance views" value={tab} onChange={(id) => setParams(id === "drift" ? { tab: "drift" } : {})} tabs={[{ id: "frameworks", label: "Frameworks" }, { id: "drift", label: "Drift timeline" }]} />
       {tab === "drift" ? <DriftTimeline /> : (
         <QueryState query={frameworks} isEmpty={(data) => data.frameworks.length === 0} empty={<EmptyState title="No frameworks" icon="compliance"><p>Import the SCF workbook to enable framework mapping.</p></EmptyState>}>
-          {(data) => <div className="framework-grid">{data.frameworks.map((framework) => <FrameworkCard key={framework.framework_id} framework={framework} />)}</div>}
+          {(data) => <FrameworkList frameworks={data.frameworks} />}
         </QueryState>
       )}
       {drawer}

@@ -1,0 +1,13 @@
+import { describe, expect, it } from "vitest";
+import { compareRequirementIds, formatShortDate } from "./format";
+
+describe("format", () => {
+  it("orders requirement ids naturally", () => {
+    expect(["CC1.10", "CC1.2", "5.10", "5.1(a)", "5.2", "5.1"].sort(compareRequirementIds)).toEqual(["5.1", "5.1(a)", "5.2", "5.10", "CC1.2", "CC1.10"]);
+  });
+
+  it("shows the full year of a date in another year", () => {
+    expect(formatShortDate("2027-03-01T12:00:00Z", new Date("2026-12-01T00:00:00Z"))).toContain("2027");
+    expect(formatShortDate("2026-03-01T12:00:00Z", new Date("2026-12-01T00:00:00Z"))).not.toContain("26");
+  });
+});
