@@ -17,6 +17,9 @@ from cspm.compliance.crosswalk import ControlMappingEngine, DirectEvidence, Fram
 from cspm.compliance.registry import ControlRegistry, Framework, Requirement
 
 _NUMBER = re.compile(r"(\d+)")
+# ISO 27001's Annex A is ISO 27002's list of controls: the SCF files them (and the tools' Annex A
+# tags) under ISO 27002, and ISO 27001 keeps the management clauses 4-10.
+ANNEX_A = {"iso-27001-2022": "iso-27002-2022", "iso-27001-2013": "iso-27002-2013"}
 
 
 def natural_key(requirement_id: str) -> tuple[Any, ...]:
@@ -82,6 +85,14 @@ class PostureView:
         return self.crosswalk.requirement_status(requirement, self.statuses if statuses is None else statuses,
                                                  DirectEvidence.of(state))
 
-    def summary(self, framework: Framework) -> dict[str, Any]:
+    def summary(self, framework: Framework, *, with_lists: bool = False) -> dict[str, Any]:
         fed_by = "tool_tags" if framework.framework_id in self.tool_frameworks else "scf"
-        return {**framework.summary(), "fed_by": fed_by, **self.score(framework).summary()}
+        summary = {**framework.summary(), "fed_by": fed_by, **self.score(framework).summary(with_lists=with_lists)}
+        annex = self.framework(ANNEX_A.get(framework.framework_id, ""))
+        if annex is not None:
+            score = self.score(annex)
+            summary["explanation"].append(
+                f"Its Annex A controls are {annex.name}'s requirements, where the SCF and the tools' Annex A tags "
+                f"file them: {score.with_evidence} of {score.applicable} have evidence there.")
+            summary["see_also"] = annex.framework_id
+        return summary

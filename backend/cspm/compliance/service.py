@@ -132,8 +132,7 @@ class ComplianceService:
                 "direct": None if direct_state is None else {
                     key: direct_state.get(key) for key in ("path", "tags", "counts", "failing_findings", "evidence")},
             })
-        summary = {**framework.summary(), "fed_by": "tool_tags" if framework_id in view.tool_frameworks else "scf"}
-        return {**summary, **view.score(framework).summary(with_lists=True), "requirements": requirements}
+        return {**view.summary(framework, with_lists=True), "requirements": requirements}
 
     async def control_detail(self, team_id: str, scf_id: str, *, findings_limit: int = 100) -> dict[str, Any]:
         registry = await self.registries.registry()
@@ -321,7 +320,9 @@ class ComplianceService:
     async def statement_of_applicability(self, team_id: str, framework_id: str) -> list[dict[str, Any]]:
         view = await self.view(team_id)
         states, statuses = view.states, view.statuses
-        framework = self._framework(view.registry, framework_id)
+        framework = view.framework(framework_id)
+        if framework is None:
+            raise NotFound(f"framework {framework_id!r} not found in the active SCF registry or the tools' tags")
         rows = []
         for requirement in sorted(framework.requirements.values(), key=lambda r: natural_key(r.requirement_id)):
             status = view.status(framework_id, requirement)
@@ -382,9 +383,10 @@ class ComplianceService:
                 "next_cursor": next_cursor}
 
     async def score_history(self, team_id: str, framework_id: str, since: datetime) -> list[dict[str, Any]]:
-        registry = await self.registries.registry()
-        self._framework(registry, framework_id)
-        points = []
+        view = await self.view(team_id)
+        if view.framework(framework_id) is None:
+            raise NotFound(f"framework {framework_id!r} not found in the active SCF registry or the tools' tags")
+        points = []  # snapshots score the registry's frameworks: a tool-tag framework has none yet
         for snapshot in await self.snapshots.since(team_id, since):
             for entry in snapshot.get("scores") or []:
                 if entry["framework_id"] == framework_id:

@@ -38,6 +38,8 @@ export interface FrameworkSummary {
   /** "scf": through SCF controls; "tool_tags": a framework the SCF release lacks, fed by the tools' own tags. */
   fed_by: "scf" | "tool_tags";
   explanation: string[];
+  /** Where this framework's Annex A lives (ISO 27001 → ISO 27002). */
+  see_also?: string;
 }
 
 export interface ControlInRequirement {

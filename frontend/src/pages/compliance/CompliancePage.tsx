@@ -79,8 +79,9 @@ function FrameworkCard({ framework }: { framework: FrameworkSummary }) {
 const FEATURED = /^(iso-2700[12]-2022|aicpa-tsc|nist-800-53-r5|nist-csf|pcidss-4|cis-csc-8|owasp-top-10)/;
 
 export function orderFrameworks(frameworks: FrameworkSummary[]): FrameworkSummary[] {
-  // Frameworks with evidence first (most covered first), then the rest by name.
-  return [...frameworks].sort((a, b) => (b.with_evidence > 0 ? 1 : 0) - (a.with_evidence > 0 ? 1 : 0) || b.coverage - a.coverage || a.name.localeCompare(b.name, undefined, { numeric: true }));
+  // The common frameworks first, then those with evidence (most covered first), then the rest by name.
+  const rank = (item: FrameworkSummary) => (FEATURED.test(item.framework_id) ? 2 : 0) + (item.with_evidence > 0 ? 1 : 0);
+  return [...frameworks].sort((a, b) => rank(b) - rank(a) || b.coverage - a.coverage || a.name.localeCompare(b.name, undefined, { numeric: true }));
 }
 
 function FrameworkList({ frameworks }: { frameworks: FrameworkSummary[] }) {
@@ -89,13 +90,13 @@ function FrameworkList({ frameworks }: { frameworks: FrameworkSummary[] }) {
   const ordered = useMemo(() => orderFrameworks(frameworks), [frameworks]);
   const needle = search.trim().toLowerCase();
   const matching = needle ? ordered.filter((item) => `${item.name} ${item.framework_id} ${item.source ?? ""}`.toLowerCase().includes(needle)) : ordered;
-  const shown = needle || all ? matching : matching.filter((item) => item.with_evidence > 0 || FEATURED.test(item.framework_id));
+  const shown = needle || all ? matching : matching.filter((item) => item.fed_by === "tool_tags" || FEATURED.test(item.framework_id));
   return (
     <>
       <div className="filterbar framework-filter">
         <label className="sr-only" htmlFor="framework-search">Search frameworks</label>
         <input id="framework-search" type="search" placeholder="Search frameworks" value={search} onChange={(event) => setSearch(event.target.value)} />
-        <span className="muted small">{shown.length} of {frameworks.length} frameworks{!needle && !all ? ": those with evidence and the common ones" : ""}</span>
+        <span className="muted small">{shown.length} of {frameworks.length} frameworks{!needle && !all ? ": the common ones and those the tools tag" : ""}</span>
         {!needle && shown.length < matching.length && <Button size="sm" variant="ghost" onClick={() => setAll(true)}>Show all {frameworks.length}</Button>}
       </div>
       {shown.length === 0 ? <EmptyState title="No framework matches" icon="filter" /> : <div className="framework-grid">{shown.map((framework) => <FrameworkCard key={framework.framework_id} framework={framework} />)}</div>}
@@ -224,7 +225,7 @@ function DirectLine({ requirement }: { requirement: Requirement }) {
 function RequirementMeaning({ requirement }: { requirement: Requirement }) {
   // The framework's own text is not redistributable for most frameworks; the SCF controls it maps to say what it asks.
   const first = requirement.controls[0];
-  if (!first) return <p className="req-meaning muted small">Its text is published by the framework's owner; the tool's checks above are what the platform knows of it.</p>;
+  if (!first) return <p className="req-meaning muted small">Its text is published by the framework's owner; the tool's checks tagged with it are what the platform knows of it.</p>;
   return (
     <p className="req-meaning small"><span className="muted">Means (SCF {first.scf_id}): </span>{first.title}{first.description ? ` — ${first.description}` : ""}{requirement.controls.length > 1 ? <span className="muted"> (+{requirement.controls.length - 1} more control{requirement.controls.length > 2 ? "s" : ""})</span> : null}</p>
   );
@@ -307,6 +308,7 @@ function FrameworkView({ frameworkId, onControl }: { frameworkId: string; onCont
             {data.with_direct_evidence > 0 && <div><dt title="Requirements the tools name in their own compliance tags">From tool tags</dt><dd><button type="button" className="link-button" onClick={show("with_direct_evidence")}>{data.with_direct_evidence}</button></dd></div>}
           </dl>
           <ul className="explanation small" data-testid="score-explanation">{data.explanation.map((line) => <li key={line}>{line}</li>)}</ul>
+          {data.see_also && <p className="small"><Link to={`/compliance?framework=${encodeURIComponent(data.see_also)}`}>Open the Annex A controls →</Link></p>}
         </Card>
         <Card title="Score trend (90 days)" id="fw-trend"><HistoryChart frameworkId={frameworkId} /></Card>
       </div>
