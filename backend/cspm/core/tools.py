@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cspm.core.integrity import SystemIntegrityMonitor
+
 VERSION_TIMEOUT_SECONDS = 20
 
 
@@ -123,3 +125,21 @@ def _run_version(tool: ToolBinary, path: str) -> ToolStatus:
 
 async def probe_all(catalogue: tuple[ToolBinary, ...] = TOOL_CATALOGUE) -> list[ToolStatus]:
     return list(await asyncio.gather(*(probe(tool) for tool in catalogue)))
+
+
+def report_tools(statuses: list[ToolStatus], integrity: SystemIntegrityMonitor) -> list[ToolStatus]:
+    """The one place tool availability reaches the integrity monitor: a ``tool:<name>`` component
+    per binary and the ``scanner_tools`` summary naming every missing one, so the two never disagree."""
+    for status in statuses:
+        if status.found:
+            integrity.optimal(f"tool:{status.name}", f"local {status.version} at {status.path}")
+        else:
+            integrity.degraded(f"tool:{status.name}", "missing",
+                               f"{status.purpose} unavailable with the local executor ({status.error})")
+    missing = [status.name for status in statuses if not status.found]
+    if missing:
+        integrity.degraded("scanner_tools", "local",
+                           f"missing: {', '.join(missing)}; scans needing them fail with state tool_missing")
+    else:
+        integrity.optimal("scanner_tools", "local")
+    return [status for status in statuses if not status.found]

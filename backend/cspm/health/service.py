@@ -13,7 +13,7 @@ from cspm import __version__
 from cspm.core.container import ServiceContainer
 from cspm.core.integrity import ComponentState
 from cspm.core.logging import scrub
-from cspm.core.tools import ToolStatus, probe_all
+from cspm.core.tools import ToolStatus, probe_all, report_tools
 
 PING_TIMEOUT_SECONDS = 3
 
@@ -76,13 +76,7 @@ class HealthService:
     async def tools(self) -> list[ToolStatus]:
         """Every tool binary, found or not (probes are cached per process in cspm.core.tools)."""
         tools = await probe_all()
-        for tool in tools:
-            if tool.found:
-                self.container.integrity.optimal(f"tool:{tool.name}", f"local {tool.version}")
-            else:
-                self.container.integrity.degraded(
-                    f"tool:{tool.name}", "missing",
-                    f"{tool.purpose} unavailable with the local executor ({tool.error})")
+        report_tools(tools, self.container.integrity)
         return tools
 
     async def status(self) -> dict[str, Any]:

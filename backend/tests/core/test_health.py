@@ -82,7 +82,7 @@ async def test_status_lists_components_and_tool_versions(settings):
         assert (components[component]["state"], components[component]["mode"]) == ("optimal", "redis")
     assert (components["database"]["state"], components["database"]["mode"]) == ("optimal", "mongodb")
     assert components["tool:nmap"]["state"] == "optimal"
-    assert components["tool:nmap"]["mode"] == f"local {tools['nmap']['version']}"
+    assert components["tool:nmap"]["mode"] == f"local {tools['nmap']['version']} at {tools['nmap']['path']}"
     missing = [name for name, tool in tools.items() if not tool["found"]]
     for name in missing:  # absent tools are degraded modes, with the impact in words
         assert components[f"tool:{name}"]["state"] == "degraded"

@@ -55,7 +55,10 @@ def walkthroughs() -> list[Walkthrough]:
                 found.append(Walkthrough(heading.group(1), script))
             elif found and "$API" in script:
                 # "Continuing the walkthrough above (same API and H)": one bash session with it.
-                found[-1] = Walkthrough(f"{found[-1].heading} + {heading.group(1)}", found[-1].script + script)
+                name = found[-1].heading
+                if not name.endswith(heading.group(1)):
+                    name = f"{name} + {heading.group(1)}"
+                found[-1] = Walkthrough(name, found[-1].script + script)
     return found
 
 

@@ -16,7 +16,15 @@ async def test_installed_tools_are_reported_optimal():
     assert all(status.found for status in statuses)
     assert monitor.get("tool:nmap").state is ComponentState.OPTIMAL
     assert monitor.get("tool:trivy").mode.startswith("local 0.")
-    assert monitor.get("scanner_tools").state is ComponentState.OPTIMAL
+    # One source of truth: the summary names exactly the catalogue tools the per-tool entries call missing.
+    missing = sorted(status.component.removeprefix("tool:") for status in monitor.snapshot()
+                     if status.component.startswith("tool:") and status.state is not ComponentState.OPTIMAL)
+    summary = monitor.get("scanner_tools")
+    if missing:
+        assert summary.state is ComponentState.DEGRADED
+        assert sorted(summary.impact.removeprefix("missing: ").split(";")[0].split(", ")) == missing
+    else:
+        assert summary.state is ComponentState.OPTIMAL
 
 
 async def test_missing_tool_fails_start_up_or_degrades():
@@ -28,7 +36,7 @@ async def test_missing_tool_fails_start_up_or_degrades():
     monitor = SystemIntegrityMonitor()
     with pytest.raises(NativeToolsUnavailable, match=rf"{missing} \(not installed\)"):
         await verify_native_tools_or_fail(["nmap", missing], monitor)
-    assert monitor.get(f"tool:{missing}").state is ComponentState.DOWN
+    assert monitor.get(f"tool:{missing}").state is ComponentState.DEGRADED
     assert monitor.get("scanner_tools").state is ComponentState.DEGRADED
     lenient = SystemIntegrityMonitor()
     statuses = await verify_native_tools_or_fail([missing], lenient, fail=False)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from cspm.core.integrity import SystemIntegrityMonitor
 from cspm.core.settings import CoreSettings, ExecutorMode
-from cspm.core.tools import TOOL_CATALOGUE, ToolStatus, probe
+from cspm.core.tools import TOOL_CATALOGUE, ToolStatus, probe_all, report_tools
 from cspm.scanners.base import DockerInvocation, InProcessInvocation, LocalInvocation, Target
 from cspm.scanners.executors.docker import DockerExecutor
 from cspm.scanners.executors.local import LocalExecutor
@@ -132,28 +132,19 @@ async def verify_native_tools_or_fail(tools: Iterable[str], integrity: SystemInt
                                       fail: bool = True) -> list[ToolStatus]:
     """Probe each tool binary, report it to the integrity monitor, raise if any is missing.
 
-    Each tool becomes component ``tool:<name>`` (optimal with its version, or down with the
-    reason); ``scanner_tools`` sums them up. With ``fail=False`` the start-up goes on degraded.
+    Every catalogue tool is probed and reported (``report_tools``: a ``tool:<name>`` component
+    each, and the ``scanner_tools`` summary, the same the health status shows); only the
+    ``tools`` asked for make it raise. With ``fail=False`` the start-up goes on degraded.
     """
     catalogue = {tool.name: tool for tool in TOOL_CATALOGUE}
     wanted = list(dict.fromkeys(tools))
     unknown = [name for name in wanted if name not in catalogue]
     if unknown:
         raise ValueError(f"unknown tool(s) {', '.join(unknown)}; known: {', '.join(sorted(catalogue))}")
-    statuses = list(await asyncio.gather(*(probe(catalogue[name]) for name in wanted)))
-    for status in statuses:
-        if status.found:
-            integrity.optimal(f"tool:{status.name}", f"local {status.version} at {status.path}")
-        else:
-            integrity.down(f"tool:{status.name}", "missing",
-                           f"{status.name} scans cannot run: {status.error} ({status.purpose})")
+    everything = await probe_all()
+    report_tools(everything, integrity)
+    statuses = [status for status in everything if status.name in wanted]
     missing = [status for status in statuses if not status.found]
-    if missing:
-        integrity.degraded("scanner_tools", "local",
-                           f"missing: {', '.join(status.name for status in missing)}; scans needing them fail "
-                           f"with state tool_missing")
-    else:
-        integrity.optimal("scanner_tools", "local")
     if missing and fail:
         raise NativeToolsUnavailable(missing)
     return statuses
