@@ -65,6 +65,15 @@ DockerBuilder = Callable[[Target, BuildContext], DockerInvocation | InProcessInv
 
 
 @dataclass(frozen=True)
+class ExpectedMessage:
+    """A line a tool writes to stderr in a normal run, and what it means, so a succeeded job says
+    so instead of alarming (Trivy offline logs ERROR when it falls back to its embedded checks)."""
+
+    pattern: str
+    note: str
+
+
+@dataclass(frozen=True)
 class ToolInvocationSpec:
     tool: str
     target_kinds: frozenset[TargetKind]
@@ -72,6 +81,13 @@ class ToolInvocationSpec:
     build_local: LocalBuilder | None = None
     build_docker: DockerBuilder | None = None
     description: str = ""
+    expected_stderr: tuple[ExpectedMessage, ...] = ()
+
+    def notes(self, stderr: str | None) -> list[str]:
+        """The notes of the expected messages found in a run's stderr, each once."""
+        if not stderr:
+            return []
+        return [message.note for message in self.expected_stderr if re.search(message.pattern, stderr)]
 
     def modes(self) -> frozenset[ExecutorMode]:
         return frozenset(mode for mode, builder in ((ExecutorMode.LOCAL, self.build_local),

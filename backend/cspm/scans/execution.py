@@ -151,6 +151,7 @@ class ScanExecutionService:
                     changes["skipped"] = [asdict(record) for record in ingested.skipped]
         except CSPMError as exc:
             return RunState.FAILED, {**changes, "reason": f"report rejected: {exc.detail}"}
+        changes["notes"] = self.runner.notes(sub_job["tool"], result.stderr_tail)
         return RunState.SUCCEEDED, changes
 
     async def _finish(self, team_id: str, sub_job: dict[str, Any], state: RunState, changes: dict[str, Any],

@@ -51,6 +51,7 @@ class SubJobOut(BaseModel):
     exit_code: int | None = None
     reason: str | None = None
     stderr_tail: str | None = None
+    notes: list[str] = Field(default=[], description="What the expected lines of a succeeded run's stderr mean")
     counts: dict[str, int] = {}
     skipped: list[SkippedRecordOut] = []
     started_at: datetime | None = None

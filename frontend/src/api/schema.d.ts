@@ -4617,6 +4617,12 @@ export interface components {
             finished_at?: string | null;
             /** Job Id */
             job_id: string;
+            /**
+             * Notes
+             * @description What the expected lines of a succeeded run's stderr mean
+             * @default []
+             */
+            notes: string[];
             /** Part */
             part: string;
             /** Reason */

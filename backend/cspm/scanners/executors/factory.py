@@ -91,6 +91,10 @@ class ToolRunner:
         context = BuildContext(workspace, self.settings, self.destinations, dict(credentials or {}))
         return self.registry.get(tool).build(self.executor.mode, target, context)
 
+    def notes(self, tool: str, stderr: str | None) -> list[str]:
+        """What a succeeded run's expected stderr lines mean (see ExpectedMessage)."""
+        return self.registry.get(tool).notes(stderr)
+
     async def run(self, tool: str, target: Target, *, label: str | None = None,
                   credentials: Mapping[str, str] | None = None, credential_files: Mapping[str, bytes] | None = None,
                   timeout: float | None = None, cancel: asyncio.Event | None = None) -> ToolRun:

@@ -19,6 +19,7 @@ from cspm.scanners.invocations import (
     CONTAINER_INPUT,
     CONTAINER_OUTPUT,
     BuildContext,
+    ExpectedMessage,
     InvocationError,
     ToolInvocationSpec,
     container_credentials,
@@ -108,4 +109,9 @@ SPEC = ToolInvocationSpec(
     target_kinds=frozenset({TargetKind.CONTAINER_IMAGE, TargetKind.REPOSITORY, TargetKind.CLOUD_ACCOUNT}),
     queue="container", build_local=build_local, build_docker=build_docker,
     description="vulnerabilities, misconfigurations and secrets in images, directories, repositories, clusters",
+    expected_stderr=(
+        ExpectedMessage(r"Falling back to embedded checks",
+                        "Offline mode (SCANNER_TRIVY_OFFLINE): Trivy checked misconfigurations with the checks "
+                        "embedded in its binary, as expected without a network; its ERROR line says only that."),
+    ),
 )

@@ -13,6 +13,7 @@ import { CloudAccountsPanel } from "./CloudAccountsPanel";
 import { describeAccount, providerShort, targetValueFor } from "./cloudAccountForm";
 import { browserTimeZone, cronProblem, describeCron } from "./schedule";
 import { ScheduleDialog, ScheduleFields, type ScheduleValue } from "./ScheduleDialog";
+import { findingsSummary, formatDuration } from "./runSummary";
 
 const KINDS: { kind: TargetKind; label: string; placeholder: string; hint: string }[] = [
   { kind: "repository", label: "Directory / repository", placeholder: "/srv/checkout/my-service", hint: "Absolute path on the scanner host (Trivy misconfigurations and secrets, syft SBOM)." },
@@ -164,7 +165,10 @@ function RunDrawer({ runId, onClose }: { runId: string | null; onClose: () => vo
                     <span className="muted small">{job.duration_s != null ? `${job.duration_s.toFixed(1)} s` : ""}{job.attempts > 1 ? ` · ${job.attempts} attempts` : ""}</span>
                   </div>
                   {job.reason && <p className="job-reason"><strong>Reason:</strong> {job.reason}</p>}
-                  {job.stderr_tail && <pre className="evidence">{job.stderr_tail}</pre>}
+                  {job.notes?.map((note) => <p key={note} className="job-note small">{note}</p>)}
+                  {job.stderr_tail && (job.state === "succeeded"
+                    ? <details className="job-output"><summary className="small muted">Tool output ({job.notes?.length ? "expected messages" : "stderr"})</summary><pre className="evidence">{job.stderr_tail}</pre></details>
+                    : <pre className="evidence">{job.stderr_tail}</pre>)}
                   {Object.keys(job.counts).length > 0 && <p className="muted small">{Object.entries(job.counts).map(([k, v]) => `${humanize(k)}: ${v}`).join(" · ")}</p>}
                 </li>
               ))}
@@ -247,15 +251,16 @@ export default function ScansPage() {
             <Card title="Recent runs" id="runs">
               {runs.isPending ? <Skeleton rows={4} /> : runs.isError ? <ErrorState error={runs.error} onRetry={() => runs.refetch()} /> : !runs.data.length ? <EmptyState title="No scans yet" icon="clock"><p>Runs appear here with live progress.</p></EmptyState> : (
                 <table className="simple-table">
-                  <thead><tr><th scope="col">Target</th><th scope="col">State</th><th scope="col">Progress</th><th scope="col">Findings</th><th scope="col">Started</th><th scope="col"><span className="sr-only">Details</span></th></tr></thead>
+                  <thead><tr><th scope="col">Target</th><th scope="col">State</th><th scope="col">Progress</th><th scope="col">Findings</th><th scope="col">Started</th><th scope="col">Duration</th><th scope="col"><span className="sr-only">Details</span></th></tr></thead>
                   <tbody>
                     {runs.data.map((run) => (
                       <tr key={run.run_id} className="clickable" onClick={() => openRun(run.run_id)}>
                         <td><div className="cell-title"><span className="cell-main">{String(run.target?.name ?? run.scope_key ?? humanize(run.kind))}</span><span className="cell-sub">{run.tools.join(", ")}</span></div></td>
                         <td><RunState state={run.state} />{run.error && <span className="cell-sub run-error" title={run.error}>{run.error}</span>}</td>
                         <td style={{ width: 160 }}><Progress run={run} /></td>
-                        <td className="small">{run.counts.new != null ? `${run.counts.new} new · ${run.counts.resolved ?? 0} resolved` : run.counts.components != null ? `${run.counts.components} components` : "—"}</td>
+                        <td className="small">{findingsSummary(run.counts)}</td>
                         <td className="nowrap small">{timeAgo(run.started_at ?? run.created_at)}</td>
+                        <td className="nowrap small">{formatDuration(run.started_at, run.finished_at)}</td>
                         <td className="actions-cell"><Button size="sm" variant="ghost" onClick={(event) => { event.stopPropagation(); openRun(run.run_id); }}>Details</Button></td>
                       </tr>
                     ))}
