@@ -177,7 +177,7 @@ async def send_teams(policy: DestinationPolicy, webhook_url: str, event: Notific
 def signed_headers(secret: str, url: str, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
     """The signature headers of a generic webhook POST: the scheme ``cspm.webhooks`` verifies."""
     sent_at = str(int(time.time()) if timestamp is None else timestamp)
-    path = parse_web_url(url).path
+    path = parse_web_url(url).path.split("?", 1)[0]  # the path as a server's router sees it: no query string
     return {TIMESTAMP_HEADER: sent_at,
             SIGNATURE_HEADER: signature(secret, "POST", path, sent_at, hashlib.sha256(body).hexdigest())}
 

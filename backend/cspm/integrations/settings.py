@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from cspm.core.settings import CSPMSettings
+from cspm.core.settings import CSPMSettings, load
 
 
 class IntegrationsSettings(CSPMSettings):
@@ -27,3 +29,7 @@ class IntegrationsSettings(CSPMSettings):
                                     description="A setup wizard session not touched for this long expires")
     due_batch: int = Field(default=200, ge=1, le=5000,
                            description="Most queued deliveries one sweep of the retry job sends")
+
+    @classmethod
+    def build(cls, container: object) -> Self:
+        return load(cls)  # a bad value becomes one line naming the variable
