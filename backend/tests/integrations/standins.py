@@ -27,9 +27,9 @@ from urllib.parse import urlsplit
 PORTS = range(18400, 18500)
 
 
-def bind_server(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
-    """A server on the first free port of the suite's range."""
-    for port in PORTS:
+def bind_server(handler: type[BaseHTTPRequestHandler], port: int | None = None) -> ThreadingHTTPServer:
+    """A server on ``port``, or on the first free port of the suite's range."""
+    for port in PORTS if port is None else [port]:
         try:
             return ThreadingHTTPServer(("127.0.0.1", port), handler)
         except OSError:
@@ -40,7 +40,7 @@ def bind_server(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
 class StandIn:
     """A recording HTTP server; subclasses answer in ``respond``."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         self.received: list[dict[str, Any]] = []
         self.fail_next = 0
         self.fail_status = 503
@@ -72,7 +72,7 @@ class StandIn:
             def log_message(self, *args: Any) -> None:
                 return None
 
-        self.server = bind_server(Handler)
+        self.server = bind_server(Handler, port)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -137,8 +137,8 @@ class TeamsStandIn(StandIn):
 class SignedWebhookReceiver(StandIn):
     """A customer's receiver: verifies X-CSPM-Signature with its own HMAC code and a 5-minute window."""
 
-    def __init__(self, secret: str) -> None:
-        super().__init__()
+    def __init__(self, secret: str, port: int | None = None) -> None:
+        super().__init__(port)
         self.secret = secret.encode()
         self.verified: list[dict[str, Any]] = []
 
