@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from typing import Any, Self
 
 from bson import ObjectId
-from bson.errors import InvalidId
 
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
@@ -123,20 +122,16 @@ class NotificationRouter:
         return await self.route(team_id, events)
 
     async def on_indicators_matched(self, *, team_id: str, correlation_ids: list[str]) -> list[str]:
-        ids = []
-        for value in correlation_ids:
-            try:
-                ids.append(ObjectId(value))
-            except (InvalidId, TypeError):
-                continue
+        # Threat intel names its new correlations by their key (a hash of indicator, value and finding).
+        keys = [value for value in correlation_ids if isinstance(value, str)][:MAX_PER_EVENT * 2]
         correlations = self.container.database.db(Database.THREAT_INTELLIGENCE)[CORRELATIONS]
         events = []
-        async for match in correlations.find(self.repositories.rules.scoped(team_id, {"_id": {"$in": ids}})):
+        async for match in correlations.find(self.repositories.rules.scoped(team_id, {"key": {"$in": keys}})):
             if str(match.get("tlp") or "").lower() in ("red", "tlp:red"):
                 continue  # TLP:RED stays inside the platform
             asset = match.get("asset") or {}
             events.append(NotificationEvent(
-                EventType.IOC_MATCH, key=f"ioc:{match['_id']}", severity="high",
+                EventType.IOC_MATCH, key=f"ioc:{match['key']}", severity="high",
                 title=f"Indicator {match.get('indicator_value')} matched {match.get('matched_value')}",
                 summary=f"A threat indicator matched the team's asset ({match.get('where')}).",
                 tool=asset.get("source_tool"), target=str(match.get("matched_value") or ""),
