@@ -214,7 +214,7 @@ class DeliveryService:
             changes.update(state=DeliveryState.QUEUED.value, last_error=outcome.error,
                            next_attempt_at=now + timedelta(seconds=wait))
         await deliveries.finish_attempt(team_id, claimed["_id"], changes, {
-            "at": finished, "ok": outcome.ok, "status_code": outcome.status_code, "error": outcome.error,
+            "started_at": now, "at": finished, "ok": outcome.ok, "status_code": outcome.status_code, "error": outcome.error,
             "latency_ms": outcome.latency_ms})
         if integration is not None:
             await self.record_health(team_id, claimed["integration_id"], outcome)

@@ -134,6 +134,7 @@ class RuleOut(BaseModel):
 
 
 class AttemptOut(BaseModel):
+    started_at: datetime | None = None
     at: datetime
     ok: bool
     status_code: int | None = None
