@@ -18,23 +18,19 @@ from typing import Any, Self
 
 from bson import ObjectId
 
-from cspm.cloud_accounts.crypto import CredentialDecryptionError, CredentialVault
+from cspm.cloud_accounts.crypto import CredentialDecryptionError
 from cspm.core.container import ServiceContainer
-from cspm.core.database.registry import Database
 from cspm.integrations import jira
+from cspm.integrations.access import ChannelAccess
 from cspm.integrations.channels import send_email, send_http, send_slack, send_teams, send_webhook
 from cspm.integrations.models import (
     ChannelKind,
     DeliveryState,
     EventType,
-    HealthState,
     NotificationEvent,
     SendOutcome,
 )
-from cspm.integrations.repository import IntegrationsRepositories
-from cspm.integrations.settings import IntegrationsSettings
-from cspm.scanners.executors.factory import ScannerExecutorFactory
-from cspm.scanners.network_policy import DestinationPolicy
+from cspm.integrations.tickets import TicketService
 
 logger = logging.getLogger(__name__)
 
@@ -53,28 +49,16 @@ def test_event(name: str) -> NotificationEvent:
 
 
 class DeliveryService:
-    def __init__(self, container: ServiceContainer, repositories: IntegrationsRepositories,
-                 settings: IntegrationsSettings) -> None:
+    def __init__(self, container: ServiceContainer, access: ChannelAccess, tickets: TicketService) -> None:
         self.container = container
-        self.repositories = repositories
-        self.settings = settings
+        self.access = access
+        self.tickets = tickets
+        self.repositories = access.repositories
+        self.settings = access.settings
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
-        return cls(container, IntegrationsRepositories(container.database.db(Database.INTEGRATIONS)),
-                   container.resolve(IntegrationsSettings))
-
-    # --- shared helpers ---------------------------------------------------------------------------
-    def policy(self) -> DestinationPolicy:
-        """The platform's outbound destination policy (SCANNER_NETWORK_ALLOWLIST and the always-on deny rules)."""
-        return self.container.resolve(ScannerExecutorFactory).destinations
-
-    def vault(self) -> CredentialVault:
-        return CredentialVault(self.container.settings.fernet_keys)
-
-    def secrets(self, integration: dict[str, Any]) -> dict[str, Any]:
-        token = integration.get("secrets")
-        return self.vault().decrypt(token) if token else {}
+        return cls(container, container.resolve(ChannelAccess), container.resolve(TicketService))
 
     def backoff(self, attempts: int, retry_after: float | None = None) -> float:
         wait = min(self.settings.retry_base_seconds * 2 ** max(0, attempts - 1), self.settings.retry_max_seconds)
@@ -84,10 +68,10 @@ class DeliveryService:
     async def send(self, integration: dict[str, Any], event: NotificationEvent, *, team_id: str,
                    delivery_id: str) -> SendOutcome:
         try:
-            secrets = self.secrets(integration)
+            secrets = self.access.secrets(integration)
         except CredentialDecryptionError as exc:
             return SendOutcome(False, 0.0, error=str(exc), retryable=False)
-        settings, timeout, policy = integration["settings"], self.settings.request_timeout_seconds, self.policy()
+        settings, timeout, policy = integration["settings"], self.settings.request_timeout_seconds, self.access.policy()
         match ChannelKind(integration["kind"]):
             case ChannelKind.SLACK:
                 return await send_slack(policy, secrets["webhook_url"], event, timeout=timeout)
@@ -104,13 +88,11 @@ class DeliveryService:
     async def _ticket(self, integration: dict[str, Any], secrets: dict[str, Any], event: NotificationEvent, *,
                       team_id: str) -> SendOutcome:
         """A Jira integration in a rule opens an issue for the event's finding (once: the link is kept)."""
-        from cspm.integrations.tickets import TicketService  # noqa: PLC0415 - tickets build on this service
-
         if event.finding_id is None:
             return SendOutcome(False, 0.0, error=f"{event.type.value} events have no finding to open a Jira issue "
                                                  "for; route only finding events to Jira", retryable=False)
-        return await self.container.resolve(TicketService).open_for_delivery(
-            team_id=team_id, integration=integration, token=secrets["api_token"], finding_id=event.finding_id)
+        return await self.tickets.open_for_delivery(team_id=team_id, integration=integration,
+                                                    token=secrets["api_token"], finding_id=event.finding_id)
 
     async def check(self, integration: dict[str, Any]) -> SendOutcome:
         """The health check: does the channel answer, and accept the credentials, without posting a message?
@@ -121,10 +103,10 @@ class DeliveryService:
         E-mail: connect, STARTTLS, log in, NOOP. Jira: read the project with the credentials.
         """
         try:
-            secrets = self.secrets(integration)
+            secrets = self.access.secrets(integration)
         except CredentialDecryptionError as exc:
             return SendOutcome(False, 0.0, error=str(exc), retryable=False)
-        settings, timeout, policy = integration["settings"], self.settings.request_timeout_seconds, self.policy()
+        settings, timeout, policy = integration["settings"], self.settings.request_timeout_seconds, self.access.policy()
         match ChannelKind(integration["kind"]):
             case ChannelKind.SLACK:
                 outcome, response = await send_http(policy, "POST", secrets["webhook_url"], body=b"{}",
@@ -148,17 +130,6 @@ class DeliveryService:
                 return await send_email(policy, settings, secrets.get("password"), None, timeout=timeout)
             case ChannelKind.JIRA:
                 return await jira.check(policy, settings, secrets["api_token"], timeout=timeout)
-
-    async def record_health(self, team_id: str, integration_id: str, outcome: SendOutcome) -> dict[str, Any]:
-        now = datetime.now(UTC)
-        changes: dict[str, Any] = {"last_checked_at": now, "latency_ms": outcome.latency_ms,
-                                   "state": (HealthState.OK if outcome.ok else HealthState.FAILING).value}
-        if outcome.ok:
-            changes["last_success_at"] = now
-        else:
-            changes.update(last_error=outcome.error, last_error_at=now)
-        await self.repositories.status.record(team_id, integration_id, changes)
-        return changes
 
     # --- the outbox -----------------------------------------------------------------------------------
     async def enqueue(self, team_id: str, integration: dict[str, Any], event: NotificationEvent,
@@ -214,10 +185,10 @@ class DeliveryService:
             changes.update(state=DeliveryState.QUEUED.value, last_error=outcome.error,
                            next_attempt_at=now + timedelta(seconds=wait))
         await deliveries.finish_attempt(team_id, claimed["_id"], changes, {
-            "started_at": now, "at": finished, "ok": outcome.ok, "status_code": outcome.status_code, "error": outcome.error,
-            "latency_ms": outcome.latency_ms})
+            "started_at": now, "at": finished, "ok": outcome.ok, "status_code": outcome.status_code,
+            "error": outcome.error, "latency_ms": outcome.latency_ms})
         if integration is not None:
-            await self.record_health(team_id, claimed["integration_id"], outcome)
+            await self.access.record_health(team_id, claimed["integration_id"], outcome)
         self.container.metrics.integration_deliveries.labels(kind=claimed["kind"], outcome=changes["state"]).inc()
         if not outcome.ok:
             logger.warning("delivery attempt failed", extra={"delivery_id": delivery_id, "kind": claimed["kind"],

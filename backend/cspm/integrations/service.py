@@ -92,6 +92,7 @@ class IntegrationService:
     def __init__(self, container: ServiceContainer, delivery: DeliveryService) -> None:
         self.container = container
         self.delivery = delivery
+        self.access = delivery.access
         self.repositories = delivery.repositories
         self.settings = delivery.settings
 
@@ -124,10 +125,10 @@ class IntegrationService:
         kind = settings["kind"]
         try:
             if kind == "email":
-                self.delivery.policy().check_host(settings["host"])
+                self.access.policy().check_host(settings["host"])
             else:
                 field = URL_FIELDS[kind]
-                check_url(self.delivery.policy(), secrets.get(field) or settings[field])
+                check_url(self.access.policy(), secrets.get(field) or settings[field])
         except DestinationRefused as exc:
             raise BadRequest(f"{kind} destination refused: {exc}") from None
         if kind == "jira" and settings["deployment"] == "cloud" and not settings.get("email"):
@@ -136,7 +137,7 @@ class IntegrationService:
     def _sealed(self, config: BaseModel) -> tuple[dict[str, Any], str | None, list[str]]:
         settings, secrets = split_config(config)
         self._check_destination(settings, secrets)
-        return settings, (self.delivery.vault().encrypt(secrets) if secrets else None), sorted(secrets)
+        return settings, (self.access.vault().encrypt(secrets) if secrets else None), sorted(secrets)
 
     def _out(self, document: dict[str, Any], status: dict[str, Any] | None) -> dict[str, Any]:
         return {**_id(document), "status": status_out(status), "secrets_set": document.get("secrets_set") or []}
@@ -198,7 +199,7 @@ class IntegrationService:
         """The health check, now (the scheduled job runs the same one)."""
         integration = await self.repositories.integrations.get(team_id, integration_id, what="integration")
         outcome = await self.delivery.check(integration)
-        await self.delivery.record_health(team_id, integration_id, outcome)
+        await self.access.record_health(team_id, integration_id, outcome)
         status = (await self.repositories.status.of(team_id, [integration_id])).get(integration_id)
         return {"integration_id": integration_id, "ok": outcome.ok, "status": status_out(status)}
 
@@ -207,7 +208,7 @@ class IntegrationService:
         counts = {"ok": 0, "failing": 0}
         async for integration in self.repositories.integrations.collection.find({"enabled": True}).limit(5000):
             outcome = await self.delivery.check(integration)
-            await self.delivery.record_health(integration["team_id"], str(integration["_id"]), outcome)
+            await self.access.record_health(integration["team_id"], str(integration["_id"]), outcome)
             counts["ok" if outcome.ok else "failing"] += 1
         await self.report_integrity()
         return counts

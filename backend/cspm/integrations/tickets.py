@@ -21,7 +21,7 @@ from cspm.core.errors import BadRequest, NotFound, ServiceUnavailable
 from cspm.findings.models import FindingStatus
 from cspm.findings.service import FindingsService
 from cspm.integrations import jira
-from cspm.integrations.delivery import DeliveryService
+from cspm.integrations.access import ChannelAccess
 from cspm.integrations.models import ChannelKind, SendOutcome
 
 logger = logging.getLogger(__name__)
@@ -31,15 +31,15 @@ FINDINGS = "findings"  # SECURITY_SCANS.findings, owned by the findings module (
 
 
 class TicketService:
-    def __init__(self, container: ServiceContainer, delivery: DeliveryService) -> None:
+    def __init__(self, container: ServiceContainer, access: ChannelAccess) -> None:
         self.container = container
-        self.delivery = delivery
-        self.repositories = delivery.repositories
+        self.access = access
+        self.repositories = access.repositories
         self.findings = container.database.db(Database.SECURITY_SCANS)[FINDINGS]
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
-        return cls(container, container.resolve(DeliveryService))
+        return cls(container, container.resolve(ChannelAccess))
 
     async def _finding(self, team_id: str, finding_id: str) -> dict[str, Any]:
         oid = self.repositories.tickets.object_id(finding_id, "finding")
@@ -55,8 +55,8 @@ class TicketService:
                                                                   "finding_id": str(finding["_id"])}, limit=1)
         if existing:
             return SendOutcome(True, 0.0, response={"key": existing[0]["issue_key"]}), existing[0]
-        outcome = await jira.create_issue(self.delivery.policy(), integration["settings"], token, finding,
-                                          timeout=self.delivery.settings.request_timeout_seconds)
+        outcome = await jira.create_issue(self.access.policy(), integration["settings"], token, finding,
+                                          timeout=self.access.settings.request_timeout_seconds)
         if not outcome.ok or outcome.response is None:
             return outcome, None
         link = await self.repositories.tickets.insert(team_id, {
@@ -82,8 +82,8 @@ class TicketService:
             raise BadRequest(f"integration {integration['name']!r} is {integration['kind']}, not Jira")
         finding = await self._finding(team_id, finding_id)
         outcome, link = await self._open(team_id=team_id, integration=integration,
-                                         token=self.delivery.secrets(integration)["api_token"], finding=finding)
-        await self.delivery.record_health(team_id, integration_id, outcome)
+                                         token=self.access.secrets(integration)["api_token"], finding=finding)
+        await self.access.record_health(team_id, integration_id, outcome)
         if link is None:
             raise ServiceUnavailable(f"Jira did not create the issue: {outcome.error}")
         await self.container.resolve(AuditService).record(
@@ -110,10 +110,10 @@ class TicketService:
             if integration is None or not integration.get("enabled", True):
                 continue
             counts["checked"] += 1
-            outcome = await jira.issue_status(self.delivery.policy(), integration["settings"],
-                                              self.delivery.secrets(integration)["api_token"], link["issue_key"],
-                                              timeout=self.delivery.settings.request_timeout_seconds)
-            await self.delivery.record_health(team_id, link["integration_id"], outcome)
+            outcome = await jira.issue_status(self.access.policy(), integration["settings"],
+                                              self.access.secrets(integration)["api_token"], link["issue_key"],
+                                              timeout=self.access.settings.request_timeout_seconds)
+            await self.access.record_health(team_id, link["integration_id"], outcome)
             if not outcome.ok or outcome.response is None:
                 counts["failed"] += 1
                 continue
