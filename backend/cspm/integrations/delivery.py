@@ -65,12 +65,18 @@ class DeliveryService:
         return max(wait, min(retry_after or 0.0, self.settings.retry_max_seconds))
 
     # --- one attempt at a channel -------------------------------------------------------------------
-    async def send(self, integration: dict[str, Any], event: NotificationEvent, *, team_id: str,
-                   delivery_id: str) -> SendOutcome:
+    async def _secrets(self, integration: dict[str, Any]) -> dict[str, Any] | SendOutcome:
+        """The integration's secrets, or the failed outcome saying they cannot be decrypted."""
         try:
-            secrets = self.access.secrets(integration)
+            return self.access.secrets(integration)
         except CredentialDecryptionError as exc:
             return SendOutcome(False, 0.0, error=str(exc), retryable=False)
+
+    async def send(self, integration: dict[str, Any], event: NotificationEvent, *, team_id: str,
+                   delivery_id: str) -> SendOutcome:
+        secrets = await self._secrets(integration)
+        if isinstance(secrets, SendOutcome):
+            return secrets
         settings, timeout, policy = integration["settings"], self.settings.request_timeout_seconds, self.access.policy()
         match ChannelKind(integration["kind"]):
             case ChannelKind.SLACK:
@@ -102,10 +108,9 @@ class DeliveryService:
         Teams workflows have no no-op call: the check is that the URL answers at all (reachability).
         E-mail: connect, STARTTLS, log in, NOOP. Jira: read the project with the credentials.
         """
-        try:
-            secrets = self.access.secrets(integration)
-        except CredentialDecryptionError as exc:
-            return SendOutcome(False, 0.0, error=str(exc), retryable=False)
+        secrets = await self._secrets(integration)
+        if isinstance(secrets, SendOutcome):
+            return secrets
         settings, timeout, policy = integration["settings"], self.settings.request_timeout_seconds, self.access.policy()
         match ChannelKind(integration["kind"]):
             case ChannelKind.SLACK:

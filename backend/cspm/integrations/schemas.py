@@ -108,16 +108,21 @@ class IntegrationOut(BaseModel):
     updated_at: datetime | None = None
 
 
-class RuleIn(Body):
+class RuleMatch(Body):
+    """What a routing rule matches: event types, lowest severity, tools and target text."""
+
     name: Name
-    integration_ids: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]] = Field(
-        min_length=1, max_length=20)
     event_types: list[RoutableEvent] = Field(min_length=1, max_length=10)
     min_severity: Severity = "high"
     tools: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")]] = Field(
         default_factory=list, max_length=20, description="Only events of these tools (empty: any)")
     target_contains: Annotated[SingleLineText, StringConstraints(max_length=200)] | None = Field(
         default=None, description="Only events whose target contains this text (case-insensitive)")
+
+
+class RuleIn(RuleMatch):
+    integration_ids: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]] = Field(
+        min_length=1, max_length=20)
     enabled: bool = True
 
 
@@ -199,17 +204,8 @@ class WizardCredentials(Body):
     config: ChannelConfig
 
 
-class WizardRuleIn(Body):
-    name: Name
-    event_types: list[RoutableEvent] = Field(min_length=1, max_length=10)
-    min_severity: Severity = "high"
-    tools: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")]] = Field(
-        default_factory=list, max_length=20)
-    target_contains: Annotated[SingleLineText, StringConstraints(max_length=200)] | None = None
-
-
 class WizardFinish(Body):
-    rule: WizardRuleIn | None = Field(default=None, description="A first routing rule to this integration")
+    rule: RuleMatch | None = Field(default=None, description="A first routing rule to this integration")
 
 
 class WizardOut(BaseModel):

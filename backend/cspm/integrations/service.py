@@ -23,7 +23,7 @@ from cspm.core.manifest import MANIFEST
 from cspm.integrations.channels import check_url
 from cspm.integrations.delivery import DeliveryService, test_event
 from cspm.integrations.models import ChannelKind, DeliveryState, EventType, HealthState, WizardStep
-from cspm.integrations.schemas import ChannelConfig, RuleIn, WizardRuleIn
+from cspm.integrations.schemas import ChannelConfig, RuleIn, RuleMatch
 from cspm.scanners.network_policy import DestinationRefused
 
 URL_FIELDS = {"slack": "webhook_url", "teams": "webhook_url", "webhook": "url", "jira": "base_url"}
@@ -368,7 +368,7 @@ class IntegrationService:
         return await self._advance(team_id, session, {"test": result, "step": step})
 
     async def wizard_finish(self, *, team_id: str, actor: str, session_id: str,
-                            rule: WizardRuleIn | None) -> dict[str, Any]:
+                            rule: RuleMatch | None) -> dict[str, Any]:
         session = await self._session(team_id, session_id)
         if session["step"] != WizardStep.RULES.value:
             raise Conflict("the connection test has not passed yet")

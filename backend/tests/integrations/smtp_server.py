@@ -53,7 +53,7 @@ class Mailbox:
         self.messages: list[Message] = []
         self.envelopes: list[dict[str, Any]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
                                "tls": session.ssl is not None, "login": getattr(session, "login_data", None)})
         self.messages.append(message_from_bytes(envelope.content))

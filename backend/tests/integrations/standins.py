@@ -29,9 +29,9 @@ PORTS = range(18400, 18500)
 
 def bind_server(handler: type[BaseHTTPRequestHandler], port: int | None = None) -> ThreadingHTTPServer:
     """A server on ``port``, or on the first free port of the suite's range."""
-    for port in PORTS if port is None else [port]:
+    for candidate in PORTS if port is None else [port]:
         try:
-            return ThreadingHTTPServer(("127.0.0.1", port), handler)
+            return ThreadingHTTPServer(("127.0.0.1", candidate), handler)
         except OSError:
             continue
     raise RuntimeError("no free port in 18400-18499")
@@ -67,7 +67,7 @@ class StandIn:
                 self.end_headers()
                 self.wfile.write(answer)
 
-            do_POST = do_GET = do_PUT = _handle  # noqa: N815 - http.server's naming
+            do_POST = do_GET = do_PUT = _handle
 
             def log_message(self, *args: Any) -> None:
                 return None
@@ -159,8 +159,8 @@ class SignedWebhookReceiver(StandIn):
 class JiraStandIn(StandIn):
     """Stand-in for Jira Cloud (REST v3, basic e-mail:token) or Data Center (REST v2, bearer PAT)."""
 
-    STATUSES: ClassVar[dict[str, tuple[str, str]]] = {"todo": ("To Do", "new"), "doing": ("In Progress", "indeterminate"),
-                                                      "done": ("Done", "done")}
+    STATUSES: ClassVar[dict[str, tuple[str, str]]] = {
+        "todo": ("To Do", "new"), "doing": ("In Progress", "indeterminate"), "done": ("Done", "done")}
 
     def __init__(self, *, version: str = "3", email: str = "bot@example.com", token: str = "jira-token",
                  project: str = "SEC") -> None:

@@ -124,7 +124,8 @@ async def test_a_revoked_slack_hook_goes_to_the_dead_letter_list_at_once(client,
     with SlackStandIn() as slack:
         slack.fail_next, slack.fail_status = 1, 404  # Slack's "no_service": the hook was removed
         analyst = await auth.user(role="analyst")
-        hook = await create(client, analyst, "revoked", {"kind": "slack", "webhook_url": f"{slack.base_url}/services/x"})
+        hook = await create(client, analyst, "revoked", {"kind": "slack",
+                                                         "webhook_url": f"{slack.base_url}/services/x"})
         await route(client, analyst, [hook["id"]])
         await import_critical(client, analyst)
         await settle(container)

@@ -11,8 +11,8 @@ from cspm.core.events import KRI_RED
 from tests.integrations.helpers import WEBHOOK_SECRET, create, deliveries, route
 from tests.integrations.standins import SignedWebhookReceiver
 from tests.scans.test_orchestration import wait_finished
-from tests.threat_intel.tenancy_seed import APT1
 from tests.threat_intel.helpers import NMAP_IN_APT1_RANGE
+from tests.threat_intel.tenancy_seed import APT1
 
 
 async def settle(container) -> None:

@@ -23,9 +23,10 @@ async def settle(container) -> None:
 async def test_critical_finding_reaches_slack_and_a_signed_webhook(client, auth, container):
     analyst = await auth.user(role="analyst")
     with SlackStandIn() as slack, SignedWebhookReceiver(WEBHOOK_SECRET) as receiver:
-        hook = await create(client, analyst, "slack sec", {"kind": "slack", "webhook_url": f"{slack.base_url}/services/T0/B0/x"})
-        webhook = await create(client, analyst, "soar", {"kind": "webhook", "url": f"{receiver.base_url}/cspm/events?x=1",
-                                                         "signing_secret": WEBHOOK_SECRET})
+        hook = await create(client, analyst, "slack sec", {"kind": "slack",
+                                                           "webhook_url": f"{slack.base_url}/services/T0/B0/x"})
+        webhook = await create(client, analyst, "soar", {"kind": "webhook", "signing_secret": WEBHOOK_SECRET,
+                                                         "url": f"{receiver.base_url}/cspm/events?x=1"})
         await route(client, analyst, [hook["id"], webhook["id"]])
         await import_critical(client, analyst)
         await settle(container)
@@ -57,8 +58,8 @@ async def test_critical_finding_reaches_slack_and_a_signed_webhook(client, auth,
 async def test_teams_card_and_email_with_starttls(client, auth, container):
     analyst = await auth.user(role="analyst")
     with TeamsStandIn() as teams, SmtpRelay() as relay:
-        card = await create(client, analyst, "teams sec", {"kind": "teams",
-                                                           "webhook_url": f"{teams.base_url}/workflows/abc/triggers/manual"})
+        card = await create(client, analyst, "teams sec", {
+            "kind": "teams", "webhook_url": f"{teams.base_url}/workflows/abc/triggers/manual"})
         mail = await create(client, analyst, "mail sec", {
             "kind": "email", "host": "127.0.0.1", "port": relay.port, "from_address": "cspm@example.com",
             "to_addresses": ["secops@example.com", "lead@example.com"], "username": USER, "password": PASSWORD,

@@ -4905,6 +4905,32 @@ export interface components {
              */
             tools?: string[];
         };
+        /**
+         * RuleMatch
+         * @description What a routing rule matches: event types, lowest severity, tools and target text.
+         */
+        RuleMatch: {
+            /** Event Types */
+            event_types: ("finding.new" | "threat_intel.kev_match" | "threat_intel.ioc_match" | "compliance.drift" | "scan.failed" | "risks.kri_red")[];
+            /**
+             * Min Severity
+             * @default high
+             * @enum {string}
+             */
+            min_severity: "critical" | "high" | "medium" | "low" | "info";
+            /** Name */
+            name: string;
+            /**
+             * Target Contains
+             * @description Only events whose target contains this text (case-insensitive)
+             */
+            target_contains?: string | null;
+            /**
+             * Tools
+             * @description Only events of these tools (empty: any)
+             */
+            tools?: string[];
+        };
         /** RuleOut */
         RuleOut: {
             /**
@@ -5876,7 +5902,7 @@ export interface components {
         /** WizardFinish */
         WizardFinish: {
             /** @description A first routing rule to this integration */
-            rule?: components["schemas"]["WizardRuleIn"] | null;
+            rule?: components["schemas"]["RuleMatch"] | null;
         };
         /** WizardOut */
         WizardOut: {
@@ -5909,23 +5935,6 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
-        };
-        /** WizardRuleIn */
-        WizardRuleIn: {
-            /** Event Types */
-            event_types: ("finding.new" | "threat_intel.kev_match" | "threat_intel.ioc_match" | "compliance.drift" | "scan.failed" | "risks.kri_red")[];
-            /**
-             * Min Severity
-             * @default high
-             * @enum {string}
-             */
-            min_severity: "critical" | "high" | "medium" | "low" | "info";
-            /** Name */
-            name: string;
-            /** Target Contains */
-            target_contains?: string | null;
-            /** Tools */
-            tools?: string[];
         };
         /** WizardStart */
         WizardStart: {

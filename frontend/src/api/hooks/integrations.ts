@@ -11,7 +11,7 @@ export type Delivery = components["schemas"]["DeliveryOut"];
 export type WizardSession = components["schemas"]["WizardOut"];
 export type CatalogueEntry = components["schemas"]["CatalogueEntry"];
 export type ChannelKind = components["schemas"]["WizardStart"]["kind"];
-export type WizardRule = components["schemas"]["WizardRuleIn"];
+export type WizardRule = components["schemas"]["RuleMatch"];
 export type ChannelConfig = components["schemas"]["WizardCredentials"]["config"];
 export type DeliveryState = Delivery["state"];
 
