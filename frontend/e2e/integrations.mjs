@@ -54,7 +54,7 @@ export async function integrationsSteps({ page, step, shot, check, apiAs, base, 
       await dialog.getByText(/Now choose what to route here/).waitFor();
       check(receiver.verified.some((event) => event.event === "integration.test"), "the receiver verified the signed test message");
       await shot("int-2-wizard-rules", dialog);
-      await dialog.getByRole("button", { name: "Finish" }).click();
+      await dialog.getByRole("button", { name: "Finish", exact: true }).click();
       await dialog.getByTestId("wizard-done").waitFor();
       await dialog.getByRole("button", { name: "Close" }).click();
       const row = page.getByTestId("integrations-table").locator("tbody tr", { hasText: "SOAR webhook" });
