@@ -56,7 +56,7 @@ export async function integrationsSteps({ page, step, shot, check, apiAs, base, 
       await shot("int-2-wizard-rules", dialog);
       await dialog.getByRole("button", { name: "Finish", exact: true }).click();
       await dialog.getByTestId("wizard-done").waitFor();
-      await dialog.getByRole("button", { name: "Close" }).click();
+      await dialog.getByRole("button", { name: "Done", exact: true }).click();
       const row = page.getByTestId("integrations-table").locator("tbody tr", { hasText: "SOAR webhook" });
       await row.getByText("ok").waitFor();
     });

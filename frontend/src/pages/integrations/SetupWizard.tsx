@@ -153,7 +153,7 @@ export function SetupWizard({ entry, session, events, onClose }: { entry: Catalo
     );
   } else {
     body = <p data-testid="wizard-done"><Pill tone="good">Done</Pill> {current?.name} is set up. Its deliveries appear in the log below.</p>;
-    footer = <Button variant="primary" onClick={onClose}>Close</Button>;
+    footer = <Button variant="primary" onClick={onClose}>Done</Button>;
   }
 
   return (
