@@ -58,7 +58,7 @@ export async function integrationsSteps({ page, step, shot, check, apiAs, base, 
       await dialog.getByTestId("wizard-done").waitFor();
       await dialog.getByRole("button", { name: "Done", exact: true }).click();
       const row = page.getByTestId("integrations-table").locator("tbody tr", { hasText: "SOAR webhook" });
-      await row.getByText("ok").waitFor();
+      await row.getByText("ok", { exact: true }).waitFor();
     });
 
     await step("a critical finding's notification is delivered, signed, and shown in the log", async () => {
@@ -69,7 +69,7 @@ export async function integrationsSteps({ page, step, shot, check, apiAs, base, 
       await apiAs(base, "/api/findings/import", { method: "POST", body: form });
       const log = page.getByTestId("deliveries-table");
       // The log refreshes itself every 5 s while the worker delivers.
-      await log.locator("tbody tr", { hasText: "CVE-2023-37920" }).getByText("Delivered").waitFor({ timeout: 90_000 });
+      await log.locator("tbody tr", { hasText: "CVE-2023-37920" }).getByText("Delivered", { exact: true }).waitFor({ timeout: 90_000 });
       const critical = receiver.verified.find((event) => event.event === "finding.new");
       check(critical && critical.severity === "critical", `the receiver verified the critical finding's notification (${JSON.stringify(critical)?.slice(0, 200)})`);
       await shot("int-3-delivery-log", page.locator("#deliveries-title"));
