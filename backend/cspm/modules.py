@@ -6,7 +6,14 @@ list. Adding a domain is adding it here (see CONTRIBUTING.md).
 
 from __future__ import annotations
 
-from cspm.core.events import COMPLIANCE_STALE, FINDINGS_CHANGED
+from cspm.core.events import (
+    COMPLIANCE_DRIFTED,
+    COMPLIANCE_STALE,
+    FINDINGS_CHANGED,
+    INDICATORS_MATCHED,
+    KRI_RED,
+    SCAN_FAILED,
+)
 from cspm.core.manifest import MANIFEST, RouteModule
 
 ROUTE_MODULES: tuple[RouteModule, ...] = (
@@ -24,17 +31,24 @@ ROUTE_MODULES: tuple[RouteModule, ...] = (
     RouteModule("threat_intel", "/api/threat-intel", toggle="threat_intel"),
     RouteModule("ai_governance", "/api/ai-governance", toggle="ai_governance"),
     RouteModule("assessments", "/api/assessments", toggle="assessments"),
+    RouteModule("integrations", "/api/integrations", toggle="integrations"),
 )
 
 MANIFEST.route_modules = ROUTE_MODULES
 MANIFEST.extra_index_modules = ("cspm.findings.vulnerabilities", "cspm.scans.repository")
 MANIFEST.job_modules = ("cspm.findings.tasks", "cspm.scans.tasks", "cspm.compliance.tasks", "cspm.cloud_accounts.tasks",
-                        "cspm.threat_intel.tasks")
+                        "cspm.threat_intel.tasks", "cspm.integrations.tasks")
 MANIFEST.subscribers = {
     FINDINGS_CHANGED: ("cspm.compliance.engine:AutonomousComplianceEngine.on_findings_changed",
                        "cspm.threat_intel.correlation:ThreatCorrelationService.on_findings_changed",
-                       "cspm.assessments.integration:AssessmentIntegrationService.on_findings_changed"),
+                       "cspm.assessments.integration:AssessmentIntegrationService.on_findings_changed",
+                       # after threat intel: its KEV flag is on the findings when notifications are made
+                       "cspm.integrations.routing:NotificationRouter.on_findings_changed"),
     COMPLIANCE_STALE: ("cspm.compliance.engine:AutonomousComplianceEngine.refresh_stale",),
+    INDICATORS_MATCHED: ("cspm.integrations.routing:NotificationRouter.on_indicators_matched",),
+    COMPLIANCE_DRIFTED: ("cspm.integrations.routing:NotificationRouter.on_drift",),
+    SCAN_FAILED: ("cspm.integrations.routing:NotificationRouter.on_scan_failed",),
+    KRI_RED: ("cspm.integrations.routing:NotificationRouter.on_kri_red",),
 }
 MANIFEST.authentication = "cspm.auth.dependencies:authenticated"
 MANIFEST.authentication_before_body = "cspm.auth.dependencies:authenticate_before_body"

@@ -34,6 +34,7 @@ from cspm.compliance.repository import (
 )
 from cspm.compliance.settings import ComplianceSettings
 from cspm.core.container import ServiceContainer
+from cspm.core.events import COMPLIANCE_DRIFTED
 from cspm.core.settings import load
 
 logger = logging.getLogger(__name__)
@@ -166,3 +167,4 @@ class ComplianceDriftDetectionService:
         for event in events:
             self.container.metrics.drift_events.labels(kind=event["kind"]).inc()
         logger.info("compliance drift", extra={"team_id": team_id, "drift_events": len(events)})
+        await self.container.events.publish(COMPLIANCE_DRIFTED, team_id=team_id, events=events)

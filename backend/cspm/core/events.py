@@ -26,6 +26,15 @@ COMPLIANCE_STALE = "compliance.stale"
 INDICATORS_MATCHED = "threat_intel.indicators_matched"
 """Payload: team_id: str, correlation_ids: list[str]. New indicator ↔ asset matches (for notifications)."""
 
+COMPLIANCE_DRIFTED = "compliance.drifted"
+"""Payload: team_id: str, events: list[dict] (the drift events just stored: kind, scf_id/framework_id, detail...)."""
+
+SCAN_FAILED = "scans.failed"
+"""Payload: team_id, run_id, state ("failed" or "timed_out"), target_name, tools: list[str], error."""
+
+KRI_RED = "risks.kri_red"
+"""Payload: team_id, kri_id, name, value, threshold, risk_id. Raised by the risk register (when installed)."""
+
 class EventHub:
     def __init__(self, container: Any, subscribers: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.container = container

@@ -56,6 +56,9 @@ class Metrics:
             "cspm_stuck_scans", "Scan runs marked stuck by the watchdog in its last cycle.", registry=r)
         self.drift_events = Counter(
             "cspm_compliance_drift_events", "Compliance drift events by kind.", ["kind"], registry=r)
+        self.integration_deliveries = Counter(
+            "cspm_integration_deliveries", "Notification delivery attempts by channel and resulting state.",
+            ["kind", "outcome"], registry=r)
         self.rate_limited = Counter(
             "cspm_rate_limited", "Requests refused by a rate limit, by scope.", ["scope"], registry=r)
 

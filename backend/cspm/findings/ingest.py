@@ -310,9 +310,10 @@ class FindingsIngestService:
 
     @staticmethod
     def _status_on_sighting(previous: FindingStatus, result: CheckResult) -> FindingStatus:
-        if result is CheckResult.FAIL and previous is FindingStatus.RESOLVED:
-            return FindingStatus.REOPENED
-        if result is CheckResult.PASS and previous.active:
+        if result is CheckResult.FAIL and previous in (FindingStatus.RESOLVED,
+                                                       FindingStatus.RESOLVED_PENDING_VERIFICATION):
+            return FindingStatus.REOPENED  # the fix a ticket reported did not hold
+        if result is CheckResult.PASS and (previous.active or previous is FindingStatus.RESOLVED_PENDING_VERIFICATION):
             return FindingStatus.RESOLVED
         return previous  # triaged findings (false positive, accepted, suppressed) keep their status
 

@@ -23,6 +23,8 @@ from cspm.findings.repository import FindingsRepository
 MANUAL_TARGETS = frozenset({
     FindingStatus.OPEN, FindingStatus.FALSE_POSITIVE, FindingStatus.RISK_ACCEPTED, FindingStatus.SUPPRESSED,
 })
+# Set by another module, never by hand: a closed Jira issue (integrations) says fixed, a scan verifies.
+MODULE_TARGETS = frozenset({FindingStatus.RESOLVED_PENDING_VERIFICATION})
 
 
 def history_entry(*, team_id: str, finding_id: ObjectId, actor: str, from_status: FindingStatus | None,
@@ -81,9 +83,9 @@ class LifecycleService:
 
     async def change_status(self, *, team_id: str, finding_ids: Sequence[str], status: FindingStatus, actor: str,
                             reason: str, risk_owner: str | None = None,
-                            expires_at: datetime | None = None) -> list[str]:
+                            expires_at: datetime | None = None, set_by_module: bool = False) -> list[str]:
         """Triage findings of one team; returns the dedup keys that changed (for compliance)."""
-        if status not in MANUAL_TARGETS:
+        if status not in MANUAL_TARGETS and not (set_by_module and status in MODULE_TARGETS):
             raise BadRequest(f"status {status.value!r} is set by scans, not by hand")
         now = datetime.now(UTC)
         changes: dict[str, Any] = {"status": status.value, "updated_at": now}

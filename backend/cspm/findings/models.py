@@ -80,6 +80,8 @@ class FindingStatus(StrEnum):
     FALSE_POSITIVE = "false_positive"
     RISK_ACCEPTED = "risk_accepted"
     SUPPRESSED = "suppressed"
+    RESOLVED_PENDING_VERIFICATION = "resolved_pending_verification"
+    """Fixed by someone's account (a linked Jira issue was closed), until a scan confirms it or reopens it."""
 
     @property
     def active(self) -> bool:

@@ -79,7 +79,8 @@ class FindingsRepository(TeamScopedRepository):
         """Findings of these scopes and tool that the run did not report: to be resolved."""
         query = self.scoped(team_id, {
             "scope_key": {"$in": list(scope_keys)}, "source_tool": source_tool, "result": "fail",
-            "status": {"$in": ["open", "reopened"]}, "last_run_id": {"$ne": run_id},
+            "status": {"$in": ["open", "reopened", "resolved_pending_verification"]},
+            "last_run_id": {"$ne": run_id},
         })
         absent = await self.collection.find(query, {"_id": 1, "dedup_key": 1, "status": 1}).to_list()
         await self.set_status(team_id, [document["_id"] for document in absent],

@@ -260,10 +260,10 @@ class FindingsService:
     # --- triage -----------------------------------------------------------------------------
     async def change_status(self, *, team_id: str, actor: str, finding_ids: Sequence[str], status: FindingStatus,
                             reason: str, risk_owner: str | None, expires_at: datetime | None,
-                            ip: str | None = None) -> int:
+                            ip: str | None = None, set_by_module: bool = False) -> int:
         changed = await self.lifecycle.change_status(team_id=team_id, finding_ids=finding_ids, status=status,
                                                      actor=actor, reason=reason, risk_owner=risk_owner,
-                                                     expires_at=expires_at)
+                                                     expires_at=expires_at, set_by_module=set_by_module)
         if changed:
             details: dict[str, Any] = {"to": status.value, "reason": reason, "dedup_keys": changed[:100],
                                        "count": len(changed)}

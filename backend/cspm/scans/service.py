@@ -19,6 +19,7 @@ from cspm.audit.service import AuditService
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
 from cspm.core.errors import BadRequest, Conflict
+from cspm.core.events import SCAN_FAILED
 from cspm.scanners.base import Target, TargetKind
 from cspm.scanners.invocations import default_registry
 from cspm.scans.models import RunKind, RunState
@@ -150,6 +151,11 @@ class ScanOrchestrationService:
                         if sub["state"] != RunState.SUCCEEDED.value and sub.get("reason")]
             changes["error"] = "; ".join(failures)[:2000] or None
         run = await self.runs.update(team_id, run_id, changes) or run
+        if "finished_at" in changes and state in (RunState.FAILED, RunState.TIMED_OUT):
+            await self.container.events.publish(
+                SCAN_FAILED, team_id=team_id, run_id=run_id, state=state.value,
+                target_name=(run.get("target") or {}).get("name"), tools=sorted({sub["tool"] for sub in sub_jobs}),
+                error=changes.get("error"))
         summary = self._summary(run, sub_jobs)
         await self.container.kv.set(status_key(run_id), json.dumps(summary, default=str), STATUS_CACHE_SECONDS)
         return run

@@ -20,6 +20,7 @@ TOGGLEABLE_MODULES: dict[str, str] = {
     "threat_intel": "Threat intelligence",
     "ai_governance": "AI governance",
     "assessments": "Assessments (OWASP ASVS, NIST CSF)",
+    "integrations": "Integrations (Slack, Teams, webhooks, e-mail, Jira)",
 }
 
 TeamName = Annotated[SingleLineText, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]

@@ -1532,6 +1532,334 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/integrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Integrations
+         * @description Lists the team's integrations with their connection status.
+         */
+        get: operations["list_integrations_api_integrations_get"];
+        put?: never;
+        /**
+         * Create Integration
+         * @description Creates an integration directly (the wizard does the same with a test first).
+         */
+        post: operations["create_integration_api_integrations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/catalogue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Catalogue
+         * @description Lists the channel kinds and the events rules can route (with the modules that raise them).
+         */
+        get: operations["catalogue_api_integrations_catalogue_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deliveries
+         * @description The delivery log, newest first; state=dead_letter is the dead-letter list.
+         */
+        get: operations["list_deliveries_api_integrations_deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeliver
+         * @description Queues a dead-lettered delivery again.
+         */
+        post: operations["redeliver_api_integrations_deliveries__delivery_id__redeliver_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Rules
+         * @description Lists the team's routing rules.
+         */
+        get: operations["list_rules_api_integrations_rules_get"];
+        put?: never;
+        /**
+         * Create Rule
+         * @description Routes events of some types, severities, tools and targets to integrations.
+         */
+        post: operations["create_rule_api_integrations_rules_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace Rule
+         * @description Replaces a routing rule.
+         */
+        put: operations["replace_rule_api_integrations_rules__rule_id__put"];
+        post?: never;
+        /**
+         * Delete Rule
+         * @description Deletes a routing rule (queued deliveries it made are still sent).
+         */
+        delete: operations["delete_rule_api_integrations_rules__rule_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tickets
+         * @description Jira issues linked to the team's findings, with their last synced status.
+         */
+        get: operations["list_tickets_api_integrations_tickets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/wizard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Wizard Sessions
+         * @description Unfinished, unexpired setups of the team, to resume.
+         */
+        get: operations["list_wizard_sessions_api_integrations_wizard_get"];
+        put?: never;
+        /**
+         * Start Wizard
+         * @description Starts a setup: credentials → test → rules. The session expires when left alone.
+         */
+        post: operations["start_wizard_api_integrations_wizard_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/wizard/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Wizard
+         * @description Shows a setup where it was left.
+         */
+        get: operations["get_wizard_api_integrations_wizard__session_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel Wizard
+         * @description Abandons a setup (its encrypted secrets go with it).
+         */
+        delete: operations["cancel_wizard_api_integrations_wizard__session_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/wizard/{session_id}/credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Wizard Credentials
+         * @description Step 1: the channel's configuration and secrets (encrypted at once).
+         */
+        put: operations["wizard_credentials_api_integrations_wizard__session_id__credentials_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/wizard/{session_id}/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Wizard Finish
+         * @description Step 3: creates the integration, and a first routing rule to it when one is given.
+         */
+        post: operations["wizard_finish_api_integrations_wizard__session_id__finish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/wizard/{session_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Wizard Test
+         * @description Step 2: sends a test message (Jira: reads the project); passing it opens step 3.
+         */
+        post: operations["wizard_test_api_integrations_wizard__session_id__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/{integration_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Integration
+         * @description Shows one integration (settings without secrets) and its connection status.
+         */
+        get: operations["get_integration_api_integrations__integration_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Integration
+         * @description Deletes an integration no rule sends to.
+         */
+        delete: operations["delete_integration_api_integrations__integration_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Integration
+         * @description Renames, enables or disables an integration, or replaces its configuration.
+         */
+        patch: operations["update_integration_api_integrations__integration_id__patch"];
+        trace?: never;
+    };
+    "/api/integrations/{integration_id}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check Integration
+         * @description Runs the connection's health check now.
+         */
+        post: operations["check_integration_api_integrations__integration_id__check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/{integration_id}/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Ticket
+         * @description Opens a Jira issue for a finding (or returns the one already linked).
+         */
+        post: operations["create_ticket_api_integrations__integration_id__tickets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/scans": {
         parameters: {
             query?: never;
@@ -2268,7 +2596,7 @@ export interface components {
             /** Name */
             name: string;
             /** Permissions */
-            permissions: ("ai_governance:read" | "ai_governance:write" | "assessments:read" | "assessments:write" | "assets:read" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
+            permissions: ("ai_governance:read" | "ai_governance:write" | "assessments:read" | "assessments:write" | "assets:read" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "integrations:read" | "integrations:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
         };
         /** ApiTokenCreated */
         ApiTokenCreated: {
@@ -2457,6 +2785,24 @@ export interface components {
         AssigneeChange: {
             /** Assignee */
             assignee?: string | null;
+        };
+        /** AttemptOut */
+        AttemptOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Error */
+            error?: string | null;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Ok */
+            ok: boolean;
+            /** Started At */
+            started_at?: string | null;
+            /** Status Code */
+            status_code?: number | null;
         };
         /** AuditEventOut */
         AuditEventOut: {
@@ -2761,6 +3107,26 @@ export interface components {
             risk_owner?: string | null;
             status: components["schemas"]["FindingStatus"];
         };
+        /** CatalogueEntry */
+        CatalogueEntry: {
+            /** Description */
+            description: string;
+            /** Fields */
+            fields: {
+                [key: string]: unknown;
+            }[];
+            /** Kind */
+            kind: string;
+            /** Label */
+            label: string;
+        };
+        /** CatalogueOut */
+        CatalogueOut: {
+            /** Channels */
+            channels: components["schemas"]["CatalogueEntry"][];
+            /** Events */
+            events: components["schemas"]["EventTypeOut"][];
+        };
         /** Check */
         Check: {
             /** Limit */
@@ -2909,6 +3275,20 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** ConnectionStatusOut */
+        ConnectionStatusOut: {
+            /** Last Checked At */
+            last_checked_at?: string | null;
+            /** Last Error */
+            last_error?: string | null;
+            /** Last Error At */
+            last_error_at?: string | null;
+            /** Last Success At */
+            last_success_at?: string | null;
+            /** Latency Ms */
+            latency_ms?: number | null;
+            state: components["schemas"]["HealthState"];
+        };
         /** ConnectionTest */
         ConnectionTest: {
             /**
@@ -3008,6 +3388,53 @@ export interface components {
             /** Personal Data Categories */
             personal_data_categories?: string[];
         };
+        /** DeliveryOut */
+        DeliveryOut: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Delivered At */
+            delivered_at?: string | null;
+            /** Event Type */
+            event_type: string;
+            /** History */
+            history: components["schemas"]["AttemptOut"][];
+            /** Id */
+            id: string;
+            /** Integration Id */
+            integration_id: string;
+            /** Integration Name */
+            integration_name?: string | null;
+            /** Kind */
+            kind: string;
+            /** Last Error */
+            last_error?: string | null;
+            /** Next Attempt At */
+            next_attempt_at?: string | null;
+            /** Rule Id */
+            rule_id?: string | null;
+            /** Severity */
+            severity: string;
+            state: components["schemas"]["DeliveryState"];
+            /** Title */
+            title: string;
+        };
+        /** DeliveryPage */
+        DeliveryPage: {
+            /** Items */
+            items: components["schemas"]["DeliveryOut"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * DeliveryState
+         * @enum {string}
+         */
+        DeliveryState: "queued" | "delivering" | "delivered" | "dead_letter";
         /** DeploymentLink */
         DeploymentLink: {
             /**
@@ -3045,6 +3472,37 @@ export interface components {
          * @enum {string}
          */
         DriftKind: "control_regression" | "evidence_expired" | "score_below_threshold" | "score_above_threshold" | "assessment_contradicted";
+        /** EmailConfig */
+        EmailConfig: {
+            /**
+             * Ca Certificate Pem
+             * @description PEM certificate(s) to trust for the relay's STARTTLS certificate (a private CA); the system's trust store otherwise. STARTTLS is always required.
+             */
+            ca_certificate_pem?: string | null;
+            /**
+             * From Address
+             * Format: email
+             */
+            from_address: string;
+            /** Host */
+            host: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "email";
+            /** Password */
+            password?: string | null;
+            /**
+             * Port
+             * @default 587
+             */
+            port: number;
+            /** To Addresses */
+            to_addresses: string[];
+            /** Username */
+            username?: string | null;
+        };
         /** EpssBand */
         EpssBand: {
             /** Band */
@@ -3073,6 +3531,17 @@ export interface components {
             feed_date: string | null;
             /** Scores */
             scores: components["schemas"]["EpssOut"][];
+        };
+        /** EventTypeOut */
+        EventTypeOut: {
+            /** Available */
+            available: boolean;
+            /** Description */
+            description: string;
+            /** Reason */
+            reason?: string | null;
+            /** Type */
+            type: string;
         };
         /** EvidenceItem */
         EvidenceItem: {
@@ -3452,7 +3921,7 @@ export interface components {
          * FindingStatus
          * @enum {string}
          */
-        FindingStatus: "open" | "resolved" | "reopened" | "false_positive" | "risk_accepted" | "suppressed";
+        FindingStatus: "open" | "resolved" | "reopened" | "false_positive" | "risk_accepted" | "suppressed" | "resolved_pending_verification";
         /** FindingSummary */
         FindingSummary: {
             /** Assignee */
@@ -3567,6 +4036,19 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][] | string;
         };
+        /** HealthCheckOut */
+        HealthCheckOut: {
+            /** Integration Id */
+            integration_id: string;
+            /** Ok */
+            ok: boolean;
+            status: components["schemas"]["ConnectionStatusOut"];
+        };
+        /**
+         * HealthState
+         * @enum {string}
+         */
+        HealthState: "unknown" | "ok" | "failing";
         /** ImportResult */
         ImportResult: {
             /**
@@ -3713,6 +4195,61 @@ export interface components {
             /** Valid Until */
             valid_until?: string | null;
         };
+        /** IntegrationIn */
+        IntegrationIn: {
+            /** Config */
+            config: components["schemas"]["SlackConfig"] | components["schemas"]["TeamsConfig"] | components["schemas"]["WebhookConfig"] | components["schemas"]["EmailConfig"] | components["schemas"]["JiraConfig"];
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Name */
+            name: string;
+        };
+        /** IntegrationOut */
+        IntegrationOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /**
+             * Secrets Set
+             * @description Names of the secrets stored (encrypted; never returned)
+             */
+            secrets_set: string[];
+            /**
+             * Settings
+             * @description The configuration without its secrets
+             */
+            settings: {
+                [key: string]: unknown;
+            };
+            status: components["schemas"]["ConnectionStatusOut"];
+            /** Updated At */
+            updated_at?: string | null;
+        };
+        /** IntegrationUpdate */
+        IntegrationUpdate: {
+            /**
+             * Config
+             * @description Replaces the whole configuration, secrets too
+             */
+            config?: (components["schemas"]["SlackConfig"] | components["schemas"]["TeamsConfig"] | components["schemas"]["WebhookConfig"] | components["schemas"]["EmailConfig"] | components["schemas"]["JiraConfig"]) | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Name */
+            name?: string | null;
+        };
         /** InvitationAccept */
         InvitationAccept: {
             /**
@@ -3796,6 +4333,44 @@ export interface components {
             role: "team_admin" | "analyst" | "viewer";
             /** Team Id */
             team_id: string;
+        };
+        /** JiraConfig */
+        JiraConfig: {
+            /**
+             * Api Token
+             * Format: password
+             * @description API token (Cloud) or personal access token (Data Center)
+             */
+            api_token: string;
+            /**
+             * Base Url
+             * @description https://your-site.atlassian.net (Cloud) or the Data Center base URL
+             */
+            base_url: string;
+            /**
+             * Deployment
+             * @description cloud: REST v3, e-mail + API token; data_center: REST v2, personal access token
+             * @default cloud
+             * @enum {string}
+             */
+            deployment: "cloud" | "data_center";
+            /**
+             * Email
+             * @description Atlassian account e-mail (Cloud)
+             */
+            email?: string | null;
+            /**
+             * Issue Type
+             * @default Task
+             */
+            issue_type: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "jira";
+            /** Project Key */
+            project_key: string;
         };
         /** JobOut */
         JobOut: {
@@ -4300,6 +4875,86 @@ export interface components {
              */
             role: "team_admin" | "analyst" | "viewer";
         };
+        /** RuleIn */
+        RuleIn: {
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Event Types */
+            event_types: ("finding.new" | "threat_intel.kev_match" | "threat_intel.ioc_match" | "compliance.drift" | "scan.failed" | "risks.kri_red")[];
+            /** Integration Ids */
+            integration_ids: string[];
+            /**
+             * Min Severity
+             * @default high
+             * @enum {string}
+             */
+            min_severity: "critical" | "high" | "medium" | "low" | "info";
+            /** Name */
+            name: string;
+            /**
+             * Target Contains
+             * @description Only events whose target contains this text (case-insensitive)
+             */
+            target_contains?: string | null;
+            /**
+             * Tools
+             * @description Only events of these tools (empty: any)
+             */
+            tools?: string[];
+        };
+        /**
+         * RuleMatch
+         * @description What a routing rule matches: event types, lowest severity, tools and target text.
+         */
+        RuleMatch: {
+            /** Event Types */
+            event_types: ("finding.new" | "threat_intel.kev_match" | "threat_intel.ioc_match" | "compliance.drift" | "scan.failed" | "risks.kri_red")[];
+            /**
+             * Min Severity
+             * @default high
+             * @enum {string}
+             */
+            min_severity: "critical" | "high" | "medium" | "low" | "info";
+            /** Name */
+            name: string;
+            /**
+             * Target Contains
+             * @description Only events whose target contains this text (case-insensitive)
+             */
+            target_contains?: string | null;
+            /**
+             * Tools
+             * @description Only events of these tools (empty: any)
+             */
+            tools?: string[];
+        };
+        /** RuleOut */
+        RuleOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Event Types */
+            event_types: string[];
+            /** Id */
+            id: string;
+            /** Integration Ids */
+            integration_ids: string[];
+            /** Min Severity */
+            min_severity: string;
+            /** Name */
+            name: string;
+            /** Target Contains */
+            target_contains?: string | null;
+            /** Tools */
+            tools: string[];
+        };
         /** RunDetail */
         RunDetail: {
             /**
@@ -4550,6 +5205,20 @@ export interface components {
             index: number;
             /** Reason */
             reason: string;
+        };
+        /** SlackConfig */
+        SlackConfig: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "slack";
+            /**
+             * Webhook Url
+             * Format: password
+             * @description Incoming webhook URL (https://hooks.slack.com/services/...); a secret: whoever has it can post
+             */
+            webhook_url: string;
         };
         /** SourcesOut */
         SourcesOut: {
@@ -5002,6 +5671,20 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** TeamsConfig */
+        TeamsConfig: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "teams";
+            /**
+             * Webhook Url
+             * Format: password
+             * @description Workflows (Power Automate) webhook URL of the channel; a secret
+             */
+            webhook_url: string;
+        };
         /** TemplateOut */
         TemplateOut: {
             /** Counts */
@@ -5060,6 +5743,37 @@ export interface components {
             passed: boolean;
             /** Threshold */
             threshold: number | null;
+        };
+        /** TicketIn */
+        TicketIn: {
+            /** Finding Id */
+            finding_id: string;
+        };
+        /** TicketOut */
+        TicketOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finding Id */
+            finding_id: string;
+            /** Finding Moved At */
+            finding_moved_at?: string | null;
+            /** Id */
+            id: string;
+            /** Integration Id */
+            integration_id: string;
+            /** Issue Key */
+            issue_key: string;
+            /** Issue Url */
+            issue_url: string;
+            /** Status */
+            status?: string | null;
+            /** Status Category */
+            status_category?: string | null;
+            /** Synced At */
+            synced_at?: string | null;
         };
         /**
          * Tlp
@@ -5167,6 +5881,82 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** WebhookConfig */
+        WebhookConfig: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "webhook";
+            /**
+             * Signing Secret
+             * Format: password
+             * @description Shared secret the receiver verifies the signature with (16+ characters)
+             */
+            signing_secret: string;
+            /**
+             * Url
+             * @description Receiver URL; every POST is signed with HMAC-SHA256 (X-CSPM-Signature)
+             */
+            url: string;
+        };
+        /** WizardCredentials */
+        WizardCredentials: {
+            /** Config */
+            config: components["schemas"]["SlackConfig"] | components["schemas"]["TeamsConfig"] | components["schemas"]["WebhookConfig"] | components["schemas"]["EmailConfig"] | components["schemas"]["JiraConfig"];
+        };
+        /** WizardFinish */
+        WizardFinish: {
+            /** @description A first routing rule to this integration */
+            rule?: components["schemas"]["RuleMatch"] | null;
+        };
+        /** WizardOut */
+        WizardOut: {
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Id */
+            id: string;
+            /** Integration Id */
+            integration_id?: string | null;
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Secrets Set */
+            secrets_set: string[];
+            /** Settings */
+            settings: {
+                [key: string]: unknown;
+            };
+            step: components["schemas"]["WizardStep"];
+            /** Test */
+            test?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** WizardStart */
+        WizardStart: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "slack" | "teams" | "webhook" | "email" | "jira";
+            /** Name */
+            name: string;
+        };
+        /**
+         * WizardStep
+         * @enum {string}
+         */
+        WizardStep: "credentials" | "test" | "rules" | "done";
     };
     responses: never;
     parameters: never;
@@ -8588,6 +9378,770 @@ export interface operations {
                     "application/json": {
                         [key: string]: string;
                     };
+                };
+            };
+        };
+    };
+    list_integrations_api_integrations_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_integration_api_integrations_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntegrationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    catalogue_api_integrations_catalogue_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogueOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_deliveries_api_integrations_deliveries_get: {
+        parameters: {
+            query?: {
+                state?: components["schemas"]["DeliveryState"] | null;
+                integration_id?: string | null;
+                offset?: number;
+                limit?: number;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    redeliver_api_integrations_deliveries__delivery_id__redeliver_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_rules_api_integrations_rules_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_rule_api_integrations_rules_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    replace_rule_api_integrations_rules__rule_id__put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_rule_api_integrations_rules__rule_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_tickets_api_integrations_tickets_get: {
+        parameters: {
+            query?: {
+                finding_id?: string | null;
+                limit?: number;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_wizard_sessions_api_integrations_wizard_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WizardOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_wizard_api_integrations_wizard_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WizardStart"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WizardOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_wizard_api_integrations_wizard__session_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WizardOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_wizard_api_integrations_wizard__session_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    wizard_credentials_api_integrations_wizard__session_id__credentials_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WizardCredentials"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WizardOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    wizard_finish_api_integrations_wizard__session_id__finish_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WizardFinish"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WizardOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    wizard_test_api_integrations_wizard__session_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WizardOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_integration_api_integrations__integration_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_integration_api_integrations__integration_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_integration_api_integrations__integration_id__patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntegrationUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    check_integration_api_integrations__integration_id__check_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthCheckOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_ticket_api_integrations__integration_id__tickets_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -34,7 +34,7 @@ export type FindingSort = NonNullable<FindingQuery["sort"]>;
 export type FindingFilters = Omit<FindingQuery, "sort" | "order" | "cursor" | "limit">;
 
 export const SEVERITIES: Severity[] = ["critical", "high", "medium", "low", "info"];
-export const STATUSES: FindingStatus[] = ["open", "reopened", "resolved", "false_positive", "risk_accepted", "suppressed"];
+export const STATUSES: FindingStatus[] = ["open", "reopened", "resolved", "resolved_pending_verification", "false_positive", "risk_accepted", "suppressed"];
 export const CATEGORIES: FindingCategory[] = [
   "cloud", "vulnerability", "misconfiguration", "secret", "license", "web", "network", "tls", "other",
 ];

@@ -58,6 +58,7 @@ export const STATUS_LABEL: Record<FindingStatus, string> = {
   resolved: "Resolved",
   false_positive: "False positive",
   risk_accepted: "Risk accepted",
+  resolved_pending_verification: "Resolved, pending verification",
   suppressed: "Suppressed",
 };
 

@@ -9,7 +9,7 @@ import { lazy, type ComponentType, type LazyExoticComponent } from "react";
 import type { IconName } from "../components/Icon";
 
 /** Backend module switches (cspm.teams.modules.TOGGLEABLE_MODULES) the registry maps pages to. */
-export const MODULE_TOGGLES = ["findings", "compliance", "scans", "assets", "threat_intel", "ai_governance", "assessments"] as const;
+export const MODULE_TOGGLES = ["findings", "compliance", "scans", "assets", "threat_intel", "ai_governance", "assessments", "integrations"] as const;
 export type ModuleToggle = (typeof MODULE_TOGGLES)[number];
 
 export interface PlatformModule {
@@ -120,6 +120,18 @@ export const ALL_PLATFORM_MODULES: PlatformModule[] = [
     toggle: "assets",
     permission: "assets:read",
     ...page(() => import("../pages/assets/AssetsPage")),
+  },
+  {
+    id: "integrations",
+    label: "Integrations",
+    path: "/integrations",
+    icon: "activity",
+    section: "Operations",
+    description: "Slack, Teams, signed webhooks, e-mail and Jira: routing rules, setup wizard, delivery log and health",
+    backend: ["integrations"],
+    toggle: "integrations",
+    permission: "integrations:read",
+    ...page(() => import("../pages/integrations/IntegrationsPage")),
   },
   {
     id: "ai-governance",

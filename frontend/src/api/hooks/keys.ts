@@ -22,4 +22,5 @@ export const moreKeys = {
   cloudAccounts: (team: string | null) => ["cloud-accounts", team] as const,
   threatIntel: (team: string | null) => ["threat-intel", team] as const,
   aiGovernance: (team: string | null) => ["ai-governance", team] as const,
+  integrations: (team: string | null) => ["integrations", team] as const,
 };

@@ -19,7 +19,7 @@ import { fillTrend, trendDelta, utcToday, type TrendDay } from "./trend";
 
 export const SEVERITY_COLOR = { critical: "#dc2626", high: "#ea580c", medium: "#d97706", low: "#2563eb", info: "#64748b" };
 const STATUS_COLOR: Record<FindingStatus, string> = {
-  open: "#dc2626", reopened: "#f97316", resolved: "#16a34a", false_positive: "#8b5cf6", risk_accepted: "#0ea5e9", suppressed: "#94a3b8",
+  open: "#dc2626", reopened: "#f97316", resolved: "#16a34a", resolved_pending_verification: "#65a30d", false_positive: "#8b5cf6", risk_accepted: "#0ea5e9", suppressed: "#94a3b8",
 };
 const ACTIVE: FindingStatus[] = ["open", "reopened"];
 

@@ -1,0 +1,1 @@
+"""Integrations: routed notifications (Slack, Teams, signed webhooks, e-mail), Jira tickets, health."""
