@@ -24,16 +24,20 @@ ROUTE_MODULES: tuple[RouteModule, ...] = (
     RouteModule("threat_intel", "/api/threat-intel", toggle="threat_intel"),
     RouteModule("ai_governance", "/api/ai-governance", toggle="ai_governance"),
     RouteModule("assessments", "/api/assessments", toggle="assessments"),
+    RouteModule("knowledge", "/api/knowledge", toggle="knowledge"),
+    RouteModule("ai_soc", "/api/ai-soc", toggle="ai_soc"),
 )
 
 MANIFEST.route_modules = ROUTE_MODULES
 MANIFEST.extra_index_modules = ("cspm.findings.vulnerabilities", "cspm.scans.repository")
 MANIFEST.job_modules = ("cspm.findings.tasks", "cspm.scans.tasks", "cspm.compliance.tasks", "cspm.cloud_accounts.tasks",
-                        "cspm.threat_intel.tasks")
+                        "cspm.threat_intel.tasks", "cspm.knowledge.tasks", "cspm.ai_soc.tasks")
 MANIFEST.subscribers = {
     FINDINGS_CHANGED: ("cspm.compliance.engine:AutonomousComplianceEngine.on_findings_changed",
                        "cspm.threat_intel.correlation:ThreatCorrelationService.on_findings_changed",
-                       "cspm.assessments.integration:AssessmentIntegrationService.on_findings_changed"),
+                       "cspm.assessments.integration:AssessmentIntegrationService.on_findings_changed",
+                       # After threat intel: the AI-SOC run reads the priority it has just written.
+                       "cspm.ai_soc.service:AiSocService.on_findings_changed"),
     COMPLIANCE_STALE: ("cspm.compliance.engine:AutonomousComplianceEngine.refresh_stale",),
 }
 MANIFEST.authentication = "cspm.auth.dependencies:authenticated"

@@ -34,6 +34,9 @@ os.environ.setdefault("SCANNER_TRIVY_OFFLINE", "true")
 # Every app start would load the shipped KEV catalogue (1,404 documents) into each test's own
 # database: seconds per test on the stand-in. Threat-intel tests load it where they need it.
 os.environ.setdefault("KEV_BASELINE_AT_STARTUP", "false")
+# An AI-SOC run after every import of every test would index the knowledge corpus per test database;
+# the AI-SOC tests turn it back on (container.override) where it is the point.
+os.environ.setdefault("AI_SOC_RUN_AFTER_INGEST", "false")
 # The suite scans servers it starts on 127.0.0.1, and nothing else: that one address is allowed
 # explicitly (the default, "public", would refuse loopback and allow the internet). Forced, not a
 # default, so no environment can widen it; in-process and Celery workers read it from here too.
