@@ -17,7 +17,7 @@ from cspm.ai_soc.schemas import (
     BriefOut,
     CaseDetail,
     CasePage,
-    RunOut,
+    SocRunOut,
     SettingsIn,
     SettingsOut,
     StatusOut,
@@ -69,22 +69,22 @@ async def apply_action(principal: Writer, soc: Soc, case_id: str, body: ActionIn
         ip=request.client.host if request.client else None))
 
 
-@router.post("/runs", status_code=status.HTTP_202_ACCEPTED, response_model=RunOut)
-async def start_run(principal: Writer, soc: Soc) -> RunOut:
+@router.post("/runs", status_code=status.HTTP_202_ACCEPTED, response_model=SocRunOut)
+async def start_run(principal: Writer, soc: Soc) -> SocRunOut:
     """Runs the triage pipeline on the team's active findings now (a background job)."""
-    return RunOut.model_validate(await soc.start_run(team_id=principal.team, actor=principal.user_id))
+    return SocRunOut.model_validate(await soc.start_run(team_id=principal.team, actor=principal.user_id))
 
 
-@router.get("/runs", response_model=list[RunOut])
-async def list_runs(principal: Reader, soc: Soc) -> list[RunOut]:
+@router.get("/runs", response_model=list[SocRunOut])
+async def list_runs(principal: Reader, soc: Soc) -> list[SocRunOut]:
     """The team's recent runs with their counts and per-agent durations."""
-    return [RunOut.model_validate(run) for run in await soc.recent_runs(team_id=principal.team)]
+    return [SocRunOut.model_validate(run) for run in await soc.recent_runs(team_id=principal.team)]
 
 
-@router.get("/runs/{run_id}", response_model=RunOut)
-async def get_run(principal: Reader, soc: Soc, run_id: str) -> RunOut:
+@router.get("/runs/{run_id}", response_model=SocRunOut)
+async def get_run(principal: Reader, soc: Soc, run_id: str) -> SocRunOut:
     """One run: state, counts, per-agent durations, LLM use."""
-    return RunOut.model_validate(await soc.run(team_id=principal.team, run_id=run_id))
+    return SocRunOut.model_validate(await soc.run(team_id=principal.team, run_id=run_id))
 
 
 @router.get("/brief", response_model=BriefOut)

@@ -143,7 +143,7 @@ class AppliedOut(Out):
     actions: list[AppliedAction]
 
 
-class RunOut(Out):
+class SocRunOut(Out):
     id: str
     state: Literal["queued", "running", "done", "failed"]
     trigger: Literal["ingest", "manual"]

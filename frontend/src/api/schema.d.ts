@@ -224,6 +224,178 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/ai-soc/brief": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Latest Brief
+         * @description The team's latest daily brief.
+         */
+        get: operations["latest_brief_api_ai_soc_brief_get"];
+        put?: never;
+        /**
+         * Generate Brief
+         * @description Builds today's brief now from stored data (templates; with an LLM narrative when configured).
+         */
+        post: operations["generate_brief_api_ai_soc_brief_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-soc/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Cases
+         * @description The case queue, highest priority first.
+         */
+        get: operations["list_cases_api_ai_soc_cases_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-soc/cases/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Case
+         * @description A case: its findings, the reasoning trail per agent with citations, and the actions it offers.
+         */
+        get: operations["get_case_api_ai_soc_cases__case_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-soc/cases/{case_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply Action
+         * @description Applies a decision to the case's active findings (a person's act, audited).
+         */
+        post: operations["apply_action_api_ai_soc_cases__case_id__actions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-soc/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Runs
+         * @description The team's recent runs with their counts and per-agent durations.
+         */
+        get: operations["list_runs_api_ai_soc_runs_get"];
+        put?: never;
+        /**
+         * Start Run
+         * @description Runs the triage pipeline on the team's active findings now (a background job).
+         */
+        post: operations["start_run_api_ai_soc_runs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-soc/runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run
+         * @description One run: state, counts, per-agent durations, LLM use.
+         */
+        get: operations["get_run_api_ai_soc_runs__run_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-soc/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Settings
+         * @description The team's auto-apply list and the actions that may be on it.
+         */
+        get: operations["get_settings_api_ai_soc_settings_get"];
+        /**
+         * Put Settings
+         * @description Sets which low-risk recommendations the pipeline applies by itself (team admins).
+         */
+        put: operations["put_settings_api_ai_soc_settings_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-soc/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Soc Status
+         * @description What the agents have to work with: the LLM, BIA criticality, tickets and risks.
+         */
+        get: operations["soc_status_api_ai_soc_status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/assessments": {
         parameters: {
             query?: never;
@@ -1532,6 +1704,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/knowledge/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Documents
+         * @description Lists the team's uploaded documents.
+         */
+        get: operations["list_documents_api_knowledge_documents_get"];
+        put?: never;
+        /**
+         * Upload Document
+         * @description Uploads a runbook or policy (Markdown, text or PDF); its text is chunked and indexed for the team.
+         */
+        post: operations["upload_document_api_knowledge_documents_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/documents/{document_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Document
+         * @description Deletes a team document and its chunks.
+         */
+        delete: operations["delete_document_api_knowledge_documents__document_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/reindex": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Reindex
+         * @description Starts re-indexing the shared corpus (a background job); poll the run for its progress.
+         */
+        post: operations["start_reindex_api_knowledge_reindex_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/reindex/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reindex Status
+         * @description Shows a re-index run: state, progress and counts.
+         */
+        get: operations["reindex_status_api_knowledge_reindex__run_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search
+         * @description Searches the shared corpus and the team's documents (BM25, fused with embeddings when configured).
+         */
+        get: operations["search_api_knowledge_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Knowledge Status
+         * @description Chunks per source visible to the team, and whether embeddings are configured.
+         */
+        get: operations["knowledge_status_api_knowledge_status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/scans": {
         parameters: {
             query?: never;
@@ -2220,6 +2516,20 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActionIn */
+        ActionIn: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "false_positive" | "accept_risk" | "keep" | "create_risk" | "open_ticket";
+            /** Expires At */
+            expires_at?: string | null;
+            /** Reason */
+            reason: string;
+            /** Risk Owner */
+            risk_owner?: string | null;
+        };
         /**
          * Answer
          * @enum {string}
@@ -2268,7 +2578,7 @@ export interface components {
             /** Name */
             name: string;
             /** Permissions */
-            permissions: ("ai_governance:read" | "ai_governance:write" | "assessments:read" | "assessments:write" | "assets:read" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
+            permissions: ("ai_governance:read" | "ai_governance:write" | "ai_soc:read" | "ai_soc:write" | "assessments:read" | "assessments:write" | "assets:read" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "knowledge:read" | "knowledge:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
         };
         /** ApiTokenCreated */
         ApiTokenCreated: {
@@ -2332,6 +2642,40 @@ export interface components {
             revoked_at: string | null;
             /** Team Id */
             team_id: string;
+        };
+        /** AppliedAction */
+        AppliedAction: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "false_positive" | "accept_risk" | "keep" | "create_risk" | "open_ticket";
+            /** Actor */
+            actor: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Expires At */
+            expires_at?: string | null;
+            /** Findings Changed */
+            findings_changed: number;
+            /** Reason */
+            reason: string;
+            /** Recommended */
+            recommended: boolean;
+            /** Risk Owner */
+            risk_owner?: string | null;
+        };
+        /** AppliedOut */
+        AppliedOut: {
+            /** Actions */
+            actions: components["schemas"]["AppliedAction"][];
+            /** Findings Changed */
+            findings_changed: number;
+            /** Id */
+            id: string;
         };
         /** AssessmentCreate */
         AssessmentCreate: {
@@ -2498,6 +2842,22 @@ export interface components {
             items: components["schemas"]["AuditEventOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** AvailableAction */
+        AvailableAction: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "false_positive" | "accept_risk" | "keep" | "create_risk" | "open_ticket";
+            /** Available */
+            available: boolean;
+            /** Label */
+            label: string;
+            /** Recommended */
+            recommended: boolean;
+            /** Unavailable Reason */
+            unavailable_reason: string | null;
         };
         /** AwsAccountCreate */
         AwsAccountCreate: {
@@ -2711,6 +3071,43 @@ export interface components {
              */
             thresholds?: string | null;
         };
+        /** Body_upload_document_api_knowledge_documents_post */
+        Body_upload_document_api_knowledge_documents_post: {
+            /**
+             * File
+             * @description Markdown, plain text or PDF
+             */
+            file: string;
+        };
+        /** BriefOut */
+        BriefOut: {
+            /** Date */
+            date: string;
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /** Id */
+            id: string;
+            /** Indicator Matches */
+            indicator_matches: number;
+            /** Kev Matches */
+            kev_matches: number;
+            /** Lines */
+            lines: string[];
+            llm: components["schemas"]["LlmStatus"];
+            /** Llm Record */
+            llm_record: {
+                [key: string]: unknown;
+            } | null;
+            /** Narrative */
+            narrative: string | null;
+            /** New Cases */
+            new_cases: number;
+            /** Top Case Ids */
+            top_case_ids: string[];
+        };
         /** BulkAnswer */
         BulkAnswer: {
             answer?: components["schemas"]["Answer"] | null;
@@ -2761,6 +3158,146 @@ export interface components {
             risk_owner?: string | null;
             status: components["schemas"]["FindingStatus"];
         };
+        /** CaseDetail */
+        CaseDetail: {
+            /**
+             * Actions
+             * @default []
+             */
+            actions: components["schemas"]["AppliedAction"][];
+            /** Available Actions */
+            available_actions: components["schemas"]["AvailableAction"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Cve Ids */
+            cve_ids: string[];
+            /** Enrichment */
+            enrichment: {
+                [key: string]: unknown;
+            };
+            /** Finding Count */
+            finding_count: number;
+            /** Findings */
+            findings: components["schemas"]["CaseFinding"][];
+            /** Id */
+            id: string;
+            /** Key */
+            key: string;
+            llm: components["schemas"]["LlmStatus"];
+            /** Llm Configured */
+            llm_configured: boolean;
+            priority: components["schemas"]["Priority"];
+            recommendation: components["schemas"]["Recommendation"];
+            remediation: components["schemas"]["Remediation"];
+            /** Resources */
+            resources: string[];
+            /** Rule */
+            rule: string;
+            /** Severity */
+            severity: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "closed";
+            /** Summary */
+            summary?: string | null;
+            /** Title */
+            title: string;
+            /** Trail */
+            trail: components["schemas"]["StepRecord"][];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** CaseFinding */
+        CaseFinding: {
+            /**
+             * Cve Ids
+             * @default []
+             */
+            cve_ids: string[];
+            /** Dedup Key */
+            dedup_key: string;
+            /** Id */
+            id: string;
+            /** Package */
+            package?: {
+                [key: string]: unknown;
+            } | null;
+            /** Priority */
+            priority?: number | null;
+            /** Resource */
+            resource: {
+                [key: string]: unknown;
+            };
+            /** Rule Id */
+            rule_id: string;
+            /** Severity */
+            severity: string;
+            /** Source Tool */
+            source_tool: string;
+            /** Status */
+            status: string;
+            /** Title */
+            title: string;
+        };
+        /** CasePage */
+        CasePage: {
+            /** Items */
+            items: components["schemas"]["CaseSummary"][];
+            llm: components["schemas"]["LlmStatus"];
+            /** Total */
+            total: number;
+        };
+        /** CaseSummary */
+        CaseSummary: {
+            /**
+             * Actions
+             * @default []
+             */
+            actions: components["schemas"]["AppliedAction"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Cve Ids */
+            cve_ids: string[];
+            /** Finding Count */
+            finding_count: number;
+            /** Id */
+            id: string;
+            /** Key */
+            key: string;
+            priority: components["schemas"]["Priority"];
+            recommendation: components["schemas"]["Recommendation"];
+            /** Resources */
+            resources: string[];
+            /** Rule */
+            rule: string;
+            /** Severity */
+            severity: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "closed";
+            /** Summary */
+            summary?: string | null;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
         /** Check */
         Check: {
             /** Limit */
@@ -2783,6 +3320,19 @@ export interface components {
          * @enum {string}
          */
         CheckResult: "fail" | "pass" | "manual";
+        /** Citation */
+        Citation: {
+            /** Chunk Id */
+            chunk_id: string;
+            /** Excerpt */
+            excerpt: string;
+            /** Source */
+            source: string;
+            /** Title */
+            title: string | null;
+            /** Why */
+            why: string;
+        };
         /** Cited */
         Cited: {
             /** Ref */
@@ -3039,6 +3589,38 @@ export interface components {
             conditions: string[];
             /** Justification */
             justification: string;
+        };
+        /** DocumentOut */
+        DocumentOut: {
+            /** Bytes */
+            bytes: number;
+            /** Chars */
+            chars: number;
+            /**
+             * Chunks
+             * @default 0
+             */
+            chunks: number;
+            /** Filename */
+            filename: string;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "markdown" | "text" | "pdf";
+            /** Sha256 */
+            sha256: string;
+            /** Title */
+            title: string;
+            /**
+             * Uploaded At
+             * Format: date-time
+             */
+            uploaded_at: string;
+            /** Uploaded By */
+            uploaded_by: string;
         };
         /**
          * DriftKind
@@ -3864,6 +4446,28 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** KnowledgeStatus */
+        KnowledgeStatus: {
+            /** Chunks */
+            chunks: {
+                [key: string]: number;
+            };
+            /** Embedding Model */
+            embedding_model: string | null;
+            /** Embeddings Configured */
+            embeddings_configured: boolean;
+            /** Lexical */
+            lexical: string;
+        };
+        /** LlmStatus */
+        LlmStatus: {
+            /** Configured */
+            configured: boolean;
+            /** Message */
+            message: string;
+            /** Model */
+            model?: string | null;
+        };
         /** LoginRequest */
         LoginRequest: {
             /**
@@ -4101,6 +4705,22 @@ export interface components {
              */
             new_password: string;
         };
+        /** Priority */
+        Priority: {
+            /** Explanation */
+            explanation: string;
+            /**
+             * Factors
+             * @default []
+             */
+            factors: {
+                [key: string]: unknown;
+            }[];
+            /** Score */
+            score: number;
+            /** Severity */
+            severity?: string | null;
+        };
         /** ProgressOut */
         ProgressOut: {
             /** Answered */
@@ -4151,6 +4771,18 @@ export interface components {
             /** Question */
             question: string | null;
         };
+        /** Recommendation */
+        Recommendation: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "keep" | "false_positive" | "accept_risk";
+            /** Reason */
+            reason: string;
+            /** Rule */
+            rule: string;
+        };
         /** RecoveryCodes */
         RecoveryCodes: {
             /** Recovery Codes */
@@ -4195,6 +4827,58 @@ export interface components {
         RegistrationUpdate: {
             /** Open */
             open: boolean;
+        };
+        /** ReindexOut */
+        ReindexOut: {
+            /** Counts */
+            counts?: {
+                [key: string]: unknown;
+            } | null;
+            /** Error */
+            error?: string | null;
+            /** Finished At */
+            finished_at?: string | null;
+            /** Id */
+            id: string;
+            progress: components["schemas"]["ReindexProgress"];
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "queued" | "running" | "done" | "failed";
+        };
+        /** ReindexProgress */
+        ReindexProgress: {
+            /** Done */
+            done: number;
+            /** Step */
+            step: string;
+            /** Total */
+            total: number;
+        };
+        /** Remediation */
+        Remediation: {
+            /**
+             * Citations
+             * @default []
+             */
+            citations: components["schemas"]["Citation"][];
+            /** Narrative */
+            narrative?: string | null;
+            /**
+             * Plan
+             * @default []
+             */
+            plan: string[];
+            /** Upgrade */
+            upgrade?: {
+                [key: string]: unknown;
+            } | null;
         };
         /**
          * RequirementAnswer
@@ -4513,6 +5197,57 @@ export interface components {
              */
             target_ids?: string[];
         };
+        /** SearchOut */
+        SearchOut: {
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "bm25" | "hybrid";
+            /** Notes */
+            notes: string[];
+            /** Query */
+            query: string;
+            /** Results */
+            results: components["schemas"]["SearchResult"][];
+            /** Took Ms */
+            took_ms: number;
+        };
+        /** SearchResult */
+        SearchResult: {
+            /**
+             * Chunk Id
+             * @description Stable id: <source>:<key>#<chunk number>
+             */
+            chunk_id: string;
+            /** Excerpt */
+            excerpt: string;
+            /** Key */
+            key: string;
+            /** Lexical Rank */
+            lexical_rank: number | null;
+            /**
+             * Score
+             * @description Reciprocal rank fusion score
+             */
+            score: number;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "scf" | "asvs" | "csf" | "kev" | "rule" | "doc";
+            /** Source Label */
+            source_label: string;
+            /**
+             * Team
+             * @description True for the team's own passages (documents, rule texts)
+             */
+            team: boolean;
+            /** Title */
+            title: string;
+            /** Vector Rank */
+            vector_rank: number | null;
+        };
         /** SessionOut */
         SessionOut: {
             /**
@@ -4533,6 +5268,20 @@ export interface components {
             /** User Agent */
             user_agent: string | null;
         };
+        /** SettingsIn */
+        SettingsIn: {
+            /** Auto Apply */
+            auto_apply?: string[];
+        };
+        /** SettingsOut */
+        SettingsOut: {
+            /** Auto Applicable */
+            auto_applicable: {
+                [key: string]: string;
+            };
+            /** Auto Apply */
+            auto_apply: string[];
+        };
         /**
          * Severity
          * @enum {string}
@@ -4550,6 +5299,54 @@ export interface components {
             index: number;
             /** Reason */
             reason: string;
+        };
+        /** SocRunOut */
+        SocRunOut: {
+            /** Agent Ms */
+            agent_ms?: {
+                [key: string]: number;
+            } | null;
+            /** Auto Applied */
+            auto_applied?: number | null;
+            /** By Rule */
+            by_rule?: {
+                [key: string]: number;
+            } | null;
+            /** Cases */
+            cases?: number | null;
+            /** Closed Cases */
+            closed_cases?: number | null;
+            /** Duration Ms */
+            duration_ms?: number | null;
+            /** Error */
+            error?: string | null;
+            /** Findings */
+            findings?: number | null;
+            /** Finished At */
+            finished_at?: string | null;
+            /** Id */
+            id: string;
+            /** Llm */
+            llm?: {
+                [key: string]: unknown;
+            } | null;
+            /** New Cases */
+            new_cases?: number | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "queued" | "running" | "done" | "failed";
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "ingest" | "manual";
         };
         /** SourcesOut */
         SourcesOut: {
@@ -4582,6 +5379,16 @@ export interface components {
             /** Changed */
             changed: number;
         };
+        /** StatusOut */
+        StatusOut: {
+            /** Bia */
+            bia: string;
+            llm: components["schemas"]["LlmStatus"];
+            /** Risks */
+            risks: string;
+            /** Tickets */
+            tickets: string;
+        };
         /**
          * StatusOverride
          * @description Manual status of a control, with the reason a reviewer will read.
@@ -4594,6 +5401,36 @@ export interface components {
             /** Reason */
             reason: string;
             status: components["schemas"]["ControlStatus"];
+        };
+        /** StepRecord */
+        StepRecord: {
+            /** Agent */
+            agent: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Citations */
+            citations: string[];
+            /** Duration Ms */
+            duration_ms: number;
+            /** Inputs */
+            inputs: {
+                [key: string]: unknown;
+            };
+            /** Llm */
+            llm?: {
+                [key: string]: unknown;
+            } | null;
+            /** Outputs */
+            outputs: {
+                [key: string]: unknown;
+            };
+            /** Rule */
+            rule: string;
+            /** Run Id */
+            run_id: string;
         };
         /** SubJobOut */
         SubJobOut: {
@@ -5684,6 +6521,376 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    latest_brief_api_ai_soc_brief_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BriefOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    generate_brief_api_ai_soc_brief_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BriefOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_cases_api_ai_soc_cases_get: {
+        parameters: {
+            query?: {
+                status?: ("open" | "closed") | null;
+                offset?: number;
+                limit?: number;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CasePage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_case_api_ai_soc_cases__case_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    apply_action_api_ai_soc_cases__case_id__actions_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppliedOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_runs_api_ai_soc_runs_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SocRunOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_run_api_ai_soc_runs_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SocRunOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_run_api_ai_soc_runs__run_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SocRunOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_settings_api_ai_soc_settings_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_settings_api_ai_soc_settings_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    soc_status_api_ai_soc_status_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusOut"];
                 };
             };
             /** @description Validation Error */
@@ -8582,6 +9789,240 @@ export interface operations {
                     "application/json": {
                         [key: string]: string;
                     };
+                };
+            };
+        };
+    };
+    list_documents_api_knowledge_documents_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_document_api_knowledge_documents_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_document_api_knowledge_documents_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_document_api_knowledge_documents__document_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_reindex_api_knowledge_reindex_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReindexOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reindex_status_api_knowledge_reindex__run_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReindexOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    search_api_knowledge_search_get: {
+        parameters: {
+            query: {
+                q: string;
+                limit?: number;
+                source?: ("scf" | "asvs" | "csf" | "kev" | "rule" | "doc")[] | null;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    knowledge_status_api_knowledge_status_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KnowledgeStatus"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -22,4 +22,6 @@ export const moreKeys = {
   cloudAccounts: (team: string | null) => ["cloud-accounts", team] as const,
   threatIntel: (team: string | null) => ["threat-intel", team] as const,
   aiGovernance: (team: string | null) => ["ai-governance", team] as const,
+  aiSoc: (team: string | null) => ["ai-soc", team] as const,
+  knowledge: (team: string | null) => ["knowledge", team] as const,
 };
