@@ -58,7 +58,7 @@ def serve(stand_in: OpenAiStandIn, port: int) -> Iterator[str]:
         def log_message(self, *args: Any) -> None:
             return None
 
-        def do_POST(self) -> None:  # noqa: N802 - the http.server hook name
+        def do_POST(self) -> None:  # the http.server hook name
             import time
 
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
