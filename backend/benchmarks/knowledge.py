@@ -47,7 +47,7 @@ QUERIES = ["session token invalidation on logout", "multi-factor authentication 
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 async def run(uri: str, data_dir: Path, queries: int, embedding_url: str | None, history: History) -> None:

@@ -17,9 +17,9 @@ from cspm.ai_soc.schemas import (
     BriefOut,
     CaseDetail,
     CasePage,
-    SocRunOut,
     SettingsIn,
     SettingsOut,
+    SocRunOut,
     StatusOut,
 )
 from cspm.ai_soc.service import AiSocService

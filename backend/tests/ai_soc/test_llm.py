@@ -96,7 +96,8 @@ async def test_a_run_with_the_stand_in_writes_narratives_with_their_prompt_in_th
         await settle(container)
         brief = (await client.post("/api/ai-soc/brief", headers=analyst.headers)).json()
     done = (await client.get(f"/api/ai-soc/runs/{run['id']}", headers=analyst.headers)).json()
-    assert done["llm"]["configured"] is True and done["llm"]["accepted"] == 4, done  # 2 cases, each a narrative and a summary
+    # 2 cases, each a narrative and a summary
+    assert done["llm"]["configured"] is True and done["llm"]["accepted"] == 4, done
     assert done["llm"]["tokens"] == 4 * 120
     page = (await client.get("/api/ai-soc/cases", headers=analyst.headers)).json()
     assert page["llm"]["configured"] is True
