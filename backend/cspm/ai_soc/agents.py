@@ -23,6 +23,9 @@ SEVERITY_ORDER = ["info", "low", "medium", "high", "critical"]
 TEST_PATH = re.compile(r"(^|[/\\])(tests?|testing|fixtures?|testdata|__tests__|spec|specs|examples?|samples?)"
                        r"([/\\]|$)|(^|[/\\])test_[^/\\]+$|_test\.[a-z]+$", re.IGNORECASE)
 _VERSION_PART = re.compile(r"\d+|[A-Za-z]+|~")
+COMPONENT_ASVS = ("V15.2.1", "V15.1.1")
+"""ASVS 5.0.0 on vulnerable third-party components (update within the documented remediation time
+frames; define those time frames): cited for every package vulnerability case, CWE or not."""
 
 
 @dataclass
@@ -172,6 +175,9 @@ class RemediationAgent:
         cwes = list(dict.fromkeys(cwe for f in findings for cwe in f.get("cwe_ids") or []))
         citations += [(f"asvs:{ref}#0", f"ASVS requirement for {cwe}") for cwe in cwes
                       for ref in ctx.asvs_by_cwe.get(cwe, [])[:2]]
+        if any(f.get("cve_ids") and (f.get("package") or {}).get("name") for f in findings):
+            citations += [(f"asvs:{ref}#0", "ASVS requirement on vulnerable third-party components")
+                          for ref in COMPONENT_ASVS]
         query = self._query(case.draft)
         for source in ("scf", "asvs", "doc"):
             if not any(chunk_id.startswith(f"{source}:") for chunk_id, _ in citations):
@@ -195,8 +201,8 @@ class RemediationAgent:
         outputs = {"plan": plan, "upgrade": upgrade, "cited": chosen, **({"narrative": narrative} if narrative else {})}
         return Step(outputs,
                     "plan from the findings' fixed versions and fix texts; passages: the tool's fix text, KEV, SCF "
-                    "controls from the compliance mapper, ASVS by CWE, then BM25 on the case's words for what is "
-                    "still missing", chosen, llm)
+                    "controls from the compliance mapper, ASVS by CWE and on vulnerable components, then BM25 on "
+                    "the case's words for what is still missing", chosen, llm)
 
     @staticmethod
     def facts(case: CaseState) -> dict[str, Any]:

@@ -97,6 +97,7 @@ async def test_every_agent_leaves_a_step_record_with_citations(container, shared
     freetype = next(s for s in states if "freetype" in s.draft.key)
     assert freetype.remediation["upgrade"] == {"package": "freetype", "from": ["2.9.1-r2"], "to": "2.9.1-r3",
                                                "fixes": 1, "cves": 1, "unfixed": []}
+    assert "asvs:V15.2.1#0" in freetype.retrieved  # the ASVS requirement on vulnerable components
     assert "LLM" not in str([step.get("llm") for step in freetype.trail if step.get("llm")])
 
 
