@@ -32,18 +32,22 @@ ROUTE_MODULES: tuple[RouteModule, ...] = (
     RouteModule("ai_governance", "/api/ai-governance", toggle="ai_governance"),
     RouteModule("assessments", "/api/assessments", toggle="assessments"),
     RouteModule("integrations", "/api/integrations", toggle="integrations"),
+    RouteModule("knowledge", "/api/knowledge", toggle="knowledge"),
+    RouteModule("ai_soc", "/api/ai-soc", toggle="ai_soc"),
 )
 
 MANIFEST.route_modules = ROUTE_MODULES
 MANIFEST.extra_index_modules = ("cspm.findings.vulnerabilities", "cspm.scans.repository")
 MANIFEST.job_modules = ("cspm.findings.tasks", "cspm.scans.tasks", "cspm.compliance.tasks", "cspm.cloud_accounts.tasks",
-                        "cspm.threat_intel.tasks", "cspm.integrations.tasks")
+                        "cspm.threat_intel.tasks", "cspm.integrations.tasks", "cspm.knowledge.tasks", "cspm.ai_soc.tasks")
 MANIFEST.subscribers = {
     FINDINGS_CHANGED: ("cspm.compliance.engine:AutonomousComplianceEngine.on_findings_changed",
                        "cspm.threat_intel.correlation:ThreatCorrelationService.on_findings_changed",
                        "cspm.assessments.integration:AssessmentIntegrationService.on_findings_changed",
                        # after threat intel: its KEV flag is on the findings when notifications are made
-                       "cspm.integrations.routing:NotificationRouter.on_findings_changed"),
+                       "cspm.integrations.routing:NotificationRouter.on_findings_changed",
+                       # After threat intel: the AI-SOC run reads the priority it has just written.
+                       "cspm.ai_soc.service:AiSocService.on_findings_changed"),
     COMPLIANCE_STALE: ("cspm.compliance.engine:AutonomousComplianceEngine.refresh_stale",),
     INDICATORS_MATCHED: ("cspm.integrations.routing:NotificationRouter.on_indicators_matched",),
     COMPLIANCE_DRIFTED: ("cspm.integrations.routing:NotificationRouter.on_drift",),

@@ -37,6 +37,9 @@ os.environ.setdefault("KEV_BASELINE_AT_STARTUP", "false")
 # The suite works on the 86-control baseline; tests/compliance/test_bundled_workbook.py turns the
 # first-start import of the bundled SCF workbook on for itself.
 os.environ.setdefault("COMPLIANCE_IMPORT_BUNDLED_WORKBOOK", "false")
+# An AI-SOC run after every import of every test would index the knowledge corpus per test database;
+# the AI-SOC tests turn it back on (container.override) where it is the point.
+os.environ.setdefault("AI_SOC_RUN_AFTER_INGEST", "false")
 # The suite scans servers it starts on 127.0.0.1, and nothing else: that one address is allowed
 # explicitly (the default, "public", would refuse loopback and allow the internet). Forced, not a
 # default, so no environment can widen it; in-process and Celery workers read it from here too.

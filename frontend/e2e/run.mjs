@@ -17,6 +17,7 @@ import { launchChromium, REPO, startBackend } from "./server.mjs";
 import { threatIntelSteps } from "./threat-intel.mjs";
 import { aiGovernanceSteps } from "./aiGovernance.mjs";
 import { integrationsSteps } from "./integrations.mjs";
+import { aiSocSteps } from "./aiSoc.mjs";
 
 const SHOTS = join(REPO, "artifacts/screenshots");
 const SCANS = process.env.CSPM_SCANS_DIR ?? join(REPO, "../shared/scans");
@@ -553,6 +554,7 @@ try {
   await threatIntelSteps({ page, step, shot, check, apiAs, base, repo: REPO, scans: SCANS });
   await aiGovernanceSteps({ page, step, shot, check, workDir: mkdtempSync(join(tmpdir(), "cspm-e2e-ai-")) });
   await integrationsSteps({ page, step, shot, check, apiAs, base, scans: SCANS });
+  await aiSocSteps({ page, step, shot, check, scans: SCANS });
 
   await step("sign out, sign in with a recovery code, sign out again", async () => {
     await signOut();

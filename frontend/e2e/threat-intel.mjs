@@ -25,7 +25,7 @@ function catalogueWithGrypeCve(repo, scans) {
   return { cve, body: JSON.stringify({ ...shipped, catalogVersion: "e2e", count: vulnerabilities.length, vulnerabilities }) };
 }
 
-async function importReport(page, file, tool, scope) {
+export async function importReport(page, file, tool, scope) {
   await page.getByRole("link", { name: "Findings", exact: true }).click();
   await page.getByRole("heading", { name: "Findings", exact: true }).waitFor();
   await page.getByRole("button", { name: "Import report" }).first().click();

@@ -23,11 +23,13 @@ READ_PERMISSIONS = frozenset({
     "findings:read", "scans:read", "targets:read", "compliance:read", "assets:read", "teams:read",
     "threat_intel:read", "ai_governance:read", "assessments:read",
     "integrations:read",
+    "knowledge:read", "ai_soc:read",
 })
 WRITE_PERMISSIONS = frozenset({
     "findings:write", "findings:import", "scans:write", "targets:write", "compliance:write",
     "threat_intel:write", "ai_governance:write", "assessments:write",
     "integrations:write",
+    "knowledge:write", "ai_soc:write",
 })
 TEAM_ADMIN_PERMISSIONS = frozenset({"teams:manage", "tokens:manage", "audit:read", "modules:manage"})
 PLATFORM_PERMISSIONS = frozenset({"users:manage", "platform:admin"})

@@ -21,6 +21,8 @@ TOGGLEABLE_MODULES: dict[str, str] = {
     "ai_governance": "AI governance",
     "assessments": "Assessments (OWASP ASVS, NIST CSF)",
     "integrations": "Integrations (Slack, Teams, webhooks, e-mail, Jira)",
+    "knowledge": "Knowledge base and search",
+    "ai_soc": "AI-SOC triage",
 }
 
 TeamName = Annotated[SingleLineText, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]

@@ -1,12 +1,14 @@
 """Every README walkthrough runs as written, against a fresh `cspm serve` of its own.
 
-A walkthrough is a ```bash block that starts with ``API=http://127.0.0.1:8000/api`` under a
-``## Walkthrough: …`` (or ``## Compliance``) heading; a later block that uses ``$API`` without
-setting it continues the one before, in the same bash session. Each runs in `bash` from the repository
+A walkthrough is a ```bash block that starts with ``API=http://127.0.0.1:8000/api``; a later
+block that uses ``$API`` without setting it ("continuing the walkthrough above") continues the
+one before, in the same bash session. Each runs in `bash` from the repository
 root on a new data directory, exactly as written except the port: the server listens on a free
 one and ``127.0.0.1:8000`` is rewritten to it, so a platform already on 8000 is never touched.
 The settings are the ones the README names for its walkthroughs (the scan allow-list naming
-this machine, Trivy offline); everything else is the default a new user gets.
+this machine, Trivy offline); everything else is the default a new user gets. The other bash
+blocks are the two commands (CI runs the second, which is this suite) and the benchmarks (run
+by hand: they measure, they do not check).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ REPO = Path(__file__).resolve().parents[3]
 README = REPO / "README.md"
 BLOCK = re.compile(r"^```bash\n(.*?)^```", re.MULTILINE | re.DOTALL)
 START = "API=http://127.0.0.1:8000/api\n"
-WALKTHROUGH_HEADING = re.compile(r"^## (Walkthrough: .+|Compliance)$", re.MULTILINE)
+SECTION = re.compile(r"^## (.+?)\n(.*?)(?=^## |\Z)", re.MULTILINE | re.DOTALL)
 pytestmark = pytest.mark.slow
 
 
@@ -45,26 +47,24 @@ class Walkthrough:
 
 def walkthroughs() -> list[Walkthrough]:
     text = README.read_text(encoding="utf-8")
-    found = []
-    for heading in WALKTHROUGH_HEADING.finditer(text):
-        end = text.find("\n## ", heading.end())
-        body = text[heading.end(): end if end != -1 else len(text)]
+    found: list[Walkthrough] = []
+    for section in SECTION.finditer(text):
+        heading, body = section.group(1), section.group(2)
         for block in BLOCK.finditer(body):
             script = block.group(1)
             if script.startswith(START):
-                found.append(Walkthrough(heading.group(1), script))
+                found.append(Walkthrough(heading, script))
             elif found and "$API" in script:
                 # "Continuing the walkthrough above (same API and H)": one bash session with it.
-                name = found[-1].heading
-                if not name.endswith(heading.group(1)):
-                    name = f"{name} + {heading.group(1)}"
+                name = found[-1].heading if found[-1].heading.endswith(heading) else f"{found[-1].heading} + {heading}"
                 found[-1] = Walkthrough(name, found[-1].script + script)
     return found
 
 
 def test_the_readme_has_walkthroughs():
     names = [walkthrough.heading for walkthrough in walkthroughs()]
-    assert "Walkthrough: targets, scans, findings + Walkthrough: AI governance" in names, names
+    assert names[0] == "Walkthrough: users, MFA, teams", names
+    assert any(name.startswith("Walkthrough: targets, scans, findings + ") for name in names), names
     assert "Compliance" in names, names
 
 

@@ -19,6 +19,7 @@ Nothing here names a route: routes other modules add later are covered automatic
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import pkgutil
 import re
@@ -222,6 +223,7 @@ def candidate_ids(documents: dict[tuple[str, str, str], dict], extra: list[str])
 async def test_team_b_cannot_reach_team_a_data_on_any_route(client, app, auth, container):
     alice = await auth.user(role="team_admin")
     successes = await seed_team(client, app, auth, alice)
+    await asyncio.to_thread(container.dispatcher.wait_idle, 120)  # jobs the seeding started (AI-SOC runs) finish first
     assert successes, "seeding created nothing: the test would prove nothing"
     members_a = [m["user_id"] for m in (await client.get("/api/teams/active/members", headers=alice.headers)).json()]
     before = await team_documents(container, alice.team_id)

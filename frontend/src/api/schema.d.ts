@@ -224,6 +224,178 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/ai-soc/brief": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Latest Brief
+         * @description The team's latest daily brief.
+         */
+        get: operations["latest_brief_api_ai_soc_brief_get"];
+        put?: never;
+        /**
+         * Generate Brief
+         * @description Builds today's brief now from stored data (templates; with an LLM narrative when configured).
+         */
+        post: operations["generate_brief_api_ai_soc_brief_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-soc/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Cases
+         * @description The case queue, highest priority first.
+         */
+        get: operations["list_cases_api_ai_soc_cases_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-soc/cases/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Case
+         * @description A case: its findings, the reasoning trail per agent with citations, and the actions it offers.
+         */
+        get: operations["get_case_api_ai_soc_cases__case_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-soc/cases/{case_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply Action
+         * @description Applies a decision to the case's active findings (a person's act, audited).
+         */
+        post: operations["apply_action_api_ai_soc_cases__case_id__actions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-soc/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Runs
+         * @description The team's recent runs with their counts and per-agent durations.
+         */
+        get: operations["list_runs_api_ai_soc_runs_get"];
+        put?: never;
+        /**
+         * Start Run
+         * @description Runs the triage pipeline on the team's active findings now (a background job).
+         */
+        post: operations["start_run_api_ai_soc_runs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-soc/runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run
+         * @description One run: state, counts, per-agent durations, LLM use.
+         */
+        get: operations["get_run_api_ai_soc_runs__run_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-soc/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Settings
+         * @description The team's auto-apply list and the actions that may be on it.
+         */
+        get: operations["get_settings_api_ai_soc_settings_get"];
+        /**
+         * Put Settings
+         * @description Sets which low-risk recommendations the pipeline applies by itself (team admins).
+         */
+        put: operations["put_settings_api_ai_soc_settings_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ai-soc/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Soc Status
+         * @description What the agents have to work with: the LLM, BIA criticality, tickets and risks.
+         */
+        get: operations["soc_status_api_ai_soc_status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/assessments": {
         parameters: {
             query?: never;
@@ -1532,7 +1704,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+<<<<<<< HEAD
     "/api/integrations": {
+=======
+    "/api/knowledge/documents": {
+>>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: never;
@@ -1540,6 +1716,7 @@ export interface paths {
             cookie?: never;
         };
         /**
+<<<<<<< HEAD
          * List Integrations
          * @description Lists the team's integrations with their connection status.
          */
@@ -1550,19 +1727,36 @@ export interface paths {
          * @description Creates an integration directly (the wizard does the same with a test first).
          */
         post: operations["create_integration_api_integrations_post"];
+=======
+         * List Documents
+         * @description Lists the team's uploaded documents.
+         */
+        get: operations["list_documents_api_knowledge_documents_get"];
+        put?: never;
+        /**
+         * Upload Document
+         * @description Uploads a runbook or policy (Markdown, text or PDF); its text is chunked and indexed for the team.
+         */
+        post: operations["upload_document_api_knowledge_documents_post"];
+>>>>>>> feat/aisoc
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
+<<<<<<< HEAD
     "/api/integrations/catalogue": {
+=======
+    "/api/knowledge/documents/{document_id}": {
+>>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+<<<<<<< HEAD
         /**
          * Catalogue
          * @description Lists the channel kinds and the events rules can route (with the modules that raise them).
@@ -1591,12 +1785,26 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+=======
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Document
+         * @description Deletes a team document and its chunks.
+         */
+        delete: operations["delete_document_api_knowledge_documents__document_id__delete"];
+>>>>>>> feat/aisoc
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
+<<<<<<< HEAD
     "/api/integrations/deliveries/{delivery_id}/redeliver": {
+=======
+    "/api/knowledge/reindex": {
+>>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: never;
@@ -1606,17 +1814,28 @@ export interface paths {
         get?: never;
         put?: never;
         /**
+<<<<<<< HEAD
          * Redeliver
          * @description Queues a dead-lettered delivery again.
          */
         post: operations["redeliver_api_integrations_deliveries__delivery_id__redeliver_post"];
+=======
+         * Start Reindex
+         * @description Starts re-indexing the shared corpus (a background job); poll the run for its progress.
+         */
+        post: operations["start_reindex_api_knowledge_reindex_post"];
+>>>>>>> feat/aisoc
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
+<<<<<<< HEAD
     "/api/integrations/rules": {
+=======
+    "/api/knowledge/reindex/{run_id}": {
+>>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: never;
@@ -1624,6 +1843,7 @@ export interface paths {
             cookie?: never;
         };
         /**
+<<<<<<< HEAD
          * List Rules
          * @description Lists the team's routing rules.
          */
@@ -1676,6 +1896,12 @@ export interface paths {
          * @description Jira issues linked to the team's findings, with their last synced status.
          */
         get: operations["list_tickets_api_integrations_tickets_get"];
+=======
+         * Reindex Status
+         * @description Shows a re-index run: state, progress and counts.
+         */
+        get: operations["reindex_status_api_knowledge_reindex__run_id__get"];
+>>>>>>> feat/aisoc
         put?: never;
         post?: never;
         delete?: never;
@@ -1684,7 +1910,11 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+<<<<<<< HEAD
     "/api/integrations/wizard": {
+=======
+    "/api/knowledge/search": {
+>>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: never;
@@ -1692,6 +1922,7 @@ export interface paths {
             cookie?: never;
         };
         /**
+<<<<<<< HEAD
          * List Wizard Sessions
          * @description Unfinished, unexpired setups of the team, to resume.
          */
@@ -1702,13 +1933,25 @@ export interface paths {
          * @description Starts a setup: credentials → test → rules. The session expires when left alone.
          */
         post: operations["start_wizard_api_integrations_wizard_post"];
+=======
+         * Search
+         * @description Searches the shared corpus and the team's documents (BM25, fused with embeddings when configured).
+         */
+        get: operations["search_api_knowledge_search_get"];
+        put?: never;
+        post?: never;
+>>>>>>> feat/aisoc
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
+<<<<<<< HEAD
     "/api/integrations/wizard/{session_id}": {
+=======
+    "/api/knowledge/status": {
+>>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: never;
@@ -1716,6 +1959,7 @@ export interface paths {
             cookie?: never;
         };
         /**
+<<<<<<< HEAD
          * Get Wizard
          * @description Shows a setup where it was left.
          */
@@ -1854,6 +2098,14 @@ export interface paths {
          * @description Opens a Jira issue for a finding (or returns the one already linked).
          */
         post: operations["create_ticket_api_integrations__integration_id__tickets_post"];
+=======
+         * Knowledge Status
+         * @description Chunks per source visible to the team, and whether embeddings are configured.
+         */
+        get: operations["knowledge_status_api_knowledge_status_get"];
+        put?: never;
+        post?: never;
+>>>>>>> feat/aisoc
         delete?: never;
         options?: never;
         head?: never;
@@ -2548,6 +2800,20 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActionIn */
+        ActionIn: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "false_positive" | "accept_risk" | "keep" | "create_risk" | "open_ticket";
+            /** Expires At */
+            expires_at?: string | null;
+            /** Reason */
+            reason: string;
+            /** Risk Owner */
+            risk_owner?: string | null;
+        };
         /**
          * Answer
          * @enum {string}
@@ -2596,7 +2862,11 @@ export interface components {
             /** Name */
             name: string;
             /** Permissions */
+<<<<<<< HEAD
             permissions: ("ai_governance:read" | "ai_governance:write" | "assessments:read" | "assessments:write" | "assets:read" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "integrations:read" | "integrations:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
+=======
+            permissions: ("ai_governance:read" | "ai_governance:write" | "ai_soc:read" | "ai_soc:write" | "assessments:read" | "assessments:write" | "assets:read" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "knowledge:read" | "knowledge:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
+>>>>>>> feat/aisoc
         };
         /** ApiTokenCreated */
         ApiTokenCreated: {
@@ -2660,6 +2930,40 @@ export interface components {
             revoked_at: string | null;
             /** Team Id */
             team_id: string;
+        };
+        /** AppliedAction */
+        AppliedAction: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "false_positive" | "accept_risk" | "keep" | "create_risk" | "open_ticket";
+            /** Actor */
+            actor: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Expires At */
+            expires_at?: string | null;
+            /** Findings Changed */
+            findings_changed: number;
+            /** Reason */
+            reason: string;
+            /** Recommended */
+            recommended: boolean;
+            /** Risk Owner */
+            risk_owner?: string | null;
+        };
+        /** AppliedOut */
+        AppliedOut: {
+            /** Actions */
+            actions: components["schemas"]["AppliedAction"][];
+            /** Findings Changed */
+            findings_changed: number;
+            /** Id */
+            id: string;
         };
         /** AssessmentCreate */
         AssessmentCreate: {
@@ -2844,6 +3148,22 @@ export interface components {
             items: components["schemas"]["AuditEventOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** AvailableAction */
+        AvailableAction: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "false_positive" | "accept_risk" | "keep" | "create_risk" | "open_ticket";
+            /** Available */
+            available: boolean;
+            /** Label */
+            label: string;
+            /** Recommended */
+            recommended: boolean;
+            /** Unavailable Reason */
+            unavailable_reason: string | null;
         };
         /** AwsAccountCreate */
         AwsAccountCreate: {
@@ -3057,6 +3377,43 @@ export interface components {
              */
             thresholds?: string | null;
         };
+        /** Body_upload_document_api_knowledge_documents_post */
+        Body_upload_document_api_knowledge_documents_post: {
+            /**
+             * File
+             * @description Markdown, plain text or PDF
+             */
+            file: string;
+        };
+        /** BriefOut */
+        BriefOut: {
+            /** Date */
+            date: string;
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /** Id */
+            id: string;
+            /** Indicator Matches */
+            indicator_matches: number;
+            /** Kev Matches */
+            kev_matches: number;
+            /** Lines */
+            lines: string[];
+            llm: components["schemas"]["LlmStatus"];
+            /** Llm Record */
+            llm_record: {
+                [key: string]: unknown;
+            } | null;
+            /** Narrative */
+            narrative: string | null;
+            /** New Cases */
+            new_cases: number;
+            /** Top Case Ids */
+            top_case_ids: string[];
+        };
         /** BulkAnswer */
         BulkAnswer: {
             answer?: components["schemas"]["Answer"] | null;
@@ -3107,6 +3464,7 @@ export interface components {
             risk_owner?: string | null;
             status: components["schemas"]["FindingStatus"];
         };
+<<<<<<< HEAD
         /** CatalogueEntry */
         CatalogueEntry: {
             /** Description */
@@ -3126,6 +3484,147 @@ export interface components {
             channels: components["schemas"]["CatalogueEntry"][];
             /** Events */
             events: components["schemas"]["EventTypeOut"][];
+=======
+        /** CaseDetail */
+        CaseDetail: {
+            /**
+             * Actions
+             * @default []
+             */
+            actions: components["schemas"]["AppliedAction"][];
+            /** Available Actions */
+            available_actions: components["schemas"]["AvailableAction"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Cve Ids */
+            cve_ids: string[];
+            /** Enrichment */
+            enrichment: {
+                [key: string]: unknown;
+            };
+            /** Finding Count */
+            finding_count: number;
+            /** Findings */
+            findings: components["schemas"]["CaseFinding"][];
+            /** Id */
+            id: string;
+            /** Key */
+            key: string;
+            llm: components["schemas"]["LlmStatus"];
+            /** Llm Configured */
+            llm_configured: boolean;
+            priority: components["schemas"]["Priority"];
+            recommendation: components["schemas"]["Recommendation"];
+            remediation: components["schemas"]["Remediation"];
+            /** Resources */
+            resources: string[];
+            /** Rule */
+            rule: string;
+            /** Severity */
+            severity: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "closed";
+            /** Summary */
+            summary?: string | null;
+            /** Title */
+            title: string;
+            /** Trail */
+            trail: components["schemas"]["StepRecord"][];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** CaseFinding */
+        CaseFinding: {
+            /**
+             * Cve Ids
+             * @default []
+             */
+            cve_ids: string[];
+            /** Dedup Key */
+            dedup_key: string;
+            /** Id */
+            id: string;
+            /** Package */
+            package?: {
+                [key: string]: unknown;
+            } | null;
+            /** Priority */
+            priority?: number | null;
+            /** Resource */
+            resource: {
+                [key: string]: unknown;
+            };
+            /** Rule Id */
+            rule_id: string;
+            /** Severity */
+            severity: string;
+            /** Source Tool */
+            source_tool: string;
+            /** Status */
+            status: string;
+            /** Title */
+            title: string;
+        };
+        /** CasePage */
+        CasePage: {
+            /** Items */
+            items: components["schemas"]["CaseSummary"][];
+            llm: components["schemas"]["LlmStatus"];
+            /** Total */
+            total: number;
+        };
+        /** CaseSummary */
+        CaseSummary: {
+            /**
+             * Actions
+             * @default []
+             */
+            actions: components["schemas"]["AppliedAction"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Cve Ids */
+            cve_ids: string[];
+            /** Finding Count */
+            finding_count: number;
+            /** Id */
+            id: string;
+            /** Key */
+            key: string;
+            priority: components["schemas"]["Priority"];
+            recommendation: components["schemas"]["Recommendation"];
+            /** Resources */
+            resources: string[];
+            /** Rule */
+            rule: string;
+            /** Severity */
+            severity: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "closed";
+            /** Summary */
+            summary?: string | null;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+>>>>>>> feat/aisoc
         };
         /** Check */
         Check: {
@@ -3149,6 +3648,19 @@ export interface components {
          * @enum {string}
          */
         CheckResult: "fail" | "pass" | "manual";
+        /** Citation */
+        Citation: {
+            /** Chunk Id */
+            chunk_id: string;
+            /** Excerpt */
+            excerpt: string;
+            /** Source */
+            source: string;
+            /** Title */
+            title: string | null;
+            /** Why */
+            why: string;
+        };
         /** Cited */
         Cited: {
             /** Ref */
@@ -3466,6 +3978,38 @@ export interface components {
             conditions: string[];
             /** Justification */
             justification: string;
+        };
+        /** DocumentOut */
+        DocumentOut: {
+            /** Bytes */
+            bytes: number;
+            /** Chars */
+            chars: number;
+            /**
+             * Chunks
+             * @default 0
+             */
+            chunks: number;
+            /** Filename */
+            filename: string;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "markdown" | "text" | "pdf";
+            /** Sha256 */
+            sha256: string;
+            /** Title */
+            title: string;
+            /**
+             * Uploaded At
+             * Format: date-time
+             */
+            uploaded_at: string;
+            /** Uploaded By */
+            uploaded_by: string;
         };
         /**
          * DriftKind
@@ -4439,6 +4983,28 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** KnowledgeStatus */
+        KnowledgeStatus: {
+            /** Chunks */
+            chunks: {
+                [key: string]: number;
+            };
+            /** Embedding Model */
+            embedding_model: string | null;
+            /** Embeddings Configured */
+            embeddings_configured: boolean;
+            /** Lexical */
+            lexical: string;
+        };
+        /** LlmStatus */
+        LlmStatus: {
+            /** Configured */
+            configured: boolean;
+            /** Message */
+            message: string;
+            /** Model */
+            model?: string | null;
+        };
         /** LoginRequest */
         LoginRequest: {
             /**
@@ -4676,6 +5242,22 @@ export interface components {
              */
             new_password: string;
         };
+        /** Priority */
+        Priority: {
+            /** Explanation */
+            explanation: string;
+            /**
+             * Factors
+             * @default []
+             */
+            factors: {
+                [key: string]: unknown;
+            }[];
+            /** Score */
+            score: number;
+            /** Severity */
+            severity?: string | null;
+        };
         /** ProgressOut */
         ProgressOut: {
             /** Answered */
@@ -4726,6 +5308,18 @@ export interface components {
             /** Question */
             question: string | null;
         };
+        /** Recommendation */
+        Recommendation: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "keep" | "false_positive" | "accept_risk";
+            /** Reason */
+            reason: string;
+            /** Rule */
+            rule: string;
+        };
         /** RecoveryCodes */
         RecoveryCodes: {
             /** Recovery Codes */
@@ -4770,6 +5364,58 @@ export interface components {
         RegistrationUpdate: {
             /** Open */
             open: boolean;
+        };
+        /** ReindexOut */
+        ReindexOut: {
+            /** Counts */
+            counts?: {
+                [key: string]: unknown;
+            } | null;
+            /** Error */
+            error?: string | null;
+            /** Finished At */
+            finished_at?: string | null;
+            /** Id */
+            id: string;
+            progress: components["schemas"]["ReindexProgress"];
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "queued" | "running" | "done" | "failed";
+        };
+        /** ReindexProgress */
+        ReindexProgress: {
+            /** Done */
+            done: number;
+            /** Step */
+            step: string;
+            /** Total */
+            total: number;
+        };
+        /** Remediation */
+        Remediation: {
+            /**
+             * Citations
+             * @default []
+             */
+            citations: components["schemas"]["Citation"][];
+            /** Narrative */
+            narrative?: string | null;
+            /**
+             * Plan
+             * @default []
+             */
+            plan: string[];
+            /** Upgrade */
+            upgrade?: {
+                [key: string]: unknown;
+            } | null;
         };
         /**
          * RequirementAnswer
@@ -5168,6 +5814,57 @@ export interface components {
              */
             target_ids?: string[];
         };
+        /** SearchOut */
+        SearchOut: {
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "bm25" | "hybrid";
+            /** Notes */
+            notes: string[];
+            /** Query */
+            query: string;
+            /** Results */
+            results: components["schemas"]["SearchResult"][];
+            /** Took Ms */
+            took_ms: number;
+        };
+        /** SearchResult */
+        SearchResult: {
+            /**
+             * Chunk Id
+             * @description Stable id: <source>:<key>#<chunk number>
+             */
+            chunk_id: string;
+            /** Excerpt */
+            excerpt: string;
+            /** Key */
+            key: string;
+            /** Lexical Rank */
+            lexical_rank: number | null;
+            /**
+             * Score
+             * @description Reciprocal rank fusion score
+             */
+            score: number;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "scf" | "asvs" | "csf" | "kev" | "rule" | "doc";
+            /** Source Label */
+            source_label: string;
+            /**
+             * Team
+             * @description True for the team's own passages (documents, rule texts)
+             */
+            team: boolean;
+            /** Title */
+            title: string;
+            /** Vector Rank */
+            vector_rank: number | null;
+        };
         /** SessionOut */
         SessionOut: {
             /**
@@ -5188,6 +5885,20 @@ export interface components {
             /** User Agent */
             user_agent: string | null;
         };
+        /** SettingsIn */
+        SettingsIn: {
+            /** Auto Apply */
+            auto_apply?: string[];
+        };
+        /** SettingsOut */
+        SettingsOut: {
+            /** Auto Applicable */
+            auto_applicable: {
+                [key: string]: string;
+            };
+            /** Auto Apply */
+            auto_apply: string[];
+        };
         /**
          * Severity
          * @enum {string}
@@ -5206,6 +5917,7 @@ export interface components {
             /** Reason */
             reason: string;
         };
+<<<<<<< HEAD
         /** SlackConfig */
         SlackConfig: {
             /**
@@ -5219,6 +5931,55 @@ export interface components {
              * @description Incoming webhook URL (https://hooks.slack.com/services/...); a secret: whoever has it can post
              */
             webhook_url: string;
+=======
+        /** SocRunOut */
+        SocRunOut: {
+            /** Agent Ms */
+            agent_ms?: {
+                [key: string]: number;
+            } | null;
+            /** Auto Applied */
+            auto_applied?: number | null;
+            /** By Rule */
+            by_rule?: {
+                [key: string]: number;
+            } | null;
+            /** Cases */
+            cases?: number | null;
+            /** Closed Cases */
+            closed_cases?: number | null;
+            /** Duration Ms */
+            duration_ms?: number | null;
+            /** Error */
+            error?: string | null;
+            /** Findings */
+            findings?: number | null;
+            /** Finished At */
+            finished_at?: string | null;
+            /** Id */
+            id: string;
+            /** Llm */
+            llm?: {
+                [key: string]: unknown;
+            } | null;
+            /** New Cases */
+            new_cases?: number | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "queued" | "running" | "done" | "failed";
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "ingest" | "manual";
+>>>>>>> feat/aisoc
         };
         /** SourcesOut */
         SourcesOut: {
@@ -5251,6 +6012,16 @@ export interface components {
             /** Changed */
             changed: number;
         };
+        /** StatusOut */
+        StatusOut: {
+            /** Bia */
+            bia: string;
+            llm: components["schemas"]["LlmStatus"];
+            /** Risks */
+            risks: string;
+            /** Tickets */
+            tickets: string;
+        };
         /**
          * StatusOverride
          * @description Manual status of a control, with the reason a reviewer will read.
@@ -5263,6 +6034,36 @@ export interface components {
             /** Reason */
             reason: string;
             status: components["schemas"]["ControlStatus"];
+        };
+        /** StepRecord */
+        StepRecord: {
+            /** Agent */
+            agent: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Citations */
+            citations: string[];
+            /** Duration Ms */
+            duration_ms: number;
+            /** Inputs */
+            inputs: {
+                [key: string]: unknown;
+            };
+            /** Llm */
+            llm?: {
+                [key: string]: unknown;
+            } | null;
+            /** Outputs */
+            outputs: {
+                [key: string]: unknown;
+            };
+            /** Rule */
+            rule: string;
+            /** Run Id */
+            run_id: string;
         };
         /** SubJobOut */
         SubJobOut: {
@@ -6480,6 +7281,376 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    latest_brief_api_ai_soc_brief_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BriefOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    generate_brief_api_ai_soc_brief_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BriefOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_cases_api_ai_soc_cases_get: {
+        parameters: {
+            query?: {
+                status?: ("open" | "closed") | null;
+                offset?: number;
+                limit?: number;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CasePage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_case_api_ai_soc_cases__case_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    apply_action_api_ai_soc_cases__case_id__actions_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppliedOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_runs_api_ai_soc_runs_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SocRunOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_run_api_ai_soc_runs_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SocRunOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_run_api_ai_soc_runs__run_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SocRunOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_settings_api_ai_soc_settings_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_settings_api_ai_soc_settings_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    soc_status_api_ai_soc_status_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusOut"];
                 };
             };
             /** @description Validation Error */
@@ -9382,7 +10553,11 @@ export interface operations {
             };
         };
     };
+<<<<<<< HEAD
     list_integrations_api_integrations_get: {
+=======
+    list_documents_api_knowledge_documents_get: {
+>>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: {
@@ -9400,7 +10575,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+<<<<<<< HEAD
                     "application/json": components["schemas"]["IntegrationOut"][];
+=======
+                    "application/json": components["schemas"]["DocumentOut"][];
+>>>>>>> feat/aisoc
                 };
             };
             /** @description Validation Error */
@@ -9414,7 +10593,11 @@ export interface operations {
             };
         };
     };
+<<<<<<< HEAD
     create_integration_api_integrations_post: {
+=======
+    upload_document_api_knowledge_documents_post: {
+>>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: {
@@ -9426,7 +10609,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+<<<<<<< HEAD
                 "application/json": components["schemas"]["IntegrationIn"];
+=======
+                "multipart/form-data": components["schemas"]["Body_upload_document_api_knowledge_documents_post"];
+>>>>>>> feat/aisoc
             };
         };
         responses: {
@@ -9436,7 +10623,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+<<<<<<< HEAD
                     "application/json": components["schemas"]["IntegrationOut"];
+=======
+                    "application/json": components["schemas"]["DocumentOut"];
+>>>>>>> feat/aisoc
                 };
             };
             /** @description Validation Error */
@@ -9450,7 +10641,43 @@ export interface operations {
             };
         };
     };
+<<<<<<< HEAD
     catalogue_api_integrations_catalogue_get: {
+=======
+    delete_document_api_knowledge_documents__document_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_reindex_api_knowledge_reindex_post: {
+>>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: {
@@ -9463,12 +10690,20 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Successful Response */
+<<<<<<< HEAD
             200: {
+=======
+            202: {
+>>>>>>> feat/aisoc
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+<<<<<<< HEAD
                     "application/json": components["schemas"]["CatalogueOut"];
+=======
+                    "application/json": components["schemas"]["ReindexOut"];
+>>>>>>> feat/aisoc
                 };
             };
             /** @description Validation Error */
@@ -9482,6 +10717,7 @@ export interface operations {
             };
         };
     };
+<<<<<<< HEAD
     list_deliveries_api_integrations_deliveries_get: {
         parameters: {
             query?: {
@@ -9489,6 +10725,48 @@ export interface operations {
                 integration_id?: string | null;
                 offset?: number;
                 limit?: number;
+=======
+    reindex_status_api_knowledge_reindex__run_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReindexOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    search_api_knowledge_search_get: {
+        parameters: {
+            query: {
+                q: string;
+                limit?: number;
+                source?: ("scf" | "asvs" | "csf" | "kev" | "rule" | "doc")[] | null;
+>>>>>>> feat/aisoc
             };
             header?: {
                 /** @description The active team of this request. */
@@ -9505,7 +10783,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+<<<<<<< HEAD
                     "application/json": components["schemas"]["DeliveryPage"];
+=======
+                    "application/json": components["schemas"]["SearchOut"];
+>>>>>>> feat/aisoc
                 };
             };
             /** @description Validation Error */
@@ -9519,6 +10801,7 @@ export interface operations {
             };
         };
     };
+<<<<<<< HEAD
     redeliver_api_integrations_deliveries__delivery_id__redeliver_post: {
         parameters: {
             query?: never;
@@ -9554,6 +10837,9 @@ export interface operations {
         };
     };
     list_rules_api_integrations_rules_get: {
+=======
+    knowledge_status_api_knowledge_status_get: {
+>>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: {
@@ -9571,6 +10857,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+<<<<<<< HEAD
                     "application/json": components["schemas"]["RuleOut"][];
                 };
             };
@@ -10133,6 +11420,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TicketOut"];
+=======
+                    "application/json": components["schemas"]["KnowledgeStatus"];
+>>>>>>> feat/aisoc
                 };
             };
             /** @description Validation Error */

@@ -9,7 +9,7 @@ import { lazy, type ComponentType, type LazyExoticComponent } from "react";
 import type { IconName } from "../components/Icon";
 
 /** Backend module switches (cspm.teams.modules.TOGGLEABLE_MODULES) the registry maps pages to. */
-export const MODULE_TOGGLES = ["findings", "compliance", "scans", "assets", "threat_intel", "ai_governance", "assessments", "integrations"] as const;
+export const MODULE_TOGGLES = ["findings", "compliance", "scans", "assets", "threat_intel", "ai_governance", "assessments", "integrations", "knowledge", "ai_soc"] as const;
 export type ModuleToggle = (typeof MODULE_TOGGLES)[number];
 
 export interface PlatformModule {
@@ -144,6 +144,30 @@ export const ALL_PLATFORM_MODULES: PlatformModule[] = [
     toggle: "ai_governance",
     permission: "ai_governance:read",
     ...page(() => import("../pages/ai-governance/AiGovernancePage")),
+  },
+  {
+    id: "ai-soc",
+    label: "AI-SOC",
+    path: "/ai-soc",
+    icon: "bookmark",
+    section: "Operations",
+    description: "Triage cases from correlated findings, with each agent's reasoning, citations and recommended actions",
+    backend: ["ai_soc"],
+    toggle: "ai_soc",
+    permission: "ai_soc:read",
+    ...page(() => import("../pages/ai-soc/AiSocPage")),
+  },
+  {
+    id: "knowledge",
+    label: "Knowledge base",
+    path: "/knowledge",
+    icon: "search",
+    section: "Operations",
+    description: "Search SCF, ASVS, CSF, KEV and tool fix texts; the team's runbooks and policies",
+    backend: ["knowledge"],
+    toggle: "knowledge",
+    permission: "knowledge:read",
+    ...page(() => import("../pages/knowledge/KnowledgePage")),
   },
   {
     id: "admin",

@@ -7,6 +7,7 @@ import { useCurrentUser } from "../app/AuthGate";
 import { useTheme } from "../app/theme";
 import { Icon } from "../components/Icon";
 import { humanize } from "../components/format";
+import { KnowledgeSearch } from "./KnowledgeSearch";
 
 function useDismiss(open: boolean, close: () => void) {
   const ref = useRef<HTMLDivElement>(null);
@@ -105,6 +106,7 @@ export function TopBar({ onMenu }: { onMenu: () => void }) {
         <Icon name="menu" />
       </button>
       <TeamSwitcher />
+      <KnowledgeSearch />
       <div className="topbar-spacer" />
       <button
         type="button"

@@ -23,4 +23,6 @@ export const moreKeys = {
   threatIntel: (team: string | null) => ["threat-intel", team] as const,
   aiGovernance: (team: string | null) => ["ai-governance", team] as const,
   integrations: (team: string | null) => ["integrations", team] as const,
+  aiSoc: (team: string | null) => ["ai-soc", team] as const,
+  knowledge: (team: string | null) => ["knowledge", team] as const,
 };
