@@ -1704,11 +1704,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-<<<<<<< HEAD
     "/api/integrations": {
-=======
-    "/api/knowledge/documents": {
->>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: never;
@@ -1716,7 +1712,6 @@ export interface paths {
             cookie?: never;
         };
         /**
-<<<<<<< HEAD
          * List Integrations
          * @description Lists the team's integrations with their connection status.
          */
@@ -1727,36 +1722,19 @@ export interface paths {
          * @description Creates an integration directly (the wizard does the same with a test first).
          */
         post: operations["create_integration_api_integrations_post"];
-=======
-         * List Documents
-         * @description Lists the team's uploaded documents.
-         */
-        get: operations["list_documents_api_knowledge_documents_get"];
-        put?: never;
-        /**
-         * Upload Document
-         * @description Uploads a runbook or policy (Markdown, text or PDF); its text is chunked and indexed for the team.
-         */
-        post: operations["upload_document_api_knowledge_documents_post"];
->>>>>>> feat/aisoc
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-<<<<<<< HEAD
     "/api/integrations/catalogue": {
-=======
-    "/api/knowledge/documents/{document_id}": {
->>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-<<<<<<< HEAD
         /**
          * Catalogue
          * @description Lists the channel kinds and the events rules can route (with the modules that raise them).
@@ -1785,26 +1763,12 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-=======
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * Delete Document
-         * @description Deletes a team document and its chunks.
-         */
-        delete: operations["delete_document_api_knowledge_documents__document_id__delete"];
->>>>>>> feat/aisoc
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-<<<<<<< HEAD
     "/api/integrations/deliveries/{delivery_id}/redeliver": {
-=======
-    "/api/knowledge/reindex": {
->>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: never;
@@ -1814,28 +1778,17 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-<<<<<<< HEAD
          * Redeliver
          * @description Queues a dead-lettered delivery again.
          */
         post: operations["redeliver_api_integrations_deliveries__delivery_id__redeliver_post"];
-=======
-         * Start Reindex
-         * @description Starts re-indexing the shared corpus (a background job); poll the run for its progress.
-         */
-        post: operations["start_reindex_api_knowledge_reindex_post"];
->>>>>>> feat/aisoc
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-<<<<<<< HEAD
     "/api/integrations/rules": {
-=======
-    "/api/knowledge/reindex/{run_id}": {
->>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: never;
@@ -1843,7 +1796,6 @@ export interface paths {
             cookie?: never;
         };
         /**
-<<<<<<< HEAD
          * List Rules
          * @description Lists the team's routing rules.
          */
@@ -1896,12 +1848,6 @@ export interface paths {
          * @description Jira issues linked to the team's findings, with their last synced status.
          */
         get: operations["list_tickets_api_integrations_tickets_get"];
-=======
-         * Reindex Status
-         * @description Shows a re-index run: state, progress and counts.
-         */
-        get: operations["reindex_status_api_knowledge_reindex__run_id__get"];
->>>>>>> feat/aisoc
         put?: never;
         post?: never;
         delete?: never;
@@ -1910,11 +1856,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-<<<<<<< HEAD
     "/api/integrations/wizard": {
-=======
-    "/api/knowledge/search": {
->>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: never;
@@ -1922,7 +1864,6 @@ export interface paths {
             cookie?: never;
         };
         /**
-<<<<<<< HEAD
          * List Wizard Sessions
          * @description Unfinished, unexpired setups of the team, to resume.
          */
@@ -1933,25 +1874,13 @@ export interface paths {
          * @description Starts a setup: credentials → test → rules. The session expires when left alone.
          */
         post: operations["start_wizard_api_integrations_wizard_post"];
-=======
-         * Search
-         * @description Searches the shared corpus and the team's documents (BM25, fused with embeddings when configured).
-         */
-        get: operations["search_api_knowledge_search_get"];
-        put?: never;
-        post?: never;
->>>>>>> feat/aisoc
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-<<<<<<< HEAD
     "/api/integrations/wizard/{session_id}": {
-=======
-    "/api/knowledge/status": {
->>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: never;
@@ -1959,7 +1888,6 @@ export interface paths {
             cookie?: never;
         };
         /**
-<<<<<<< HEAD
          * Get Wizard
          * @description Shows a setup where it was left.
          */
@@ -2098,14 +2026,130 @@ export interface paths {
          * @description Opens a Jira issue for a finding (or returns the one already linked).
          */
         post: operations["create_ticket_api_integrations__integration_id__tickets_post"];
-=======
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Documents
+         * @description Lists the team's uploaded documents.
+         */
+        get: operations["list_documents_api_knowledge_documents_get"];
+        put?: never;
+        /**
+         * Upload Document
+         * @description Uploads a runbook or policy (Markdown, text or PDF); its text is chunked and indexed for the team.
+         */
+        post: operations["upload_document_api_knowledge_documents_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/documents/{document_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Document
+         * @description Deletes a team document and its chunks.
+         */
+        delete: operations["delete_document_api_knowledge_documents__document_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/reindex": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Reindex
+         * @description Starts re-indexing the shared corpus (a background job); poll the run for its progress.
+         */
+        post: operations["start_reindex_api_knowledge_reindex_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/reindex/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reindex Status
+         * @description Shows a re-index run: state, progress and counts.
+         */
+        get: operations["reindex_status_api_knowledge_reindex__run_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search
+         * @description Searches the shared corpus and the team's documents (BM25, fused with embeddings when configured).
+         */
+        get: operations["search_api_knowledge_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
          * Knowledge Status
          * @description Chunks per source visible to the team, and whether embeddings are configured.
          */
         get: operations["knowledge_status_api_knowledge_status_get"];
         put?: never;
         post?: never;
->>>>>>> feat/aisoc
         delete?: never;
         options?: never;
         head?: never;
@@ -2862,11 +2906,7 @@ export interface components {
             /** Name */
             name: string;
             /** Permissions */
-<<<<<<< HEAD
-            permissions: ("ai_governance:read" | "ai_governance:write" | "assessments:read" | "assessments:write" | "assets:read" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "integrations:read" | "integrations:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
-=======
-            permissions: ("ai_governance:read" | "ai_governance:write" | "ai_soc:read" | "ai_soc:write" | "assessments:read" | "assessments:write" | "assets:read" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "knowledge:read" | "knowledge:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
->>>>>>> feat/aisoc
+            permissions: ("ai_governance:read" | "ai_governance:write" | "ai_soc:read" | "ai_soc:write" | "assessments:read" | "assessments:write" | "assets:read" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "integrations:read" | "integrations:write" | "knowledge:read" | "knowledge:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
         };
         /** ApiTokenCreated */
         ApiTokenCreated: {
@@ -3464,27 +3504,6 @@ export interface components {
             risk_owner?: string | null;
             status: components["schemas"]["FindingStatus"];
         };
-<<<<<<< HEAD
-        /** CatalogueEntry */
-        CatalogueEntry: {
-            /** Description */
-            description: string;
-            /** Fields */
-            fields: {
-                [key: string]: unknown;
-            }[];
-            /** Kind */
-            kind: string;
-            /** Label */
-            label: string;
-        };
-        /** CatalogueOut */
-        CatalogueOut: {
-            /** Channels */
-            channels: components["schemas"]["CatalogueEntry"][];
-            /** Events */
-            events: components["schemas"]["EventTypeOut"][];
-=======
         /** CaseDetail */
         CaseDetail: {
             /**
@@ -3624,7 +3643,26 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
->>>>>>> feat/aisoc
+        };
+        /** CatalogueEntry */
+        CatalogueEntry: {
+            /** Description */
+            description: string;
+            /** Fields */
+            fields: {
+                [key: string]: unknown;
+            }[];
+            /** Kind */
+            kind: string;
+            /** Label */
+            label: string;
+        };
+        /** CatalogueOut */
+        CatalogueOut: {
+            /** Channels */
+            channels: components["schemas"]["CatalogueEntry"][];
+            /** Events */
+            events: components["schemas"]["EventTypeOut"][];
         };
         /** Check */
         Check: {
@@ -5917,7 +5955,6 @@ export interface components {
             /** Reason */
             reason: string;
         };
-<<<<<<< HEAD
         /** SlackConfig */
         SlackConfig: {
             /**
@@ -5931,7 +5968,7 @@ export interface components {
              * @description Incoming webhook URL (https://hooks.slack.com/services/...); a secret: whoever has it can post
              */
             webhook_url: string;
-=======
+        };
         /** SocRunOut */
         SocRunOut: {
             /** Agent Ms */
@@ -5979,7 +6016,6 @@ export interface components {
              * @enum {string}
              */
             trigger: "ingest" | "manual";
->>>>>>> feat/aisoc
         };
         /** SourcesOut */
         SourcesOut: {
@@ -10553,11 +10589,7 @@ export interface operations {
             };
         };
     };
-<<<<<<< HEAD
     list_integrations_api_integrations_get: {
-=======
-    list_documents_api_knowledge_documents_get: {
->>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: {
@@ -10575,11 +10607,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-<<<<<<< HEAD
                     "application/json": components["schemas"]["IntegrationOut"][];
-=======
-                    "application/json": components["schemas"]["DocumentOut"][];
->>>>>>> feat/aisoc
                 };
             };
             /** @description Validation Error */
@@ -10593,11 +10621,7 @@ export interface operations {
             };
         };
     };
-<<<<<<< HEAD
     create_integration_api_integrations_post: {
-=======
-    upload_document_api_knowledge_documents_post: {
->>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: {
@@ -10609,11 +10633,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-<<<<<<< HEAD
                 "application/json": components["schemas"]["IntegrationIn"];
-=======
-                "multipart/form-data": components["schemas"]["Body_upload_document_api_knowledge_documents_post"];
->>>>>>> feat/aisoc
             };
         };
         responses: {
@@ -10623,11 +10643,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-<<<<<<< HEAD
                     "application/json": components["schemas"]["IntegrationOut"];
-=======
-                    "application/json": components["schemas"]["DocumentOut"];
->>>>>>> feat/aisoc
                 };
             };
             /** @description Validation Error */
@@ -10641,43 +10657,7 @@ export interface operations {
             };
         };
     };
-<<<<<<< HEAD
     catalogue_api_integrations_catalogue_get: {
-=======
-    delete_document_api_knowledge_documents__document_id__delete: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description The active team of this request. */
-                "X-Team-ID"?: string | null;
-            };
-            path: {
-                document_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    start_reindex_api_knowledge_reindex_post: {
->>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: {
@@ -10690,20 +10670,12 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Successful Response */
-<<<<<<< HEAD
             200: {
-=======
-            202: {
->>>>>>> feat/aisoc
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-<<<<<<< HEAD
                     "application/json": components["schemas"]["CatalogueOut"];
-=======
-                    "application/json": components["schemas"]["ReindexOut"];
->>>>>>> feat/aisoc
                 };
             };
             /** @description Validation Error */
@@ -10717,7 +10689,6 @@ export interface operations {
             };
         };
     };
-<<<<<<< HEAD
     list_deliveries_api_integrations_deliveries_get: {
         parameters: {
             query?: {
@@ -10725,48 +10696,6 @@ export interface operations {
                 integration_id?: string | null;
                 offset?: number;
                 limit?: number;
-=======
-    reindex_status_api_knowledge_reindex__run_id__get: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description The active team of this request. */
-                "X-Team-ID"?: string | null;
-            };
-            path: {
-                run_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ReindexOut"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    search_api_knowledge_search_get: {
-        parameters: {
-            query: {
-                q: string;
-                limit?: number;
-                source?: ("scf" | "asvs" | "csf" | "kev" | "rule" | "doc")[] | null;
->>>>>>> feat/aisoc
             };
             header?: {
                 /** @description The active team of this request. */
@@ -10783,11 +10712,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-<<<<<<< HEAD
                     "application/json": components["schemas"]["DeliveryPage"];
-=======
-                    "application/json": components["schemas"]["SearchOut"];
->>>>>>> feat/aisoc
                 };
             };
             /** @description Validation Error */
@@ -10801,7 +10726,6 @@ export interface operations {
             };
         };
     };
-<<<<<<< HEAD
     redeliver_api_integrations_deliveries__delivery_id__redeliver_post: {
         parameters: {
             query?: never;
@@ -10837,9 +10761,6 @@ export interface operations {
         };
     };
     list_rules_api_integrations_rules_get: {
-=======
-    knowledge_status_api_knowledge_status_get: {
->>>>>>> feat/aisoc
         parameters: {
             query?: never;
             header?: {
@@ -10857,7 +10778,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-<<<<<<< HEAD
                     "application/json": components["schemas"]["RuleOut"][];
                 };
             };
@@ -11420,9 +11340,240 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TicketOut"];
-=======
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_documents_api_knowledge_documents_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_document_api_knowledge_documents_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_document_api_knowledge_documents_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_document_api_knowledge_documents__document_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_reindex_api_knowledge_reindex_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReindexOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reindex_status_api_knowledge_reindex__run_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReindexOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    search_api_knowledge_search_get: {
+        parameters: {
+            query: {
+                q: string;
+                limit?: number;
+                source?: ("scf" | "asvs" | "csf" | "kev" | "rule" | "doc")[] | null;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    knowledge_status_api_knowledge_status_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["KnowledgeStatus"];
->>>>>>> feat/aisoc
                 };
             };
             /** @description Validation Error */
