@@ -6,7 +6,7 @@ list. Adding a domain is adding it here (see CONTRIBUTING.md).
 
 from __future__ import annotations
 
-from cspm.core.events import COMPLIANCE_STALE, FINDINGS_CHANGED
+from cspm.core.events import BIA_EXERCISE_MISSED_RTO, COMPLIANCE_STALE, FINDINGS_CHANGED
 from cspm.core.manifest import MANIFEST, RouteModule
 
 ROUTE_MODULES: tuple[RouteModule, ...] = (
@@ -24,18 +24,24 @@ ROUTE_MODULES: tuple[RouteModule, ...] = (
     RouteModule("threat_intel", "/api/threat-intel", toggle="threat_intel"),
     RouteModule("ai_governance", "/api/ai-governance", toggle="ai_governance"),
     RouteModule("assessments", "/api/assessments", toggle="assessments"),
+    RouteModule("risks", "/api/risks", toggle="risks"),
+    RouteModule("bia", "/api/bia", toggle="bia"),
 )
 
 MANIFEST.route_modules = ROUTE_MODULES
 MANIFEST.extra_index_modules = ("cspm.findings.vulnerabilities", "cspm.scans.repository")
 MANIFEST.job_modules = ("cspm.findings.tasks", "cspm.scans.tasks", "cspm.compliance.tasks", "cspm.cloud_accounts.tasks",
-                        "cspm.threat_intel.tasks")
+                        "cspm.threat_intel.tasks", "cspm.risks.tasks")
 MANIFEST.subscribers = {
     FINDINGS_CHANGED: ("cspm.compliance.engine:AutonomousComplianceEngine.on_findings_changed",
                        "cspm.threat_intel.correlation:ThreatCorrelationService.on_findings_changed",
-                       "cspm.assessments.integration:AssessmentIntegrationService.on_findings_changed"),
+                       "cspm.assessments.integration:AssessmentIntegrationService.on_findings_changed",
+                       # after the compliance engine: the register reads the controls it has just recomputed
+                       "cspm.risks.service:RiskService.on_findings_changed"),
     COMPLIANCE_STALE: ("cspm.compliance.engine:AutonomousComplianceEngine.refresh_stale",),
+    BIA_EXERCISE_MISSED_RTO: ("cspm.risks.proposals:ProposalService.on_exercise_missed_rto",),
 }
+MANIFEST.providers = {"asset_criticality": "cspm.bia.service:BiaService.asset_criticality"}
 MANIFEST.authentication = "cspm.auth.dependencies:authenticated"
 MANIFEST.authentication_before_body = "cspm.auth.dependencies:authenticate_before_body"
 MANIFEST.module_gate = "cspm.teams.modules"

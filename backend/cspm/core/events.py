@@ -26,6 +26,10 @@ COMPLIANCE_STALE = "compliance.stale"
 INDICATORS_MATCHED = "threat_intel.indicators_matched"
 """Payload: team_id: str, correlation_ids: list[str]. New indicator ↔ asset matches (for notifications)."""
 
+BIA_EXERCISE_MISSED_RTO = "bia.exercise_missed_rto"
+"""Payload: team_id, process_id, process_name, exercise_id, achieved_hours, rto_hours, tier (the risk register
+turns it into a proposal)."""
+
 class EventHub:
     def __init__(self, container: Any, subscribers: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.container = container
