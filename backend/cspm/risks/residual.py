@@ -29,7 +29,8 @@ def computed_residual(inherent_likelihood: int, inherent_impact: int, scf_ids: S
     coverage = sum(EFFECTIVENESS[control["status"]] for control in counted) / len(counted) if counted else 0.0
     likelihood = max(1, inherent_likelihood - round((inherent_likelihood - 1) * coverage))
     implemented = sum(1 for control in counted if control["status"] == "implemented")
-    reason = (f"{implemented} of {len(counted)} linked controls implemented (coverage {coverage:.0%}): "
+    states = ", ".join(f"{control['scf_id']} {control['status'].replace('_', ' ')}" for control in controls)
+    reason = (f"{implemented} of {len(counted)} linked controls implemented ({states}; coverage {coverage:.0%}): "
               f"likelihood {inherent_likelihood} → {likelihood}")
     return {"likelihood": likelihood, "impact": inherent_impact, "coverage": round(coverage, 3),
             "controls": controls, "reason": reason}
