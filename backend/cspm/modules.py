@@ -6,7 +6,7 @@ list. Adding a domain is adding it here (see CONTRIBUTING.md).
 
 from __future__ import annotations
 
-from cspm.core.events import BIA_EXERCISE_MISSED_RTO, COMPLIANCE_STALE, FINDINGS_CHANGED
+from cspm.core.events import BIA_CRITICALITY_CHANGED, BIA_EXERCISE_MISSED_RTO, COMPLIANCE_STALE, FINDINGS_CHANGED
 from cspm.core.manifest import MANIFEST, RouteModule
 
 ROUTE_MODULES: tuple[RouteModule, ...] = (
@@ -40,6 +40,7 @@ MANIFEST.subscribers = {
                        "cspm.risks.service:RiskService.on_findings_changed"),
     COMPLIANCE_STALE: ("cspm.compliance.engine:AutonomousComplianceEngine.refresh_stale",),
     BIA_EXERCISE_MISSED_RTO: ("cspm.risks.proposals:ProposalService.on_exercise_missed_rto",),
+    BIA_CRITICALITY_CHANGED: ("cspm.threat_intel.correlation:ThreatCorrelationService.on_criticality_changed",),
 }
 MANIFEST.providers = {"asset_criticality": "cspm.bia.service:BiaService.asset_criticality"}
 MANIFEST.authentication = "cspm.auth.dependencies:authenticated"

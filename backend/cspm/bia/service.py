@@ -32,7 +32,7 @@ from cspm.bia.settings import BiaSettings
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
 from cspm.core.errors import Conflict, Unprocessable
-from cspm.core.events import BIA_EXERCISE_MISSED_RTO
+from cspm.core.events import BIA_CRITICALITY_CHANGED, BIA_EXERCISE_MISSED_RTO
 from cspm.core.repository import TeamDocuments, TeamScopedRepository
 from cspm.teams.service import TeamService
 
@@ -127,6 +127,7 @@ class BiaService:
             process_id = await self.processes.insert(team_id, document)
         except DuplicateKeyError:
             raise Conflict(f"a process named {values['name']!r} exists") from None
+        await self.container.events.publish(BIA_CRITICALITY_CHANGED, team_id=team_id)
         await self.audit.record("bia.process_created", actor_id=actor, team_id=team_id, target_type="bia_process",
                                 target_id=process_id, target_name=values["name"], details={"tier": values["tier"]})
         return await self.get_process(team_id, process_id)
@@ -143,6 +144,8 @@ class BiaService:
             await self.processes.update(team_id, process_id, {**checked, "updated_at": datetime.now(UTC)})
         except DuplicateKeyError:
             raise Conflict(f"a process named {merged['name']!r} exists") from None
+        if {"tier", "dependencies"} & set(changes):
+            await self.container.events.publish(BIA_CRITICALITY_CHANGED, team_id=team_id)
         await self.audit.record("bia.process_updated", actor_id=actor, team_id=team_id, target_type="bia_process",
                                 target_id=process_id, target_name=merged["name"], details={"fields": sorted(changes)})
         return await self.get_process(team_id, process_id)
@@ -150,6 +153,7 @@ class BiaService:
     async def delete_process(self, team_id: str, process_id: str, *, actor: str) -> None:
         process = await self.processes.get(team_id, process_id, what="business process")
         await self.processes.delete(team_id, process_id)
+        await self.container.events.publish(BIA_CRITICALITY_CHANGED, team_id=team_id)
         await self.audit.record("bia.process_deleted", actor_id=actor, team_id=team_id, target_type="bia_process",
                                 target_id=process_id, target_name=process["name"])
 

@@ -26,6 +26,9 @@ COMPLIANCE_STALE = "compliance.stale"
 INDICATORS_MATCHED = "threat_intel.indicators_matched"
 """Payload: team_id: str, correlation_ids: list[str]. New indicator ↔ asset matches (for notifications)."""
 
+BIA_CRITICALITY_CHANGED = "bia.criticality_changed"
+"""Payload: team_id. A business process's tier or dependencies changed: asset criticality may differ."""
+
 BIA_EXERCISE_MISSED_RTO = "bia.exercise_missed_rto"
 """Payload: team_id, process_id, process_name, exercise_id, achieved_hours, rto_hours, tier (the risk register
 turns it into a proposal)."""

@@ -270,6 +270,19 @@ class ThreatCorrelationService:
             findings = await self.findings.by_keys(team_id, keys[start:start + BATCH])
             await self._correlate(team_id, findings, None)
 
+    async def on_criticality_changed(self, *, team_id: str) -> int:
+        """Subscriber of BIA_CRITICALITY_CHANGED: the team's priorities re-scored with the new asset criticality."""
+        if await self._switched_off(team_id):
+            return 0
+        written = 0
+        batch: list[dict[str, Any]] = []
+        async for finding in self.findings.team_findings(team_id):
+            batch.append(finding)
+            if len(batch) >= BATCH:
+                written += await self.enrich(team_id, batch)
+                batch = []
+        return written + await self.enrich(team_id, batch)
+
     async def refresh_cves(self, cve_ids: Sequence[str]) -> int:
         """A catalogue changed: re-enrich only the findings (of every team) with one of these CVEs."""
         written = 0
