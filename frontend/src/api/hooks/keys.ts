@@ -22,4 +22,6 @@ export const moreKeys = {
   cloudAccounts: (team: string | null) => ["cloud-accounts", team] as const,
   threatIntel: (team: string | null) => ["threat-intel", team] as const,
   aiGovernance: (team: string | null) => ["ai-governance", team] as const,
+  risks: (team: string | null) => ["risks", team] as const,
+  bia: (team: string | null) => ["bia", team] as const,
 };
