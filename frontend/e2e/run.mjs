@@ -6,7 +6,9 @@
 // switch the Assets module off (sidebar hides it, its page and API refuse) and on again → mapped
 // controls in the finding drawer → triage a finding as false positive → see the compliance counts
 // change → the findings trend on Overview → an ASVS L2 assessment of a web target: three answers,
-// evidence, progress, an SCF control's state → sign in with a recovery code → sign out.
+// evidence, progress, an SCF control's state → a risk from a finding treated with an SCF control moves
+// the residual heat map; a KRI, proposals, a BIA process, its dependencies and a missed-RTO exercise
+// (risks.mjs) → sign in with a recovery code → sign out.
 // Screenshots of every main page go to artifacts/screenshots/.
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +18,7 @@ import * as OTPAuth from "otpauth";
 import { launchChromium, REPO, startBackend } from "./server.mjs";
 import { threatIntelSteps } from "./threat-intel.mjs";
 import { aiGovernanceSteps } from "./aiGovernance.mjs";
+import { riskSteps } from "./risks.mjs";
 
 const SHOTS = join(REPO, "artifacts/screenshots");
 const SCANS = process.env.CSPM_SCANS_DIR ?? join(REPO, "../shared/scans");
@@ -529,6 +532,7 @@ try {
 
   await threatIntelSteps({ page, step, shot, check, apiAs, base, repo: REPO, scans: SCANS });
   await aiGovernanceSteps({ page, step, shot, check, workDir: mkdtempSync(join(tmpdir(), "cspm-e2e-ai-")) });
+  await riskSteps({ page, step, shot, check, apiAs, base });
 
   await step("sign out, sign in with a recovery code, sign out again", async () => {
     await signOut();

@@ -109,7 +109,8 @@ async def test_proposals_from_exposed_findings_and_regressions_decided_by_a_pers
     assert accepted.status_code == 200 and accepted.json()["state"] == "accepted"
     risk = (await client.get(f"/api/risks/{accepted.json()['risk_id']}", headers=analyst.headers)).json()
     assert risk["finding_keys"] == [documents[0]["dedup_key"]] and risk["owner"] == "web lead"
-    assert risk["source"]["kind"] == "proposal" and (risk["inherent"]["likelihood"], risk["inherent"]["impact"]) == (5, 4)
+    assert risk["source"]["kind"] == "proposal"
+    assert (risk["inherent"]["likelihood"], risk["inherent"]["impact"]) == (5, 4)
     again = await client.post(f"/api/risks/proposals/{exposed['id']}/decision", headers=analyst.headers,
                               json={"accept": True})
     assert again.status_code == 409

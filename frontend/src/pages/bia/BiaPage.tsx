@@ -75,7 +75,7 @@ function Processes() {
   const [selected, setSelected] = useState<string | "new" | null>(null);
   return (
     <QueryState query={processes}>{(list) => (
-      <div className="risks-layout">
+      <div className="bia-layout">
         <Card title="Processes and services" id="bia-processes" actions={canWrite && <Button size="sm" icon="plus" onClick={() => setSelected("new")}>New process</Button>}>
           {list.length === 0 ? <EmptyState title="No business process yet" icon="activity"><p>Describe what the business runs, what it depends on and how fast disruption hurts.</p></EmptyState> : (
             <table className="simple-table">
