@@ -78,6 +78,8 @@ export async function riskSteps({ page, step, shot, check, apiAs, base }) {
     await page.getByLabel("RTO (hours)").fill("4");
     await page.getByRole("button", { name: "Save process" }).click();
     await page.getByText(/MTPD 24 h · derived: impact reaches severe/).waitFor();
+    check(await page.getByLabel("Process name").inputValue() === "Online checkout", "the saved process is shown for editing");
+    check(await page.getByLabel("financial impact at 24 h").inputValue() === "4", "with its impact levels");
     await shot("bia-1-process", page.locator("#bia-editor-title"));
     await page.getByRole("tab", { name: "Dependencies" }).click();
     await page.getByText(/Cloud account: 123456789012/).waitFor();

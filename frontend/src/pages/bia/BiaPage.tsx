@@ -74,7 +74,10 @@ function Processes() {
   const canWrite = useCan("bia:write");
   const [selected, setSelected] = useState<string | "new" | null>(null);
   return (
-    <QueryState query={processes}>{(list) => (
+    <QueryState query={processes}>{(list) => {
+      // A saved process is edited once the refreshed list has it (the editor's fields start from it).
+      const current = list.find((p) => p.id === selected) ?? null;
+      return (
       <div className="bia-layout">
         <Card title="Processes and services" id="bia-processes" actions={canWrite && <Button size="sm" icon="plus" onClick={() => setSelected("new")}>New process</Button>}>
           {list.length === 0 ? <EmptyState title="No business process yet" icon="activity"><p>Describe what the business runs, what it depends on and how fast disruption hurts.</p></EmptyState> : (
@@ -90,11 +93,12 @@ function Processes() {
             </table>
           )}
         </Card>
-        {selected && canWrite && horizons.data && (
-          <ProcessEditor key={selected} horizons={horizons.data} processes={list} process={list.find((p) => p.id === selected) ?? null} onSaved={setSelected} />
+        {(selected === "new" || current) && canWrite && horizons.data && (
+          <ProcessEditor key={selected} horizons={horizons.data} processes={list} process={current} onSaved={setSelected} />
         )}
       </div>
-    )}</QueryState>
+      );
+    }}</QueryState>
   );
 }
 
