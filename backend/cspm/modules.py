@@ -7,6 +7,8 @@ list. Adding a domain is adding it here (see CONTRIBUTING.md).
 from __future__ import annotations
 
 from cspm.core.events import (
+    BIA_CRITICALITY_CHANGED,
+    BIA_EXERCISE_MISSED_RTO,
     COMPLIANCE_DRIFTED,
     COMPLIANCE_STALE,
     FINDINGS_CHANGED,
@@ -34,12 +36,15 @@ ROUTE_MODULES: tuple[RouteModule, ...] = (
     RouteModule("integrations", "/api/integrations", toggle="integrations"),
     RouteModule("knowledge", "/api/knowledge", toggle="knowledge"),
     RouteModule("ai_soc", "/api/ai-soc", toggle="ai_soc"),
+    RouteModule("risks", "/api/risks", toggle="risks"),
+    RouteModule("bia", "/api/bia", toggle="bia"),
 )
 
 MANIFEST.route_modules = ROUTE_MODULES
 MANIFEST.extra_index_modules = ("cspm.findings.vulnerabilities", "cspm.scans.repository")
 MANIFEST.job_modules = ("cspm.findings.tasks", "cspm.scans.tasks", "cspm.compliance.tasks", "cspm.cloud_accounts.tasks",
-                        "cspm.threat_intel.tasks", "cspm.integrations.tasks", "cspm.knowledge.tasks", "cspm.ai_soc.tasks")
+                        "cspm.threat_intel.tasks", "cspm.integrations.tasks", "cspm.knowledge.tasks",
+                        "cspm.ai_soc.tasks", "cspm.risks.tasks")
 MANIFEST.subscribers = {
     FINDINGS_CHANGED: ("cspm.compliance.engine:AutonomousComplianceEngine.on_findings_changed",
                        "cspm.threat_intel.correlation:ThreatCorrelationService.on_findings_changed",
@@ -47,13 +52,18 @@ MANIFEST.subscribers = {
                        # after threat intel: its KEV flag is on the findings when notifications are made
                        "cspm.integrations.routing:NotificationRouter.on_findings_changed",
                        # After threat intel: the AI-SOC run reads the priority it has just written.
-                       "cspm.ai_soc.service:AiSocService.on_findings_changed"),
+                       "cspm.ai_soc.service:AiSocService.on_findings_changed",
+                       # after the compliance engine: the register reads the controls it has just recomputed
+                       "cspm.risks.service:RiskService.on_findings_changed"),
     COMPLIANCE_STALE: ("cspm.compliance.engine:AutonomousComplianceEngine.refresh_stale",),
     INDICATORS_MATCHED: ("cspm.integrations.routing:NotificationRouter.on_indicators_matched",),
     COMPLIANCE_DRIFTED: ("cspm.integrations.routing:NotificationRouter.on_drift",),
     SCAN_FAILED: ("cspm.integrations.routing:NotificationRouter.on_scan_failed",),
     KRI_RED: ("cspm.integrations.routing:NotificationRouter.on_kri_red",),
+    BIA_EXERCISE_MISSED_RTO: ("cspm.risks.proposals:ProposalService.on_exercise_missed_rto",),
+    BIA_CRITICALITY_CHANGED: ("cspm.threat_intel.correlation:ThreatCorrelationService.on_criticality_changed",),
 }
+MANIFEST.providers = {"asset_criticality": "cspm.bia.service:BiaService.asset_criticality"}
 MANIFEST.authentication = "cspm.auth.dependencies:authenticated"
 MANIFEST.authentication_before_body = "cspm.auth.dependencies:authenticate_before_body"
 MANIFEST.module_gate = "cspm.teams.modules"

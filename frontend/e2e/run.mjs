@@ -6,7 +6,9 @@
 // switch the Assets module off (sidebar hides it, its page and API refuse) and on again → mapped
 // controls in the finding drawer → triage a finding as false positive → see the compliance counts
 // change → the findings trend on Overview → an ASVS L2 assessment of a web target: three answers,
-// evidence, progress, an SCF control's state → sign in with a recovery code → sign out.
+// evidence, progress, an SCF control's state → a risk from a finding treated with an SCF control moves
+// the residual heat map; a KRI, proposals, a BIA process, its dependencies and a missed-RTO exercise
+// (risks.mjs) → sign in with a recovery code → sign out.
 // Screenshots of every main page go to artifacts/screenshots/.
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +20,7 @@ import { threatIntelSteps } from "./threat-intel.mjs";
 import { aiGovernanceSteps } from "./aiGovernance.mjs";
 import { integrationsSteps } from "./integrations.mjs";
 import { aiSocSteps } from "./aiSoc.mjs";
+import { riskSteps } from "./risks.mjs";
 
 const SHOTS = join(REPO, "artifacts/screenshots");
 const SCANS = process.env.CSPM_SCANS_DIR ?? join(REPO, "../shared/scans");
@@ -555,6 +558,7 @@ try {
   await aiGovernanceSteps({ page, step, shot, check, workDir: mkdtempSync(join(tmpdir(), "cspm-e2e-ai-")) });
   await integrationsSteps({ page, step, shot, check, apiAs, base, scans: SCANS });
   await aiSocSteps({ page, step, shot, check, scans: SCANS });
+  await riskSteps({ page, step, shot, check, apiAs, base });
 
   await step("sign out, sign in with a recovery code, sign out again", async () => {
     await signOut();

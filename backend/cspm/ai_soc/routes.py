@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, Query, Request, status
 
 from cspm.ai_soc import seams
 from cspm.ai_soc.schemas import (
-    ActionIn,
     AppliedOut,
     BriefOut,
+    CaseActionIn,
     CaseDetail,
     CasePage,
     SettingsIn,
@@ -61,7 +61,7 @@ async def get_case(principal: Reader, soc: Soc, case_id: str) -> CaseDetail:
 
 
 @router.post("/cases/{case_id}/actions", response_model=AppliedOut)
-async def apply_action(principal: Writer, soc: Soc, case_id: str, body: ActionIn, request: Request) -> AppliedOut:
+async def apply_action(principal: Writer, soc: Soc, case_id: str, body: CaseActionIn, request: Request) -> AppliedOut:
     """Applies a decision to the case's active findings (a person's act, audited)."""
     return AppliedOut.model_validate(await soc.apply(
         team_id=principal.team, actor=principal.user_id, case=case_id, action=body.action, reason=body.reason,

@@ -129,7 +129,7 @@ class CaseDetail(CaseSummary):
     llm_configured: bool
 
 
-class ActionIn(BaseModel):
+class CaseActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: Action
     reason: SingleLineText = Field(min_length=3, max_length=1000)

@@ -24,14 +24,17 @@ READ_PERMISSIONS = frozenset({
     "threat_intel:read", "ai_governance:read", "assessments:read",
     "integrations:read",
     "knowledge:read", "ai_soc:read",
+    "risks:read", "bia:read",
 })
 WRITE_PERMISSIONS = frozenset({
     "findings:write", "findings:import", "scans:write", "targets:write", "compliance:write",
     "threat_intel:write", "ai_governance:write", "assessments:write",
     "integrations:write",
     "knowledge:write", "ai_soc:write",
+    "risks:write", "bia:write",
 })
-TEAM_ADMIN_PERMISSIONS = frozenset({"teams:manage", "tokens:manage", "audit:read", "modules:manage"})
+TEAM_ADMIN_PERMISSIONS = frozenset({"teams:manage", "tokens:manage", "audit:read", "modules:manage",
+                                    "risks:approve"})  # risk acceptances are decided by a team admin, never a token
 PLATFORM_PERMISSIONS = frozenset({"users:manage", "platform:admin"})
 
 ALL_PERMISSIONS = READ_PERMISSIONS | WRITE_PERMISSIONS | TEAM_ADMIN_PERMISSIONS | PLATFORM_PERMISSIONS

@@ -35,6 +35,13 @@ SCAN_FAILED = "scans.failed"
 KRI_RED = "risks.kri_red"
 """Payload: team_id, kri_id, name, value, threshold, risk_id. Raised by the risk register (when installed)."""
 
+BIA_CRITICALITY_CHANGED = "bia.criticality_changed"
+"""Payload: team_id. A business process's tier or dependencies changed: asset criticality may differ."""
+
+BIA_EXERCISE_MISSED_RTO = "bia.exercise_missed_rto"
+"""Payload: team_id, process_id, process_name, exercise_id, achieved_hours, rto_hours, tier (the risk register
+turns it into a proposal)."""
+
 class EventHub:
     def __init__(self, container: Any, subscribers: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.container = container

@@ -42,6 +42,9 @@ class PlatformManifest:
     (``cspm.core.middleware.AuthenticateBeforeBodyMiddleware``)."""
     module_gate: str = ""
     """Module whose ``module_enabled(toggle)`` builds the per-team module switch dependency."""
+    providers: dict[str, str] = field(default_factory=dict)
+    """Capability name → ``"module:Class.method"`` one domain offers another without an import between
+    them (see ``cspm.core.providers``); absent, the caller works without it."""
 
     def index_modules(self) -> list[str]:
         return [*(f"cspm.{module.name}.repository" for module in self.route_modules), *self.extra_index_modules]

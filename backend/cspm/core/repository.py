@@ -6,12 +6,14 @@ so there is no method that can read, count or change another team's documents.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
+from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 
 from cspm.core.errors import NotFound
 
@@ -56,3 +58,39 @@ class TeamScopedRepository:
         if limit:
             cursor = cursor.limit(limit)
         return await cursor.to_list()
+
+
+class TeamDocuments(TeamScopedRepository):
+    """Insert, update by id and delete by id for one team-owned collection."""
+
+    def __init__(self, database: AsyncDatabase, collection: str, what: str) -> None:
+        super().__init__(database[collection])
+        self.what = what
+
+    async def insert(self, team_id: str, document: Mapping[str, Any]) -> str:
+        result = await self.collection.insert_one({**document, "team_id": team_id})
+        return str(result.inserted_id)
+
+    async def insert_many(self, team_id: str, documents: Sequence[Mapping[str, Any]]) -> None:
+        if documents:
+            await self.collection.insert_many([{**document, "team_id": team_id} for document in documents])
+
+    async def update(self, team_id: str, document_id: str, changes: Mapping[str, Any],
+                     unset: Sequence[str] = ()) -> dict[str, Any]:
+        update: dict[str, Any] = {"$set": dict(changes)}
+        if unset:
+            update["$unset"] = dict.fromkeys(unset, "")
+        updated = await self.collection.find_one_and_update(
+            self.scoped(team_id, {"_id": self.object_id(document_id, self.what)}), update,
+            return_document=ReturnDocument.AFTER)
+        if updated is None:
+            raise NotFound(f"{self.what} not found")
+        return updated
+
+    async def delete(self, team_id: str, document_id: str) -> bool:
+        result = await self.collection.delete_one(self.scoped(team_id, {"_id": self.object_id(document_id, self.what)}))
+        return result.deleted_count == 1
+
+    async def teams(self) -> list[str]:
+        """Teams with any document here (for the scheduled jobs, which then work team by team)."""
+        return [team for team in await self.collection.distinct("team_id") if isinstance(team, str)]

@@ -23,6 +23,8 @@ TOGGLEABLE_MODULES: dict[str, str] = {
     "integrations": "Integrations (Slack, Teams, webhooks, e-mail, Jira)",
     "knowledge": "Knowledge base and search",
     "ai_soc": "AI-SOC triage",
+    "risks": "Risk register",
+    "bia": "Business impact analysis",
 }
 
 TeamName = Annotated[SingleLineText, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
 from cspm.core.events import INDICATORS_MATCHED
+from cspm.core.providers import provider
 from cspm.teams.service import TeamService
 from cspm.threat_intel.models import normalise_domain, url_key
 from cspm.threat_intel.priority import PriorityInputs, score
@@ -44,6 +46,7 @@ from cspm.threat_intel.repository import (
     TargetContextRepository,
 )
 
+logger = logging.getLogger(__name__)
 BATCH = 1000
 MODULE = "threat_intel"  # the team switch (teams.schemas.TOGGLEABLE_MODULES)
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
@@ -176,17 +179,48 @@ def newest_epss(finding: Mapping[str, Any], scores: Mapping[str, Mapping[str, An
     return max(candidates, key=lambda item: (item["date"] or "", item["percentile"] is not None))
 
 
+def asset_refs(finding: Mapping[str, Any]) -> list[str]:
+    """The keys BIA dependencies are matched on: target, cloud account, resource id, host."""
+    resource = finding.get("resource") or {}
+    refs = [f"target:{tid}"] if (tid := target_id(finding)) else []
+    if resource.get("account"):
+        refs.append(f"cloud_account:{resource['account']}")
+    if resource.get("id"):
+        refs.append(f"resource:{resource['id']}")
+        if str(resource.get("type") or "") in _NETWORK_TYPES:
+            refs.append(f"host:{_endpoint_host(str(resource['id'])).lower()}")
+        elif resource.get("type") == "url" and urlsplit(str(resource["id"])).hostname:
+            refs.append(f"host:{urlsplit(str(resource['id'])).hostname}")
+    return refs
+
+
+def business_criticality(finding: Mapping[str, Any],
+                         criticality: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The most critical BIA answer among the finding's asset refs."""
+    found = [criticality[ref] for ref in asset_refs(finding) if ref in criticality]
+    return min(found, key=lambda item: item["tier"]) if found else None
+
+
 def intel_fields(finding: Mapping[str, Any], kev: Mapping[str, Mapping[str, Any]],
-                 epss: Mapping[str, Mapping[str, Any]], targets: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+                 epss: Mapping[str, Mapping[str, Any]], targets: Mapping[str, Mapping[str, str]],
+                 criticality: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     flag = kev_flag(finding.get("cve_ids") or [], kev)
     epss_value = newest_epss(finding, epss)
     target = targets.get(target_id(finding) or "", {})
+    business = business_criticality(finding, criticality or {})
+    declared, source = target.get("criticality"), None
+    if business is not None:
+        processes = "', '".join(business["processes"])
+        plural = "es" if len(business["processes"]) > 1 else ""
+        declared = business["criticality"]
+        source = f"BIA: tier-{business['tier']} process{plural} '{processes}' depend{'' if plural else 's'} on it"
     priority = score(PriorityInputs(
         severity=str(finding.get("severity") or "info"), cvss=finding.get("cvss_score"),
         epss=epss_value["score"] if epss_value else None,
         epss_percentile=epss_value["percentile"] if epss_value else None,
         kev_since=flag["date_added"] if flag else None, ransomware=bool(flag and flag["ransomware"] == "Known"),
-        exposure=target.get("exposure"), criticality=target.get("criticality"), asset_name=target.get("name")))
+        exposure=target.get("exposure"), criticality=declared, criticality_source=source,
+        asset_name=target.get("name") or ((finding.get("resource") or {}).get("id") if business else None)))
     return {"kev": flag, "epss": epss_value, "priority": priority.score,
             "priority_explanation": priority.explanation, "priority_factors": priority.factors}
 
@@ -235,6 +269,19 @@ class ThreatCorrelationService:
         for start in range(0, len(keys), BATCH):
             findings = await self.findings.by_keys(team_id, keys[start:start + BATCH])
             await self._correlate(team_id, findings, None)
+
+    async def on_criticality_changed(self, *, team_id: str) -> int:
+        """Subscriber of BIA_CRITICALITY_CHANGED: the team's priorities re-scored with the new asset criticality."""
+        if await self._switched_off(team_id):
+            return 0
+        written = 0
+        batch: list[dict[str, Any]] = []
+        async for finding in self.findings.team_findings(team_id):
+            batch.append(finding)
+            if len(batch) >= BATCH:
+                written += await self.enrich(team_id, batch)
+                batch = []
+        return written + await self.enrich(team_id, batch)
 
     async def refresh_cves(self, cve_ids: Sequence[str]) -> int:
         """A catalogue changed: re-enrich only the findings (of every team) with one of these CVEs."""
@@ -313,15 +360,30 @@ class ThreatCorrelationService:
             catalogues = (await self.kev.by_cve(cves) if cves else {}, await self.epss.by_cve(cves) if cves else {})
         kev, epss = catalogues
         targets = await self.targets.declared(team_id, [t for f in findings if (t := target_id(f))])
+        criticality = await self._business_criticality(team_id, findings)
         updates = []
         for finding in findings:
-            fields = intel_fields(finding, kev, epss, targets)
+            fields = intel_fields(finding, kev, epss, targets, criticality)
             if all(finding.get(name) == fields[name] for name in ("kev", "epss", "priority", "priority_explanation")):
                 continue
             cleared = [name for name in ("kev", "epss") if fields[name] is None]
             updates.append((finding["_id"], {name: value for name, value in fields.items() if value is not None},
                             cleared))
         return await self.findings.write_intel(team_id, updates) if updates else 0
+
+    async def _business_criticality(self, team_id: str,
+                                    findings: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+        """BIA's asset criticality through the manifest's provider; without BIA (absent, off, failing): none."""
+        asset_criticality = provider(self.container, "asset_criticality")
+        if asset_criticality is None:
+            return {}
+        refs = sorted({ref for finding in findings for ref in asset_refs(finding)})
+        try:
+            return dict(await asset_criticality(team_id, refs)) if refs else {}
+        except Exception:
+            logger.exception("asset criticality provider failed; declared target criticality used",
+                             extra={"team_id": team_id})
+            return {}
 
     # --- indicators ↔ assets -------------------------------------------------------------------
     async def match(self, team_id: str, findings: Sequence[Mapping[str, Any]], ranges: RangeIndex | None,

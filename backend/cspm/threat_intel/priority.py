@@ -11,8 +11,9 @@
     exposure     0-10   10 when the asset is internet-facing (a target's declared exposure
                         ``internet``), 0 when internal or unknown
     criticality  0-10   the asset's criticality: critical/tier-1 10, high/tier-2 7, medium/tier-3 4,
-                        low/tier-4 1, unknown 0. From the BIA module when present — it is not yet,
-                        so from the target's declared ``criticality`` option
+                        low/tier-4 1, unknown 0. From the BIA module when it is on: the most critical
+                        tier of the business processes depending on the asset (the reason names
+                        them); otherwise from the target's declared ``criticality`` option
 
 Every part grows with its input and no part caps another, so raising any one input never
 lowers the score (tests/threat_intel/test_priority.py checks each). KEV and EPSS dominate on
@@ -51,6 +52,8 @@ class PriorityInputs:
     exposure: str | None = None
     criticality: str | None = None
     asset_name: str | None = None
+    criticality_source: str | None = None
+    """Why the asset has that criticality, e.g. "BIA: tier-1 process 'Payments' depends on it"."""
 
 
 @dataclass
@@ -86,7 +89,9 @@ def score(inputs: PriorityInputs) -> Priority:
     criticality = (inputs.criticality or "").strip().lower()
     if criticality in CRITICALITY_POINTS:
         asset = f" '{inputs.asset_name}'" if inputs.asset_name else ""
-        parts.append(("criticality", CRITICALITY_POINTS[criticality], f"asset{asset} criticality {criticality}"))
+        source = f" ({inputs.criticality_source})" if inputs.criticality_source else ""
+        parts.append(("criticality", CRITICALITY_POINTS[criticality],
+                      f"asset{asset} criticality {criticality}{source}"))
     total = round(sum(points for _, points, _ in parts), 1)
     shown = sorted((part for part in parts if part[1] > 0), key=lambda part: -part[1])
     explanation = ", ".join(f"{text} (+{points:.1f})" for _, points, text in shown) or "no risk factor"

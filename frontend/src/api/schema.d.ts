@@ -1148,6 +1148,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/bia/asset-criticality": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Asset Criticality
+         * @description Per asset key, the most critical tier of the processes depending on it, and their names.
+         */
+        post: operations["asset_criticality_api_bia_asset_criticality_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bia/dependencies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dependency Graph
+         * @description Processes and what they depend on, each node with the tier that flows to it.
+         */
+        get: operations["dependency_graph_api_bia_dependencies_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bia/exercises": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Exercises
+         * @description Exercises, newest first, optionally of one process.
+         */
+        get: operations["list_exercises_api_bia_exercises_get"];
+        put?: never;
+        /**
+         * Record Exercise
+         * @description Records an exercise; one that misses its process's RTO becomes a risk proposal.
+         */
+        post: operations["record_exercise_api_bia_exercises_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bia/horizons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Horizons
+         * @description The team's impact time horizons, the 1-5 scale and the impact categories.
+         */
+        get: operations["get_horizons_api_bia_horizons_get"];
+        /**
+         * Set Horizons
+         * @description Replaces the team's time horizons (hours).
+         */
+        put: operations["set_horizons_api_bia_horizons_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bia/processes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Processes
+         * @description Business processes and services with their effective tier and MTPD.
+         */
+        get: operations["list_processes_api_bia_processes_get"];
+        put?: never;
+        /**
+         * Create Process
+         * @description Creates a process; RTO above the MTPD (declared or derived from the impacts) is refused.
+         */
+        post: operations["create_process_api_bia_processes_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bia/processes/{process_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Process
+         * @description One process.
+         */
+        get: operations["get_process_api_bia_processes__process_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Process
+         * @description Deletes a process.
+         */
+        delete: operations["delete_process_api_bia_processes__process_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Process
+         * @description Changes a process (the same RTO/MTPD rules apply to the result).
+         */
+        patch: operations["update_process_api_bia_processes__process_id__patch"];
+        trace?: never;
+    };
     "/api/cloud-accounts": {
         parameters: {
             query?: never;
@@ -2156,6 +2296,370 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/risks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Risks
+         * @description Lists the team's risks with filters; cell+likelihood+impact is a click on a heat map cell.
+         */
+        get: operations["list_risks_api_risks_get"];
+        put?: never;
+        /**
+         * Create Risk
+         * @description Creates a risk (a scenario) with its inherent likelihood and impact on the team's matrix.
+         */
+        post: operations["create_risk_api_risks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risks/acceptances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Acceptances
+         * @description Risk acceptances of the team, newest first.
+         */
+        get: operations["list_acceptances_api_risks_acceptances_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risks/acceptances/{acceptance_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide Acceptance
+         * @description A team admin other than the requester approves (the risk and its findings become accepted) or rejects.
+         */
+        post: operations["decide_acceptance_api_risks_acceptances__acceptance_id__decision_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risks/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Events
+         * @description Drift-style events of the register: residual raised by a control regression, KRI red, acceptance expired.
+         */
+        get: operations["list_events_api_risks_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risks/from-finding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create From Finding
+         * @description Creates a risk from a finding: title, asset and likelihood (from its severity) filled in, the finding linked.
+         */
+        post: operations["create_from_finding_api_risks_from_finding_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risks/heatmap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Heat Map
+         * @description Counts of open risks per cell, inherent and residual, on the team's matrix.
+         */
+        get: operations["heat_map_api_risks_heatmap_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risks/kris": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Kris
+         * @description Key risk indicators with their latest value, status and history.
+         */
+        get: operations["list_kris_api_risks_kris_get"];
+        put?: never;
+        /**
+         * Create Kri
+         * @description Defines a KRI (metric, scope, thresholds) and computes it once.
+         */
+        post: operations["create_kri_api_risks_kris_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risks/kris/compute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Compute Kris
+         * @description Computes every KRI of the team now (the schedule does it too).
+         */
+        post: operations["compute_kris_api_risks_kris_compute_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risks/kris/{kri_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Kri
+         * @description Deletes a KRI definition.
+         */
+        delete: operations["delete_kri_api_risks_kris__kri_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risks/matrix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Matrix
+         * @description The team's risk matrix (the default preset until a team admin or analyst changes it).
+         */
+        get: operations["get_matrix_api_risks_matrix_get"];
+        /**
+         * Set Matrix
+         * @description Replaces the matrix (a preset, or custom labels, levels and cells) and re-scores every risk.
+         */
+        put: operations["set_matrix_api_risks_matrix_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risks/proposals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Proposals
+         * @description The proposals inbox: suggested risks with their evidence.
+         */
+        get: operations["list_proposals_api_risks_proposals_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risks/proposals/generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate Proposals
+         * @description Looks at the team's data now for new proposals (the schedule does it too).
+         */
+        post: operations["generate_proposals_api_risks_proposals_generate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risks/proposals/{proposal_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide Proposal
+         * @description Accepts a proposal (a risk is created from it) or dismisses it with a reason.
+         */
+        post: operations["decide_proposal_api_risks_proposals__proposal_id__decision_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risks/{risk_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Risk
+         * @description One risk with its actions, linked controls and their live state, acceptance and history.
+         */
+        get: operations["get_risk_api_risks__risk_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Risk
+         * @description Deletes a risk.
+         */
+        delete: operations["delete_risk_api_risks__risk_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Risk
+         * @description Changes a risk; every change is kept in its history with the reason.
+         */
+        patch: operations["update_risk_api_risks__risk_id__patch"];
+        trace?: never;
+    };
+    "/api/risks/{risk_id}/acceptances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Request Acceptance
+         * @description Requests acceptance of a risk until an expiry; a team admin other than the requester decides.
+         */
+        post: operations["request_acceptance_api_risks__risk_id__acceptances_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risks/{risk_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Action
+         * @description Adds a treatment action, linked to SCF controls whose live state computes the residual risk.
+         */
+        post: operations["add_action_api_risks__risk_id__actions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risks/{risk_id}/actions/{action_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Action
+         * @description Removes a treatment action.
+         */
+        delete: operations["delete_action_api_risks__risk_id__actions__action_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Action
+         * @description Changes a treatment action (status, owner, due date, controls).
+         */
+        patch: operations["update_action_api_risks__risk_id__actions__action_id__patch"];
+        trace?: never;
+    };
     "/api/scans": {
         parameters: {
             query?: never;
@@ -2844,19 +3348,103 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** ActionIn */
-        ActionIn: {
+        /** AcceptanceDecision */
+        AcceptanceDecision: {
+            /** Approve */
+            approve: boolean;
             /**
-             * Action
-             * @enum {string}
+             * Comment
+             * @default
              */
-            action: "false_positive" | "accept_risk" | "keep" | "create_risk" | "open_ticket";
-            /** Expires At */
-            expires_at?: string | null;
+            comment: string;
+        };
+        /** AcceptanceIn */
+        AcceptanceIn: {
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
             /** Reason */
             reason: string;
-            /** Risk Owner */
-            risk_owner?: string | null;
+        };
+        /** AcceptanceOut */
+        AcceptanceOut: {
+            /** Approver */
+            approver?: string | null;
+            /**
+             * Comment
+             * @default
+             */
+            comment: string;
+            /** Decided At */
+            decided_at?: string | null;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Finding Keys
+             * @default []
+             */
+            finding_keys: string[];
+            /** Id */
+            id: string;
+            /** Reason */
+            reason: string;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /** Requested By */
+            requested_by: string;
+            /** Risk Id */
+            risk_id: string;
+            state: components["schemas"]["AcceptanceState"];
+        };
+        /**
+         * AcceptanceState
+         * @enum {string}
+         */
+        AcceptanceState: "requested" | "approved" | "rejected" | "expired";
+        /** ActionOut */
+        ActionOut: {
+            /** Due Date */
+            due_date?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Owner
+             * @default
+             */
+            owner: string;
+            /**
+             * Scf Ids
+             * @default []
+             */
+            scf_ids: string[];
+            status: components["schemas"]["ActionStatus"];
+            /** Title */
+            title: string;
+        };
+        /**
+         * ActionStatus
+         * @enum {string}
+         */
+        ActionStatus: "planned" | "in_progress" | "done" | "cancelled";
+        /** ActionUpdate */
+        ActionUpdate: {
+            /** Due Date */
+            due_date?: string | null;
+            /** Owner */
+            owner?: string | null;
+            /** Scf Ids */
+            scf_ids?: string[] | null;
+            status?: components["schemas"]["ActionStatus"] | null;
+            /** Title */
+            title?: string | null;
         };
         /**
          * Answer
@@ -2906,7 +3494,7 @@ export interface components {
             /** Name */
             name: string;
             /** Permissions */
-            permissions: ("ai_governance:read" | "ai_governance:write" | "ai_soc:read" | "ai_soc:write" | "assessments:read" | "assessments:write" | "assets:read" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "integrations:read" | "integrations:write" | "knowledge:read" | "knowledge:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
+            permissions: ("ai_governance:read" | "ai_governance:write" | "ai_soc:read" | "ai_soc:write" | "assessments:read" | "assessments:write" | "assets:read" | "bia:read" | "bia:write" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "integrations:read" | "integrations:write" | "knowledge:read" | "knowledge:write" | "risks:read" | "risks:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
         };
         /** ApiTokenCreated */
         ApiTokenCreated: {
@@ -3111,6 +3699,25 @@ export interface components {
             scope?: components["schemas"]["ScopeIn"] | null;
             target_profile?: components["schemas"]["TargetProfileIn"] | null;
         };
+        /** AssetCriticality */
+        AssetCriticality: {
+            /** Criticality */
+            criticality: string;
+            /** Processes */
+            processes: string[];
+            /** Ref */
+            ref: string;
+            /** Tier */
+            tier: number;
+        };
+        /** AssetCriticalityIn */
+        AssetCriticalityIn: {
+            /**
+             * Refs
+             * @description Asset keys: target:<id>, cloud_account:<id>, resource:<ref>, host:<name>
+             */
+            refs: string[];
+        };
         /** AssetOut */
         AssetOut: {
             /** Asset Id */
@@ -3124,6 +3731,21 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /** AssetRef */
+        AssetRef: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "target" | "cloud_account" | "image" | "host" | "bia_process" | "other";
+            /** Name */
+            name?: string | null;
+            /**
+             * Ref
+             * @description Target id, cloud account id, image reference, host, or BIA process id
+             */
+            ref: string;
         };
         /** AssigneeChange */
         AssigneeChange: {
@@ -3504,6 +4126,20 @@ export interface components {
             risk_owner?: string | null;
             status: components["schemas"]["FindingStatus"];
         };
+        /** CaseActionIn */
+        CaseActionIn: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "false_positive" | "accept_risk" | "keep" | "create_risk" | "open_ticket";
+            /** Expires At */
+            expires_at?: string | null;
+            /** Reason */
+            reason: string;
+            /** Risk Owner */
+            risk_owner?: string | null;
+        };
         /** CaseDetail */
         CaseDetail: {
             /**
@@ -3663,6 +4299,19 @@ export interface components {
             channels: components["schemas"]["CatalogueEntry"][];
             /** Events */
             events: components["schemas"]["EventTypeOut"][];
+        };
+        /** Cell */
+        Cell: {
+            /** Colour */
+            colour: string;
+            /** Impact */
+            impact: number;
+            /** Level */
+            level: string;
+            /** Likelihood */
+            likelihood: number;
+            /** Score */
+            score: number;
         };
         /** Check */
         Check: {
@@ -3825,6 +4474,25 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** ComputedResidual */
+        ComputedResidual: {
+            /** Colour */
+            colour: string;
+            /** Controls */
+            controls: components["schemas"]["ControlState"][];
+            /** Coverage */
+            coverage: number;
+            /** Impact */
+            impact: number;
+            /** Level */
+            level: string;
+            /** Likelihood */
+            likelihood: number;
+            /** Reason */
+            reason: string;
+            /** Score */
+            score: number;
+        };
         /** ConnectionStatusOut */
         ConnectionStatusOut: {
             /** Last Checked At */
@@ -3868,6 +4536,15 @@ export interface components {
             stix_id: string;
             /** Type */
             type: string;
+        };
+        /** ControlState */
+        ControlState: {
+            /** Scf Id */
+            scf_id: string;
+            /** Status */
+            status: string;
+            /** Title */
+            title?: string | null;
         };
         /**
          * ControlStatus
@@ -3985,6 +4662,32 @@ export interface components {
          * @enum {string}
          */
         DeliveryState: "queued" | "delivering" | "delivered" | "dead_letter";
+        /** Dependency */
+        Dependency: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "target" | "cloud_account" | "image" | "host" | "process" | "third_party";
+            /** Name */
+            name?: string | null;
+            /**
+             * Ref
+             * @description Target id, cloud account id, image reference, host, process id, supplier name
+             */
+            ref: string;
+        };
+        /** DependencyGraph */
+        DependencyGraph: {
+            /** Edges */
+            edges: {
+                [key: string]: unknown;
+            }[];
+            /** Nodes */
+            nodes: {
+                [key: string]: unknown;
+            }[];
+        };
         /** DeploymentLink */
         DeploymentLink: {
             /**
@@ -4183,6 +4886,90 @@ export interface components {
             uploaded_by: string;
             /** Url */
             url?: string | null;
+        };
+        /** ExerciseIn */
+        ExerciseIn: {
+            /**
+             * Achieved Recovery Hours
+             * @description Time it took to recover
+             */
+            achieved_recovery_hours?: number | null;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Follow Up */
+            follow_up?: components["schemas"]["FollowUp"][];
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "tabletop" | "failover" | "restore";
+            /**
+             * Lessons
+             * @default
+             */
+            lessons: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "passed" | "partial" | "failed";
+            /** Participants */
+            participants?: string[];
+            /** Process Id */
+            process_id: string;
+            /** Scenario */
+            scenario: string;
+        };
+        /** ExerciseOut */
+        ExerciseOut: {
+            /** Achieved Recovery Hours */
+            achieved_recovery_hours?: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /**
+             * Follow Up
+             * @default []
+             */
+            follow_up: {
+                [key: string]: unknown;
+            }[];
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /**
+             * Lessons
+             * @default
+             */
+            lessons: string;
+            /** Met Rto */
+            met_rto?: boolean | null;
+            /** Outcome */
+            outcome: string;
+            /**
+             * Participants
+             * @default []
+             */
+            participants: string[];
+            /** Process Id */
+            process_id: string;
+            /** Process Name */
+            process_name: string;
+            /** Rto Hours */
+            rto_hours?: number | null;
+            /** Scenario */
+            scenario: string;
         };
         /** ExternalScanIn */
         ExternalScanIn: {
@@ -4565,6 +5352,24 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** FollowUp */
+        FollowUp: {
+            /** Due Date */
+            due_date?: string | null;
+            /**
+             * Owner
+             * @default
+             */
+            owner: string;
+            /**
+             * Status
+             * @default open
+             * @enum {string}
+             */
+            status: "open" | "done";
+            /** Title */
+            title: string;
+        };
         /** GcpAccountCreate */
         GcpAccountCreate: {
             /** Name */
@@ -4631,6 +5436,80 @@ export interface components {
          * @enum {string}
          */
         HealthState: "unknown" | "ok" | "failing";
+        /** HeatMapOut */
+        HeatMapOut: {
+            /** Cells */
+            cells: string[][];
+            /** Impact Labels */
+            impact_labels: string[];
+            /** Inherent */
+            inherent: number[][];
+            /** Levels */
+            levels: {
+                [key: string]: string;
+            }[];
+            /** Likelihood Labels */
+            likelihood_labels: string[];
+            /** Residual */
+            residual: number[][];
+            /** Size */
+            size: number;
+        };
+        /** HorizonsIn */
+        HorizonsIn: {
+            /** Hours */
+            hours: number[];
+        };
+        /** HorizonsOut */
+        HorizonsOut: {
+            /** Categories */
+            categories: string[];
+            /** Hours */
+            hours: number[];
+            /** Labels */
+            labels: string[];
+            /** Scale */
+            scale: {
+                [key: string]: string;
+            };
+            /** Severe Level */
+            severe_level: number;
+        };
+        /** ImpactRow */
+        ImpactRow: {
+            /**
+             * Financial
+             * @default 1
+             */
+            financial: number;
+            /**
+             * Financial Amount
+             * @description Estimated loss at this horizon, in the team's currency
+             */
+            financial_amount?: number | null;
+            /** Horizon Hours */
+            horizon_hours: number;
+            /**
+             * Legal
+             * @default 1
+             */
+            legal: number;
+            /**
+             * Operational
+             * @default 1
+             */
+            operational: number;
+            /**
+             * Reputational
+             * @default 1
+             */
+            reputational: number;
+            /**
+             * Safety
+             * @default 1
+             */
+            safety: number;
+        };
         /** ImportResult */
         ImportResult: {
             /**
@@ -5034,6 +5913,87 @@ export interface components {
             /** Lexical */
             lexical: string;
         };
+        /** KriIn */
+        KriIn: {
+            metric: components["schemas"]["KriMetric"];
+            /** Name */
+            name: string;
+            scope?: components["schemas"]["KriScope"];
+            thresholds: components["schemas"]["KriThresholds"];
+        };
+        /**
+         * KriMetric
+         * @enum {string}
+         */
+        KriMetric: "open_past_sla" | "controls_implemented_pct" | "mttr_days" | "kev_open" | "days_since_scan";
+        /** KriOut */
+        KriOut: {
+            /** Computed At */
+            computed_at?: string | null;
+            /**
+             * History
+             * @default []
+             */
+            history: {
+                [key: string]: unknown;
+            }[];
+            /** Id */
+            id: string;
+            metric: components["schemas"]["KriMetric"];
+            /** Name */
+            name: string;
+            /** Note */
+            note?: string | null;
+            /** Scope */
+            scope: {
+                [key: string]: unknown;
+            };
+            /**
+             * Status
+             * @default not_computed
+             * @enum {string}
+             */
+            status: "green" | "amber" | "red" | "unavailable" | "not_computed";
+            /** Thresholds */
+            thresholds: {
+                [key: string]: unknown;
+            };
+            /** Value */
+            value?: number | null;
+        };
+        /** KriScope */
+        KriScope: {
+            /** Framework Id */
+            framework_id?: string | null;
+            /** Scope Key */
+            scope_key?: string | null;
+            /** Severity */
+            severity?: ("critical" | "high" | "medium" | "low" | "info") | null;
+            /** Source Tool */
+            source_tool?: string | null;
+            /** Target Id */
+            target_id?: string | null;
+        };
+        /** KriThresholds */
+        KriThresholds: {
+            /** Amber */
+            amber: number;
+            /**
+             * Direction
+             * @default higher_is_worse
+             * @enum {string}
+             */
+            direction: "higher_is_worse" | "lower_is_worse";
+            /** Red */
+            red: number;
+        };
+        /** Level */
+        Level: {
+            /** Colour */
+            colour: string;
+            /** Name */
+            name: string;
+        };
         /** LlmStatus */
         LlmStatus: {
             /** Configured */
@@ -5066,6 +6026,41 @@ export interface components {
             /** Mfa Token */
             mfa_token?: string | null;
             tokens?: components["schemas"]["TokenPair"] | null;
+        };
+        /** MatrixIn */
+        MatrixIn: {
+            /** Cells */
+            cells?: string[][] | null;
+            /** Impact Labels */
+            impact_labels?: string[] | null;
+            /** Levels */
+            levels?: components["schemas"]["Level"][] | null;
+            /** Likelihood Labels */
+            likelihood_labels?: string[] | null;
+            /**
+             * Preset
+             * @description Start from the 3x3, 4x4 or 5x5 preset
+             */
+            preset?: (3 | 4 | 5) | null;
+            /** Size */
+            size?: (3 | 4 | 5) | null;
+        };
+        /** MatrixOut */
+        MatrixOut: {
+            /** Cells */
+            cells: string[][];
+            /** Impact Labels */
+            impact_labels: string[];
+            /** Levels */
+            levels: {
+                [key: string]: string;
+            }[];
+            /** Likelihood Labels */
+            likelihood_labels: string[];
+            /** Rescored */
+            rescored?: number | null;
+            /** Size */
+            size: number;
         };
         /** MeOut */
         MeOut: {
@@ -5296,6 +6291,128 @@ export interface components {
             /** Severity */
             severity?: string | null;
         };
+        /** ProcessIn */
+        ProcessIn: {
+            /** Dependencies */
+            dependencies?: components["schemas"]["Dependency"][];
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Impacts */
+            impacts?: components["schemas"]["ImpactRow"][];
+            /**
+             * Mtpd Hours
+             * @description Maximum tolerable period of disruption; derived from the impacts when they reach severe
+             */
+            mtpd_hours?: number | null;
+            /** Name */
+            name: string;
+            /**
+             * Owner
+             * @default
+             */
+            owner: string;
+            /**
+             * Rpo Hours
+             * @description Recovery point objective
+             */
+            rpo_hours?: number | null;
+            /**
+             * Rto Hours
+             * @description Recovery time objective
+             */
+            rto_hours?: number | null;
+            /**
+             * Tier
+             * @description 1 most critical … 4 least
+             * @default 3
+             */
+            tier: number;
+        };
+        /** ProcessOut */
+        ProcessOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Critical For
+             * @default []
+             */
+            critical_for: string[];
+            /**
+             * Dependencies
+             * @default []
+             */
+            dependencies: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Effective Tier
+             * @description Its own tier, or a more critical one of a process depending on it
+             */
+            effective_tier: number;
+            /** Id */
+            id: string;
+            /**
+             * Impacts
+             * @default []
+             */
+            impacts: {
+                [key: string]: unknown;
+            }[];
+            /** Mtpd Hours */
+            mtpd_hours?: number | null;
+            /** Mtpd Source */
+            mtpd_source?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Owner
+             * @default
+             */
+            owner: string;
+            /** Rpo Hours */
+            rpo_hours?: number | null;
+            /** Rto Hours */
+            rto_hours?: number | null;
+            /** Tier */
+            tier: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** ProcessUpdate */
+        ProcessUpdate: {
+            /** Dependencies */
+            dependencies?: components["schemas"]["Dependency"][] | null;
+            /** Description */
+            description?: string | null;
+            /** Impacts */
+            impacts?: components["schemas"]["ImpactRow"][] | null;
+            /** Mtpd Hours */
+            mtpd_hours?: number | null;
+            /** Name */
+            name?: string | null;
+            /** Owner */
+            owner?: string | null;
+            /** Rpo Hours */
+            rpo_hours?: number | null;
+            /** Rto Hours */
+            rto_hours?: number | null;
+            /** Tier */
+            tier?: number | null;
+        };
         /** ProgressOut */
         ProgressOut: {
             /** Answered */
@@ -5304,6 +6421,62 @@ export interface components {
             in_scope: number;
             /** Percent */
             percent: number;
+        };
+        /** ProposalDecision */
+        ProposalDecision: {
+            /** Accept */
+            accept: boolean;
+            /**
+             * Owner
+             * @default
+             */
+            owner: string;
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        };
+        /** ProposalOut */
+        ProposalOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Decided At */
+            decided_at?: string | null;
+            /** Decided By */
+            decided_by?: string | null;
+            /** Evidence */
+            evidence: {
+                [key: string]: unknown;
+            }[];
+            /** Id */
+            id: string;
+            /** Key */
+            key: string;
+            /** Kind */
+            kind: string;
+            /** Reason */
+            reason?: string | null;
+            /** Risk Id */
+            risk_id?: string | null;
+            /** State */
+            state: string;
+            /** Suggested */
+            suggested: {
+                [key: string]: unknown;
+            };
+            /** Title */
+            title: string;
+        };
+        /** ProposalRun */
+        ProposalRun: {
+            /** Created */
+            created: number;
+            /** Notes */
+            notes: string[];
         };
         /** QuestionOut */
         QuestionOut: {
@@ -5546,6 +6719,346 @@ export interface components {
          * @enum {string}
          */
         RequirementState: "unanswered" | "suggested" | "answered" | "met" | "partially_met" | "not_met" | "not_applicable";
+        /** RiskDetail */
+        RiskDetail: {
+            /** Acceptance */
+            acceptance?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Actions
+             * @default []
+             */
+            actions: components["schemas"]["ActionOut"][];
+            /**
+             * Assets
+             * @default []
+             */
+            assets: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Category
+             * @default
+             */
+            category: string;
+            /** @description From the linked controls' live state in the compliance engine */
+            computed_residual?: components["schemas"]["ComputedResidual"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Finding Keys
+             * @default []
+             */
+            finding_keys: string[];
+            /**
+             * History
+             * @default []
+             */
+            history: {
+                [key: string]: unknown;
+            }[];
+            /** Id */
+            id: string;
+            /**
+             * Impact Justification
+             * @default
+             */
+            impact_justification: string;
+            inherent: components["schemas"]["Cell"];
+            /**
+             * Likelihood Justification
+             * @default
+             */
+            likelihood_justification: string;
+            /**
+             * Notes
+             * @description What the register lacks (a module switched off)
+             */
+            notes?: string[];
+            /**
+             * Owner
+             * @default
+             */
+            owner: string;
+            /** @description What the heat map shows: computed, else the estimate, else the inherent */
+            residual: components["schemas"]["Cell"];
+            /** @description The analyst's own residual estimate */
+            residual_estimate?: components["schemas"]["Cell"] | null;
+            /** Review Date */
+            review_date?: string | null;
+            /** Source */
+            source?: {
+                [key: string]: unknown;
+            } | null;
+            status: components["schemas"]["RiskStatus"];
+            /**
+             * Threat
+             * @default
+             */
+            threat: string;
+            /** Title */
+            title: string;
+            treatment?: components["schemas"]["Treatment"] | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Vulnerability
+             * @default
+             */
+            vulnerability: string;
+        };
+        /** RiskEventOut */
+        RiskEventOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Detail */
+            detail: string;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Kri Id */
+            kri_id?: string | null;
+            /** Owner */
+            owner?: string | null;
+            /** Risk Id */
+            risk_id?: string | null;
+        };
+        /** RiskFromFinding */
+        RiskFromFinding: {
+            /** Finding Id */
+            finding_id: string;
+            /**
+             * Impact
+             * @default 3
+             */
+            impact: number;
+            /**
+             * Owner
+             * @default
+             */
+            owner: string;
+        };
+        /** RiskIn */
+        RiskIn: {
+            /** Assets */
+            assets?: components["schemas"]["AssetRef"][];
+            /**
+             * Category
+             * @default
+             */
+            category: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Impact */
+            impact: number;
+            /**
+             * Impact Justification
+             * @default
+             */
+            impact_justification: string;
+            /**
+             * Likelihood
+             * @description Inherent likelihood on the team's matrix scale
+             */
+            likelihood: number;
+            /**
+             * Likelihood Justification
+             * @default
+             */
+            likelihood_justification: string;
+            /**
+             * Owner
+             * @default
+             */
+            owner: string;
+            /** Residual Impact */
+            residual_impact?: number | null;
+            /**
+             * Residual Likelihood
+             * @description The analyst's own residual estimate
+             */
+            residual_likelihood?: number | null;
+            /** Review Date */
+            review_date?: string | null;
+            /** @default identified */
+            status: components["schemas"]["RiskStatus"];
+            /**
+             * Threat
+             * @default
+             */
+            threat: string;
+            /** Title */
+            title: string;
+            treatment?: components["schemas"]["Treatment"] | null;
+            /**
+             * Vulnerability
+             * @default
+             */
+            vulnerability: string;
+        };
+        /** RiskOut */
+        RiskOut: {
+            /** Acceptance */
+            acceptance?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Actions
+             * @default []
+             */
+            actions: components["schemas"]["ActionOut"][];
+            /**
+             * Assets
+             * @default []
+             */
+            assets: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Category
+             * @default
+             */
+            category: string;
+            /** @description From the linked controls' live state in the compliance engine */
+            computed_residual?: components["schemas"]["ComputedResidual"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Finding Keys
+             * @default []
+             */
+            finding_keys: string[];
+            /** Id */
+            id: string;
+            /**
+             * Impact Justification
+             * @default
+             */
+            impact_justification: string;
+            inherent: components["schemas"]["Cell"];
+            /**
+             * Likelihood Justification
+             * @default
+             */
+            likelihood_justification: string;
+            /**
+             * Notes
+             * @description What the register lacks (a module switched off)
+             */
+            notes?: string[];
+            /**
+             * Owner
+             * @default
+             */
+            owner: string;
+            /** @description What the heat map shows: computed, else the estimate, else the inherent */
+            residual: components["schemas"]["Cell"];
+            /** @description The analyst's own residual estimate */
+            residual_estimate?: components["schemas"]["Cell"] | null;
+            /** Review Date */
+            review_date?: string | null;
+            /** Source */
+            source?: {
+                [key: string]: unknown;
+            } | null;
+            status: components["schemas"]["RiskStatus"];
+            /**
+             * Threat
+             * @default
+             */
+            threat: string;
+            /** Title */
+            title: string;
+            treatment?: components["schemas"]["Treatment"] | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Vulnerability
+             * @default
+             */
+            vulnerability: string;
+        };
+        /** RiskPage */
+        RiskPage: {
+            /** Risks */
+            risks: components["schemas"]["RiskOut"][];
+            /** Total */
+            total: number;
+        };
+        /**
+         * RiskStatus
+         * @enum {string}
+         */
+        RiskStatus: "identified" | "assessed" | "treated" | "accepted" | "closed";
+        /** RiskUpdate */
+        RiskUpdate: {
+            /** Assets */
+            assets?: components["schemas"]["AssetRef"][] | null;
+            /** Category */
+            category?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Impact */
+            impact?: number | null;
+            /** Impact Justification */
+            impact_justification?: string | null;
+            /** Likelihood */
+            likelihood?: number | null;
+            /** Likelihood Justification */
+            likelihood_justification?: string | null;
+            /** Owner */
+            owner?: string | null;
+            /**
+             * Reason
+             * @description Why, kept in the risk's history
+             * @default
+             */
+            reason: string;
+            /** Residual Impact */
+            residual_impact?: number | null;
+            /** Residual Likelihood */
+            residual_likelihood?: number | null;
+            /** Review Date */
+            review_date?: string | null;
+            status?: components["schemas"]["RiskStatus"] | null;
+            /** Threat */
+            threat?: string | null;
+            /** Title */
+            title?: string | null;
+            treatment?: components["schemas"]["Treatment"] | null;
+            /** Vulnerability */
+            vulnerability?: string | null;
+        };
         /**
          * Role
          * @enum {string}
@@ -6637,6 +8150,30 @@ export interface components {
              */
             token_type: "bearer";
         };
+        /**
+         * Treatment
+         * @enum {string}
+         */
+        Treatment: "mitigate" | "accept" | "transfer" | "avoid";
+        /** TreatmentActionIn */
+        TreatmentActionIn: {
+            /** Due Date */
+            due_date?: string | null;
+            /**
+             * Owner
+             * @default
+             */
+            owner: string;
+            /**
+             * Scf Ids
+             * @description Applied SCF controls
+             */
+            scf_ids?: string[];
+            /** @default planned */
+            status: components["schemas"]["ActionStatus"];
+            /** Title */
+            title: string;
+        };
         /** TrendPoint */
         TrendPoint: {
             /** By Severity */
@@ -7478,7 +9015,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ActionIn"];
+                "application/json": components["schemas"]["CaseActionIn"];
             };
         };
         responses: {
@@ -9446,6 +10983,384 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    asset_criticality_api_bia_asset_criticality_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssetCriticalityIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetCriticality"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    dependency_graph_api_bia_dependencies_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DependencyGraph"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_exercises_api_bia_exercises_get: {
+        parameters: {
+            query?: {
+                process_id?: string | null;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExerciseOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    record_exercise_api_bia_exercises_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExerciseIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExerciseOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_horizons_api_bia_horizons_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HorizonsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_horizons_api_bia_horizons_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HorizonsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HorizonsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_processes_api_bia_processes_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_process_api_bia_processes_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProcessIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_process_api_bia_processes__process_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                process_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_process_api_bia_processes__process_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                process_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_process_api_bia_processes__process_id__patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                process_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProcessUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessOut"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -11574,6 +13489,817 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["KnowledgeStatus"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_risks_api_risks_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["RiskStatus"] | null;
+                treatment?: components["schemas"]["Treatment"] | null;
+                owner?: string | null;
+                category?: string | null;
+                q?: string | null;
+                level?: string | null;
+                /** @description Heat map cell filter: which map, with likelihood and impact */
+                cell?: ("inherent" | "residual") | null;
+                likelihood?: number | null;
+                impact?: number | null;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_risk_api_risks_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RiskIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_acceptances_api_risks_acceptances_get: {
+        parameters: {
+            query?: {
+                state?: components["schemas"]["AcceptanceState"] | null;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcceptanceOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    decide_acceptance_api_risks_acceptances__acceptance_id__decision_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                acceptance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptanceDecision"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcceptanceOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_events_api_risks_events_get: {
+        parameters: {
+            query?: {
+                owner?: string | null;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskEventOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_from_finding_api_risks_from_finding_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RiskFromFinding"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    heat_map_api_risks_heatmap_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeatMapOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_kris_api_risks_kris_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KriOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_kri_api_risks_kris_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KriIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KriOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    compute_kris_api_risks_kris_compute_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KriOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_kri_api_risks_kris__kri_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                kri_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_matrix_api_risks_matrix_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MatrixOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_matrix_api_risks_matrix_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MatrixIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MatrixOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_proposals_api_risks_proposals_get: {
+        parameters: {
+            query?: {
+                state?: ("open" | "accepted" | "dismissed") | null;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    generate_proposals_api_risks_proposals_generate_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalRun"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    decide_proposal_api_risks_proposals__proposal_id__decision_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                proposal_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProposalDecision"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_risk_api_risks__risk_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                risk_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_risk_api_risks__risk_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                risk_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_risk_api_risks__risk_id__patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                risk_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RiskUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    request_acceptance_api_risks__risk_id__acceptances_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                risk_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptanceIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcceptanceOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_action_api_risks__risk_id__actions_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                risk_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TreatmentActionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_action_api_risks__risk_id__actions__action_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                risk_id: string;
+                action_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_action_api_risks__risk_id__actions__action_id__patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                risk_id: string;
+                action_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskDetail"];
                 };
             };
             /** @description Validation Error */

@@ -9,7 +9,7 @@ import { lazy, type ComponentType, type LazyExoticComponent } from "react";
 import type { IconName } from "../components/Icon";
 
 /** Backend module switches (cspm.teams.modules.TOGGLEABLE_MODULES) the registry maps pages to. */
-export const MODULE_TOGGLES = ["findings", "compliance", "scans", "assets", "threat_intel", "ai_governance", "assessments", "integrations", "knowledge", "ai_soc"] as const;
+export const MODULE_TOGGLES = ["findings", "compliance", "scans", "assets", "threat_intel", "ai_governance", "assessments", "integrations", "knowledge", "ai_soc", "risks", "bia"] as const;
 export type ModuleToggle = (typeof MODULE_TOGGLES)[number];
 
 export interface PlatformModule {
@@ -168,6 +168,30 @@ export const ALL_PLATFORM_MODULES: PlatformModule[] = [
     toggle: "knowledge",
     permission: "knowledge:read",
     ...page(() => import("../pages/knowledge/KnowledgePage")),
+  },
+  {
+    id: "risks",
+    label: "Risk register",
+    path: "/risks",
+    icon: "alert",
+    section: "Posture",
+    description: "Risks on a matrix, treatments on SCF controls with live residual risk, acceptances, KRIs, proposals",
+    backend: ["risks"],
+    toggle: "risks",
+    permission: "risks:read",
+    ...page(() => import("../pages/risks/RisksPage")),
+  },
+  {
+    id: "bia",
+    label: "Business impact",
+    path: "/bia",
+    icon: "activity",
+    section: "Posture",
+    description: "Business processes, impact over time, RTO/RPO/MTPD, dependencies and exercises",
+    backend: ["bia"],
+    toggle: "bia",
+    permission: "bia:read",
+    ...page(() => import("../pages/bia/BiaPage")),
   },
   {
     id: "admin",

@@ -9,7 +9,7 @@ type Schemas = components["schemas"];
 export type CaseSummary = Schemas["CaseSummary"];
 export type CaseDetail = Schemas["CaseDetail"];
 export type StepRecord = Schemas["StepRecord"];
-export type ActionIn = Schemas["ActionIn"];
+export type ActionIn = Schemas["CaseActionIn"];
 export type Brief = Schemas["BriefOut"];
 
 export function useCases(status: "open" | "closed") {

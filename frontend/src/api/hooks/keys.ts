@@ -25,4 +25,6 @@ export const moreKeys = {
   integrations: (team: string | null) => ["integrations", team] as const,
   aiSoc: (team: string | null) => ["ai-soc", team] as const,
   knowledge: (team: string | null) => ["knowledge", team] as const,
+  risks: (team: string | null) => ["risks", team] as const,
+  bia: (team: string | null) => ["bia", team] as const,
 };
