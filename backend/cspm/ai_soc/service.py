@@ -38,7 +38,7 @@ from cspm.findings.models import FindingStatus
 from cspm.findings.service import FindingsService
 from cspm.knowledge.service import KnowledgeService
 from cspm.teams.service import TeamService
-from cspm.threat_intel.correlation import target_id
+from cspm.threat_intel.correlation import asset_refs, target_id
 from cspm.threat_intel.repository import EPSS, KEV, CatalogueRepository, TargetContextRepository
 
 MODULE = "ai_soc"
@@ -117,7 +117,10 @@ class AiSocService:
         declared = await self.targets.declared(team_id, [t for f in findings if (t := target_id(f))])
         by_ref = {str((f.get("resource") or {}).get("id")): declared[t] for f in findings
                   if (t := target_id(f)) in declared}
-        criticality, source = await seams.asset_criticality(self.container, team_id, list(by_ref), by_ref)
+        asset_keys = {str(resource["id"]): asset_refs(finding) for finding in findings
+                      if (resource := finding.get("resource") or {}).get("id")}
+        criticality, source = await seams.asset_criticality(self.container, team_id, list(by_ref), by_ref,
+                                                            asset_keys)
         knowledge_on = "knowledge" not in disabled
         knowledge = self.container.resolve(KnowledgeService)
         if knowledge_on:

@@ -20,6 +20,7 @@ from cspm.compliance.repository import POSTURE_DB, STATES
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
 from cspm.core.errors import Conflict
+from cspm.core.events import KRI_RED
 from cspm.risks.models import KriMetric
 from cspm.risks.repository import EVENTS, KRI_VALUES, KRIS, FindingView, ReadOnlyView, TeamDocuments
 from cspm.risks.settings import RiskSettings
@@ -109,6 +110,10 @@ class KriService:
                 await self.events.insert(team_id, {
                     "at": now, "kind": "kri_red", "kri_id": str(kri["_id"]), "owner": None,
                     "detail": f"KRI {kri['name']} turned red: {value:g} (red at {kri['thresholds']['red']:g})"})
+                # A drift-style event on the bus: integrations route it to the team's channels.
+                await self.container.events.publish(KRI_RED, team_id=team_id, kri_id=str(kri["_id"]),
+                                                    name=kri["name"], value=value,
+                                                    threshold=kri["thresholds"]["red"], risk_id=kri.get("risk_id"))
             results.append({"id": str(kri["_id"]), "value": value, "status": status, "note": note})
         return results
 
