@@ -101,7 +101,8 @@ def lambda_functions(client: Any, region: str, account: str) -> Iterator[Discove
 
 
 def eks_clusters(client: Any, region: str, account: str) -> Iterator[DiscoveredResource]:
-    for name in _pages(client, "list_clusters", "clusters"):
+    for listed in _pages(client, "list_clusters", "clusters"):
+        name = str(listed)  # list_clusters lists names, not objects
         cluster = client.describe_cluster(name=name)["cluster"]
         access = cluster.get("resourcesVpcConfig", {})
         yield DiscoveredResource(

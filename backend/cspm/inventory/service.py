@@ -12,8 +12,8 @@ import asyncio
 import logging
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
 from bson import ObjectId
@@ -137,7 +137,7 @@ class InventoryService:
             await self._sweep_removed(team_id, run, report.complete_scopes, counts)
         except (CSPMError, CredentialDecryptionError) as exc:
             report.fail("account", str(getattr(exc, "detail", exc)))
-        except Exception as exc:  # noqa: BLE001 - a provider SDK's own exception types; recorded on the run
+        except Exception as exc:
             logger.exception("discovery failed", extra={"team_id": team_id, "run_id": run_id})
             report.fail("account", scrub(f"{type(exc).__name__}: {exc}"))
         state = RunState.SUCCEEDED
