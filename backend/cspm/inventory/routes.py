@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile, status
 
 from cspm.auth.dependencies import Principal, require_permission
 from cspm.core.dependencies import service
+from cspm.core.errors import PayloadTooLarge
 from cspm.core.fields import SingleLineText
 from cspm.inventory.models import ChangeKind
 from cspm.inventory.schemas import AssetDetail, AssetOut, AssetPage, DiscoveryRunDetail, DiscoveryRunOut
@@ -25,6 +26,7 @@ ObjectIdPath = Annotated[str, Path(min_length=24, max_length=24)]
 RunIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 Filter = Annotated[SingleLineText | None, Query(max_length=200)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+MAX_IMPORT = 2 * 1024 * 1024  # the API's body limit for uploads other than scanner reports
 
 
 @router.get("/assets", response_model=AssetPage)
@@ -59,6 +61,20 @@ async def discover_account(account_id: ObjectIdPath, principal: Writer, inventor
     """Starts a discovery of the cloud account's resources (a background job); poll the run."""
     return DiscoveryRunOut.model_validate(await inventory.queue_discovery(
         team_id=principal.team, account_id=account_id, actor=principal.user_id))
+
+
+@router.post("/accounts/{account_id}/import", response_model=DiscoveryRunOut)
+async def import_steampipe(account_id: ObjectIdPath, principal: Writer, inventory: Inventory,
+                           file: Annotated[UploadFile, File(description="steampipe query --output json")],
+                           resource_type: Annotated[str, Form(pattern=r"^[a-z0-9]+(?:[:._/-][a-z0-9]+){1,6}$",
+                                                              max_length=120)]) -> DiscoveryRunOut:
+    """Imports a Steampipe query's JSON output as a discovery run of the account (its diff as for a discovery)."""
+    raw = await file.read(MAX_IMPORT + 1)
+    if len(raw) > MAX_IMPORT:
+        raise PayloadTooLarge(f"file larger than {MAX_IMPORT} bytes")
+    return DiscoveryRunOut.model_validate(await inventory.import_steampipe(
+        team_id=principal.team, account_id=account_id, actor=principal.user_id, resource_type=resource_type,
+        raw=raw))
 
 
 @router.get("/runs", response_model=list[DiscoveryRunOut])

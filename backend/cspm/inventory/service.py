@@ -48,6 +48,7 @@ from cspm.inventory.repository import (
 )
 from cspm.inventory.resource_ids import normalise
 from cspm.inventory.settings import InventorySettings
+from cspm.inventory.steampipe import SteampipeCollector, parse_rows
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +122,16 @@ class InventoryService:
             return {**run, **failed}
         return run
 
-    async def run_discovery(self, *, team_id: str, run_id: str) -> dict[str, Any]:
+    async def import_steampipe(self, *, team_id: str, account_id: str, actor: str, resource_type: str,
+                               raw: bytes) -> dict[str, Any]:
+        """A Steampipe query's JSON output as one discovery run of the account (parsed fully first)."""
+        resources = parse_rows(raw, resource_type)
+        run = await self.request_discovery(team_id=team_id, account_id=account_id, actor=actor)
+        collector = SteampipeCollector(resources, resource_type, self.settings.write_batch_size)
+        return await self.run_discovery(team_id=team_id, run_id=run["run_id"], collector=collector)
+
+    async def run_discovery(self, *, team_id: str, run_id: str, collector: Collector | None = None,
+                            ) -> dict[str, Any]:
         """Runs a queued discovery to the end; every failure is recorded on the run, never raised."""
         run = await self.runs.by_run_id(team_id, run_id)
         if run["state"] != RunState.QUEUED.value:
@@ -130,7 +140,9 @@ class InventoryService:
         report = CollectorReport()
         counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": 0, "total": 0}
         try:
-            collector = await self._collector(team_id, run["account_id"], run["provider"])
+            if collector is None:
+                collector = await self._collector(team_id, run["account_id"], run["provider"])
+            run["source"] = collector.source
             await self.runs.update(team_id, run_id, {"source": collector.source})
             async for batch in collector.resources(report):
                 await self._store_batch(team_id, run, batch, counts)

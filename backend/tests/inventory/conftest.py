@@ -6,7 +6,7 @@ from cspm.cloud_accounts.service import CloudAccountService
 from cspm.cloud_accounts.settings import CloudAccountSettings
 from cspm.inventory.service import InventoryService
 from cspm.inventory.settings import InventorySettings
-from tests.cloud_accounts.conftest import moto_endpoint  # noqa: F401 - the suite's moto server fixture
+from tests.cloud_accounts.conftest import dead_endpoint, gcp_key, moto_endpoint  # noqa: F401 - the suite's fixtures
 
 
 @pytest.fixture
