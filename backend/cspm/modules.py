@@ -24,7 +24,7 @@ ROUTE_MODULES: tuple[RouteModule, ...] = (
     RouteModule("threat_intel", "/api/threat-intel", toggle="threat_intel"),
     RouteModule("ai_governance", "/api/ai-governance", toggle="ai_governance"),
     RouteModule("assessments", "/api/assessments", toggle="assessments"),
-    RouteModule("inventory", "/api/inventory", toggle="inventory"),
+    RouteModule("inventory", "/api/inventory", toggle="assets"),
     RouteModule("registries", "/api/registries", toggle="registries"),
 )
 

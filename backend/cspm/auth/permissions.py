@@ -22,12 +22,12 @@ class Role(StrEnum):
 READ_PERMISSIONS = frozenset({
     "findings:read", "scans:read", "targets:read", "compliance:read", "assets:read", "teams:read",
     "threat_intel:read", "ai_governance:read", "assessments:read",
-    "inventory:read", "registries:read",
+    "registries:read",
 })
 WRITE_PERMISSIONS = frozenset({
     "findings:write", "findings:import", "scans:write", "targets:write", "compliance:write",
     "threat_intel:write", "ai_governance:write", "assessments:write",
-    "inventory:write", "registries:write",
+    "assets:write", "registries:write",
 })
 TEAM_ADMIN_PERMISSIONS = frozenset({"teams:manage", "tokens:manage", "audit:read", "modules:manage"})
 PLATFORM_PERMISSIONS = frozenset({"users:manage", "platform:admin"})

@@ -1,6 +1,7 @@
 """Cloud asset inventory API: assets with filters, asset detail (timeline, findings), discovery runs.
 
-Reading needs ``inventory:read``; starting a discovery ``inventory:write``. Cloud accounts
+Part of the Assets module (its switch and ``assets:read``); starting a discovery or an import
+needs ``assets:write``. Cloud accounts
 themselves are managed by the cloud accounts module (``/api/cloud-accounts``).
 """
 
@@ -15,13 +16,13 @@ from cspm.core.dependencies import service
 from cspm.core.errors import PayloadTooLarge
 from cspm.core.fields import SingleLineText
 from cspm.inventory.models import ChangeKind
-from cspm.inventory.schemas import AssetDetail, AssetOut, AssetPage, DiscoveryRunDetail, DiscoveryRunOut
+from cspm.inventory.schemas import CloudAssetDetail, CloudAssetOut, CloudAssetPage, DiscoveryRunDetail, DiscoveryRunOut
 from cspm.inventory.service import InventoryService
 
 router = APIRouter(tags=["inventory"])
 Inventory = Annotated[InventoryService, Depends(service(InventoryService))]
-Reader = Annotated[Principal, Depends(require_permission("inventory:read"))]
-Writer = Annotated[Principal, Depends(require_permission("inventory:write"))]
+Reader = Annotated[Principal, Depends(require_permission("assets:read"))]
+Writer = Annotated[Principal, Depends(require_permission("assets:write"))]
 ObjectIdPath = Annotated[str, Path(min_length=24, max_length=24)]
 RunIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 Filter = Annotated[SingleLineText | None, Query(max_length=200)]
@@ -29,29 +30,29 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 MAX_IMPORT = 2 * 1024 * 1024  # the API's body limit for uploads other than scanner reports
 
 
-@router.get("/assets", response_model=AssetPage)
+@router.get("/assets", response_model=CloudAssetPage)
 async def list_assets(principal: Reader, inventory: Inventory, type: Filter = None, account_id: Filter = None,
                       region: Filter = None, q: Filter = None, include_removed: bool = False, offset: Offset = 0,
-                      limit: Annotated[int, Query(ge=1, le=500)] = 100) -> AssetPage:
+                      limit: Annotated[int, Query(ge=1, le=500)] = 100) -> CloudAssetPage:
     """Lists the team's cloud resources, filtered by type, cloud account, region or text."""
     page = await inventory.list_assets(team_id=principal.team, resource_type=type, account_id=account_id,
                                        region=region, q=q, include_removed=include_removed, offset=offset,
                                        limit=limit)
-    return AssetPage.model_validate(page)
+    return CloudAssetPage.model_validate(page)
 
 
-@router.get("/assets/{asset_id}", response_model=AssetDetail)
-async def get_asset(asset_id: ObjectIdPath, principal: Reader, inventory: Inventory) -> AssetDetail:
+@router.get("/assets/{asset_id}", response_model=CloudAssetDetail)
+async def get_asset(asset_id: ObjectIdPath, principal: Reader, inventory: Inventory) -> CloudAssetDetail:
     """Shows one asset with its attributes, its discovery timeline and the findings on it."""
-    return AssetDetail.model_validate(await inventory.asset_detail(team_id=principal.team, asset_id=asset_id))
+    return CloudAssetDetail.model_validate(await inventory.asset_detail(team_id=principal.team, asset_id=asset_id))
 
 
-@router.get("/resolve", response_model=list[AssetOut])
+@router.get("/resolve", response_model=list[CloudAssetOut])
 async def resolve_resource(principal: Reader, inventory: Inventory,
                            resource_id: Annotated[SingleLineText, Query(min_length=1, max_length=2048)],
-                           ) -> list[AssetOut]:
+                           ) -> list[CloudAssetOut]:
     """The assets a tool's resource id names (a finding's resource: ARN, GCP name, Azure id, image digest)."""
-    return [AssetOut.model_validate(asset)
+    return [CloudAssetOut.model_validate(asset)
             for asset in await inventory.resolve(team_id=principal.team, resource_id=resource_id)]
 
 

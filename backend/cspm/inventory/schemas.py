@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 
-class AssetOut(BaseModel):
+class CloudAssetOut(BaseModel):
     id: str
     account_id: str
     provider: str | None = None
@@ -24,17 +24,17 @@ class AssetOut(BaseModel):
     removed_at: datetime | None = None
 
 
-class AssetFacets(BaseModel):
+class CloudAssetFacets(BaseModel):
     resource_type: list[str]
     region: list[str]
     account_id: list[str]
     provider: list[str]
 
 
-class AssetPage(BaseModel):
-    items: list[AssetOut]
+class CloudAssetPage(BaseModel):
+    items: list[CloudAssetOut]
     total: int
-    facets: AssetFacets
+    facets: CloudAssetFacets
 
 
 class FieldChange(BaseModel):
@@ -43,7 +43,7 @@ class FieldChange(BaseModel):
     after: Any = None
 
 
-class AssetChangeOut(BaseModel):
+class CloudAssetChangeOut(BaseModel):
     asset_id: str
     run_id: str
     account_id: str
@@ -65,9 +65,9 @@ class LinkedFinding(BaseModel):
     last_seen: datetime | None = None
 
 
-class AssetDetail(AssetOut):
+class CloudAssetDetail(CloudAssetOut):
     attributes: dict[str, Any] = {}
-    timeline: list[AssetChangeOut]
+    timeline: list[CloudAssetChangeOut]
     findings: list[LinkedFinding]
 
 
@@ -92,5 +92,5 @@ class DiscoveryRunOut(BaseModel):
 
 
 class DiscoveryRunDetail(DiscoveryRunOut):
-    changes: list[AssetChangeOut]
+    changes: list[CloudAssetChangeOut]
     changes_total: int

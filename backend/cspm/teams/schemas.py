@@ -20,7 +20,6 @@ TOGGLEABLE_MODULES: dict[str, str] = {
     "threat_intel": "Threat intelligence",
     "ai_governance": "AI governance",
     "assessments": "Assessments (OWASP ASVS, NIST CSF)",
-    "inventory": "Cloud asset inventory",
     "registries": "Container registries",
 }
 

@@ -122,7 +122,7 @@ async def test_permissions_other_teams_and_module_switch(client, auth):
     assert (await client.post(f"/api/inventory/accounts/{account_id}/discover", headers=other.headers)
             ).status_code == 404
     assert (await client.get("/api/inventory/assets", headers=viewer.headers)).status_code == 200
-    off = await client.put("/api/teams/active/modules/inventory", json={"enabled": False}, headers=admin.headers)
+    off = await client.put("/api/teams/active/modules/assets", json={"enabled": False}, headers=admin.headers)
     assert off.status_code == 200, off.text
     assert (await client.get("/api/inventory/assets", headers=viewer.headers)).status_code == 403
 

@@ -9,7 +9,7 @@ import { lazy, type ComponentType, type LazyExoticComponent } from "react";
 import type { IconName } from "../components/Icon";
 
 /** Backend module switches (cspm.teams.modules.TOGGLEABLE_MODULES) the registry maps pages to. */
-export const MODULE_TOGGLES = ["findings", "compliance", "scans", "assets", "threat_intel", "ai_governance", "assessments"] as const;
+export const MODULE_TOGGLES = ["findings", "compliance", "scans", "assets", "threat_intel", "ai_governance", "assessments", "registries"] as const;
 export type ModuleToggle = (typeof MODULE_TOGGLES)[number];
 
 export interface PlatformModule {
@@ -115,11 +115,23 @@ export const ALL_PLATFORM_MODULES: PlatformModule[] = [
     path: "/assets",
     icon: "assets",
     section: "Operations",
-    description: "Software components (SBOM) of scanned directories and images",
-    backend: ["assets"],
+    description: "Cloud resources discovered per cloud account, with their history and findings; SBOM components",
+    backend: ["assets", "inventory"],
     toggle: "assets",
     permission: "assets:read",
     ...page(() => import("../pages/assets/AssetsPage")),
+  },
+  {
+    id: "registries",
+    label: "Registries",
+    path: "/registries",
+    icon: "assets",
+    section: "Operations",
+    description: "Container registries (OCI, ECR): repositories with sync state, images with scan state",
+    backend: ["registries"],
+    toggle: "registries",
+    permission: "registries:read",
+    ...page(() => import("../pages/registries/RegistriesPage")),
   },
   {
     id: "ai-governance",

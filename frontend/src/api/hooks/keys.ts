@@ -22,4 +22,6 @@ export const moreKeys = {
   cloudAccounts: (team: string | null) => ["cloud-accounts", team] as const,
   threatIntel: (team: string | null) => ["threat-intel", team] as const,
   aiGovernance: (team: string | null) => ["ai-governance", team] as const,
+  inventory: (team: string | null) => ["inventory", team] as const,
+  registries: (team: string | null) => ["registries", team] as const,
 };

@@ -1,0 +1,77 @@
+/** Container registries: connections (credentials go in, never come back out), repositories, images and their scans. */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, unwrap } from "../client";
+import { ApiError } from "../errors";
+import type { components } from "../schema";
+import { moreKeys } from "./keys";
+import { useActiveTeam } from "../../app/team";
+
+type Schemas = components["schemas"];
+export type Registry = Schemas["RegistryOut"];
+export type RegistryImage = Schemas["RegistryImageOut"];
+export type RegistryCreate = Schemas["OciRegistryCreate"] | Schemas["EcrRegistryCreate"];
+
+const SCANNING = new Set(["queued", "running"]);
+
+export function useRegistries() {
+  const team = useActiveTeam();
+  return useQuery({ queryKey: [...moreKeys.registries(team), "list"], queryFn: () => unwrap(api.GET("/api/registries")), enabled: !!team });
+}
+
+export function useRegistry(id: string | null) {
+  const team = useActiveTeam();
+  return useQuery({
+    queryKey: [...moreKeys.registries(team), "detail", id],
+    queryFn: () => unwrap(api.GET("/api/registries/{registry_id}", { params: { path: { registry_id: id as string } } })),
+    enabled: !!team && !!id,
+  });
+}
+
+export function useRegistryImages(id: string | null, repository: string) {
+  const team = useActiveTeam();
+  return useQuery({
+    queryKey: [...moreKeys.registries(team), "images", id, repository],
+    queryFn: () => unwrap(api.GET("/api/registries/{registry_id}/images", { params: { path: { registry_id: id as string }, query: { repository: repository || undefined, limit: 200 } } })),
+    enabled: !!team && !!id,
+    // Scans of new digests run in the background: poll until none is queued or running.
+    refetchInterval: (query) => (query.state.data?.items.some((image) => SCANNING.has(image.scan.state)) ? 2000 : false),
+  });
+}
+
+function useInvalidate() {
+  const client = useQueryClient();
+  const team = useActiveTeam();
+  return () => client.invalidateQueries({ queryKey: moreKeys.registries(team) });
+}
+
+export function useCreateRegistry() {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: async (body: RegistryCreate) => {
+      try {
+        return await unwrap(api.POST("/api/registries", { body }));
+      } catch (error) {
+        // FastAPI names the union member ("oci.url"); the form shows one kind at a time.
+        if (error instanceof ApiError) throw new ApiError(error.status, error.message.replace(/(^|; )(oci|ecr)\./g, "$1"), error.retryAfter);
+        throw error;
+      }
+    },
+    onSuccess: invalidate,
+  });
+}
+
+export function useSyncRegistry() {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (id: string) => unwrap(api.POST("/api/registries/{registry_id}/sync", { params: { path: { registry_id: id } } })),
+    onSuccess: invalidate,
+  });
+}
+
+export function useDeleteRegistry() {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (id: string) => unwrap(api.DELETE("/api/registries/{registry_id}", { params: { path: { registry_id: id } } })),
+    onSuccess: invalidate,
+  });
+}
