@@ -21,7 +21,6 @@ class RegistrySettings(CSPMSettings):
     max_tags_per_repository: int = Field(default=1000, ge=1, description="Most tags one sync reads per repository")
     scan_new_digests: bool = Field(default=True, description="Scan each new digest with the scan tools")
     scan_tools: list[str] = Field(default=["trivy", "syft"], description="Tools run on a new digest")
-    sync_every_seconds: int = Field(default=6 * 3600, ge=300, description="How often every registry is synced")
 
     @classmethod
     def build(cls, container: object) -> Self:

@@ -13,9 +13,24 @@ export type RegistryCreate = Schemas["OciRegistryCreate"] | Schemas["EcrRegistry
 
 const SCANNING = new Set(["queued", "running"]);
 
-export function useRegistries() {
+const SYNC_POLL_MS = 10 * 60_000;
+
+/** `syncRequested`: registry id → when a sync was asked for; the list is polled until that registry's last sync is newer. */
+export function useRegistries(syncRequested: Record<string, number> = {}) {
   const team = useActiveTeam();
-  return useQuery({ queryKey: [...moreKeys.registries(team), "list"], queryFn: () => unwrap(api.GET("/api/registries")), enabled: !!team });
+  return useQuery({
+    queryKey: [...moreKeys.registries(team), "list"],
+    queryFn: () => unwrap(api.GET("/api/registries")),
+    enabled: !!team,
+    refetchInterval: (query) => {
+      const waiting = (query.state.data ?? []).some((registry) => {
+        const asked = syncRequested[registry.id];
+        const synced = registry.last_sync ? Date.parse(registry.last_sync) : 0;
+        return asked !== undefined && synced < asked && Date.now() - asked < SYNC_POLL_MS;
+      });
+      return waiting ? 2000 : false;
+    },
+  });
 }
 
 export function useRegistry(id: string | null) {

@@ -106,7 +106,8 @@ function RegistryDetail({ registryId }: { registryId: string }) {
 }
 
 export default function RegistriesPage() {
-  const registries = useRegistries();
+  const [syncRequested, setSyncRequested] = useState<Record<string, number>>({});
+  const registries = useRegistries(syncRequested);
   const canWrite = useCan("registries:write");
   const sync = useSyncRegistry();
   const remove = useDeleteRegistry();
@@ -114,6 +115,8 @@ export default function RegistriesPage() {
   const [selected, setSelected] = useState<string | null>(null);
   const [removing, setRemoving] = useState<string | null>(null);
   const current = selected ?? registries.data?.[0]?.id ?? null;
+  // A finished sync changes last_sync: the detail below is read again.
+  const lastSync = registries.data?.find((registry) => registry.id === current)?.last_sync ?? "never";
   return (
     <div className="page">
       <PageHeader title="Registries" subtitle="Container registries synced on a schedule; every new digest is scanned with Trivy and syft straight from the registry"
@@ -131,7 +134,7 @@ export default function RegistriesPage() {
                     <td>{registry.kind.toUpperCase()}{registry.has_credentials && <span className="muted small"> · credentials stored</span>}</td>
                     <td><StatePill state={registry.last_sync_state} /> <span className="small">{registry.last_sync ? timeAgo(registry.last_sync) : ""}</span>{registry.last_sync_error && <div className="cell-sub small">{registry.last_sync_error}</div>}</td>
                     <td>{formatNumber(registry.repository_count)}</td><td>{formatNumber(registry.image_count)}</td>
-                    {canWrite && <td className="row-actions"><Button size="sm" icon="refresh" busy={sync.isPending && sync.variables === registry.id} onClick={() => sync.mutate(registry.id)}>Sync now</Button> <Button size="sm" icon="trash" onClick={() => setRemoving(registry.id)}>Remove</Button></td>}
+                    {canWrite && <td className="row-actions"><Button size="sm" icon="refresh" busy={sync.isPending && sync.variables === registry.id} onClick={() => sync.mutate(registry.id, { onSuccess: () => setSyncRequested((current) => ({ ...current, [registry.id]: Date.now() - 1000 })) })}>Sync now</Button> <Button size="sm" icon="trash" onClick={() => setRemoving(registry.id)}>Remove</Button></td>}
                   </tr>
                 ))}
               </tbody>
@@ -139,7 +142,7 @@ export default function RegistriesPage() {
           )}
         </QueryState>
       </Card>
-      {current && <RegistryDetail key={current} registryId={current} />}
+      {current && <RegistryDetail key={`${current}-${lastSync}`} registryId={current} />}
       <AddRegistryDialog open={adding} onClose={() => setAdding(false)} />
       <ConfirmDialog open={!!removing} title="Remove this registry?" confirmLabel="Remove" danger busy={remove.isPending} error={remove.error}
         message="It is no longer synced and disappears from this list; its images are purged after the retention period (REGISTRY_RETENTION_DAYS)."
