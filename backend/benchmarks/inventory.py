@@ -22,11 +22,8 @@ import argparse
 import asyncio
 import logging
 import os
-import tempfile
 import time
 import tracemalloc
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +34,14 @@ from pydantic import SecretStr
 from pymongo import monitoring
 
 from benchmarks.history import History
+from benchmarks.ingest import CommandCounter
+from benchmarks.store import benchmark_database, store_label
 from cspm.cloud_accounts.models import AwsAccountCreate
 from cspm.cloud_accounts.service import CloudAccountService
 from cspm.cloud_accounts.settings import CloudAccountSettings
 from cspm.core.container import ServiceContainer
-from cspm.core.database.embedded import embedded_server
 from cspm.core.kv import MemoryStore
-from cspm.core.settings import CoreSettings, EmbeddedEngine
+from cspm.core.settings import CoreSettings
 from cspm.inventory.service import InventoryService
 from cspm.inventory.settings import InventorySettings
 
@@ -51,20 +49,6 @@ TEAM = "bench-team"
 MOTO_PORT = 18330
 KEY = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMIK7MDENGbPxRfiCYzEXAMPLEKEY1")
 WRITES = ("insert", "update", "delete")
-
-
-class CommandCounter(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.commands: Counter[str] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.commands[event.command_name] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        return None
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        return None
 
 
 def client(endpoint: str, service: str) -> Any:
@@ -78,11 +62,13 @@ def fill(endpoint: str, count: int) -> tuple[list[str], list[str]]:
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     third = count // 3
     buckets = [f"bench-bucket-{number}" for number in range(third)]
-    with ThreadPoolExecutor(4) as pool:
-        list(pool.map(lambda number: iam.create_user(UserName=f"bench-user-{number}"), range(count - 2 * third)))
-        list(pool.map(lambda name: s3.create_bucket(Bucket=name), buckets))
-        groups = list(pool.map(lambda number: ec2.create_security_group(
-            GroupName=f"bench-sg-{number}", Description="bench", VpcId=vpc)["GroupId"], range(third)))
+    # One call at a time: moto's backends are not safe for concurrent writes (seen: "dictionary changed size").
+    for number in range(count - 2 * third):
+        iam.create_user(UserName=f"bench-user-{number}")
+    for name in buckets:
+        s3.create_bucket(Bucket=name)
+    groups = [ec2.create_security_group(GroupName=f"bench-sg-{number}", Description="bench", VpcId=vpc)["GroupId"]
+              for number in range(third)]
     return buckets, groups
 
 
@@ -150,17 +136,9 @@ def main() -> None:
     parser.add_argument("--resources", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=500)
     arguments = parser.parse_args()
-    external = os.environ.get("MONGODB_URI")
-    history = History(f"inventory-{'mongodb' if external else 'secantus'}")
-    with tempfile.TemporaryDirectory(prefix="cspm-bench-inventory-") as directory:
-        server = None if external else embedded_server(EmbeddedEngine.SECANTUS, Path(directory) / "store")
-        uri = external or server.start()  # type: ignore[union-attr]
-        print(f"database: {'MONGODB_URI' if external else 'embedded SecantusDB'}")
-        try:
-            asyncio.run(run(uri, Path(directory) / "data", arguments.resources, arguments.batch, history))
-        finally:
-            if server is not None:
-                server.stop()
+    history = History(f"inventory-{store_label()}")
+    with benchmark_database("cspm-bench-inventory-") as (uri, directory):
+        asyncio.run(run(uri, directory / "data", arguments.resources, arguments.batch, history))
     history.save()
 
 

@@ -60,7 +60,7 @@ export async function inventorySteps({ page, step, shot, check, apiAs, base, rep
       await apiAs(base, `/api/inventory/accounts/${account.id}/import`, { method: "POST", body: form });
     }
     await page.getByRole("link", { name: "Assets & SBOM", exact: true }).click();
-    await page.getByRole("tab", { name: "Cloud resources" }).waitFor();
+    await page.getByRole("tab", { name: "Cloud resources" }).click();
     await page.getByTestId("cloud-assets").getByText("e2e-logs", { exact: true }).waitFor();
     const runs = page.getByTestId("discovery-runs");
     await runs.getByRole("row").nth(1).getByText("succeeded").waitFor();

@@ -67,8 +67,9 @@ def _start(work: Path, port: int, htpasswd: bool) -> subprocess.Popen[bytes]:
         (work / "htpasswd").write_text(HTPASSWD)
         auth = f"auth:\n  htpasswd:\n    realm: cspm-test\n    path: {work / 'htpasswd'}\n"
     config = work / "config.yml"
-    config.write_text(f"version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {work / 'data'}\n"
-                      f"  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}")
+    config.write_text(f"version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
+                      f"    rootdirectory: {work / 'data'}\n  delete:\n    enabled: true\n"
+                      f"http:\n  addr: 127.0.0.1:{port}\n{auth}")
     process = subprocess.Popen([tool("docker-registry", "docker-registry"), "serve", str(config)],
                                stdout=subprocess.DEVNULL, stderr=(work / "registry.log").open("wb"))
     deadline = time.monotonic() + START_SECONDS
