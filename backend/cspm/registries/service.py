@@ -25,7 +25,7 @@ from cspm.cloud_accounts.crypto import CredentialDecryptionError, CredentialVaul
 from cspm.cloud_accounts.settings import CloudAccountSettings
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
-from cspm.core.errors import BadRequest
+from cspm.core.errors import BadRequest, ServiceUnavailable
 from cspm.core.logging import scrub
 from cspm.registries.client import EcrRegistryClient, OciRegistryClient, RegistryClient, RegistryError
 from cspm.registries.models import EcrRegistryCreate, OciRegistryCreate, RegistryKind
@@ -165,7 +165,10 @@ class RegistryService:
         document = await self.registries.active(team_id, registry_id)
         if self.dispatch is None:
             raise RuntimeError("RegistryService built without a dispatcher")
-        await self.dispatch("registries.sync", {"team_id": team_id, "registry_id": registry_id})
+        try:
+            await self.dispatch("registries.sync", {"team_id": team_id, "registry_id": registry_id})
+        except Exception as exc:  # noqa: BLE001 - any broker failure, said to the caller
+            raise ServiceUnavailable(f"the sync could not be queued: {type(exc).__name__}") from None
         await self.audit.record("registry.sync_requested", actor_id=actor, team_id=team_id, target_type="registry",
                                 target_id=registry_id, target_name=document["name"])
         return {"registry_id": registry_id, "queued": True}
