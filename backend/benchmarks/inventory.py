@@ -125,6 +125,8 @@ async def run(uri: str, data_dir: Path, resources: int, batch: int, history: His
                   f"{counts['removed']:,} unchanged {counts['unchanged']:,}\n{'':>20}peak Python memory "
                   f"{history.beside(row, 'peak_mib', peak, 'MiB', 1)} (batch {batch}); write commands {writes} "
                   f"(find {counter.commands['find']}); load {os.getloadavg()[0]:.1f}")
+            for error in result["errors"][:3]:  # a partial run: which scopes failed (throttling, time-outs)
+                print(f"{'':>20}{error['scope']}: {error['reason'][:160]}")
         tracemalloc.stop()
         await container.stop()
     finally:

@@ -82,8 +82,8 @@ export async function inventorySteps({ page, step, shot, check, apiAs, base, rep
       await page.getByRole("heading", { name: "Registries", exact: true }).waitFor();
       await page.getByRole("button", { name: "Add registry" }).click();
       const dialog = page.getByRole("dialog");
-      await dialog.getByLabel("Name").fill("Local registry");
-      await dialog.getByLabel("URL").fill(`http://127.0.0.1:${REGISTRY_PORT}`);
+      await dialog.getByLabel("Name", { exact: true }).fill("Local registry");
+      await dialog.getByLabel("URL", { exact: true }).fill(`http://127.0.0.1:${REGISTRY_PORT}`);
       await dialog.getByRole("button", { name: "Add registry" }).click();
       await page.getByTestId("registries").getByText("Local registry").waitFor();
       await page.getByRole("button", { name: "Sync now" }).click();

@@ -33,19 +33,20 @@ export function useRegistries(syncRequested: Record<string, number> = {}) {
   });
 }
 
-export function useRegistry(id: string | null) {
+/** `syncedAt` (the registry's last sync) is part of the key: a finished sync reads the detail again. */
+export function useRegistry(id: string | null, syncedAt?: string | null) {
   const team = useActiveTeam();
   return useQuery({
-    queryKey: [...moreKeys.registries(team), "detail", id],
+    queryKey: [...moreKeys.registries(team), "detail", id, syncedAt],
     queryFn: () => unwrap(api.GET("/api/registries/{registry_id}", { params: { path: { registry_id: id as string } } })),
     enabled: !!team && !!id,
   });
 }
 
-export function useRegistryImages(id: string | null, repository: string) {
+export function useRegistryImages(id: string | null, repository: string, syncedAt?: string | null) {
   const team = useActiveTeam();
   return useQuery({
-    queryKey: [...moreKeys.registries(team), "images", id, repository],
+    queryKey: [...moreKeys.registries(team), "images", id, repository, syncedAt],
     queryFn: () => unwrap(api.GET("/api/registries/{registry_id}/images", { params: { path: { registry_id: id as string }, query: { repository: repository || undefined, limit: 200 } } })),
     enabled: !!team && !!id,
     // Scans of new digests run in the background: poll until none is queued or running.

@@ -56,10 +56,10 @@ function AddRegistryDialog({ open, onClose }: { open: boolean; onClose: () => vo
   );
 }
 
-function RegistryDetail({ registryId }: { registryId: string }) {
-  const registry = useRegistry(registryId);
+function RegistryDetail({ registryId, syncedAt }: { registryId: string; syncedAt: string | null }) {
+  const registry = useRegistry(registryId, syncedAt);
   const [repository, setRepository] = useState("");
-  const images = useRegistryImages(registryId, repository);
+  const images = useRegistryImages(registryId, repository, syncedAt);
   return (
     <>
       <Card title="Repositories" id="repositories">
@@ -115,8 +115,8 @@ export default function RegistriesPage() {
   const [selected, setSelected] = useState<string | null>(null);
   const [removing, setRemoving] = useState<string | null>(null);
   const current = selected ?? registries.data?.[0]?.id ?? null;
-  // A finished sync changes last_sync: the detail below is read again.
-  const lastSync = registries.data?.find((registry) => registry.id === current)?.last_sync ?? "never";
+  // A finished sync changes last_sync: the detail below is read again (it is part of its query keys).
+  const lastSync = registries.data?.find((registry) => registry.id === current)?.last_sync ?? null;
   return (
     <div className="page">
       <PageHeader title="Registries" subtitle="Container registries synced on a schedule; every new digest is scanned with Trivy and syft straight from the registry"
@@ -142,7 +142,7 @@ export default function RegistriesPage() {
           )}
         </QueryState>
       </Card>
-      {current && <RegistryDetail key={`${current}-${lastSync}`} registryId={current} />}
+      {current && <RegistryDetail key={current} registryId={current} syncedAt={lastSync} />}
       <AddRegistryDialog open={adding} onClose={() => setAdding(false)} />
       <ConfirmDialog open={!!removing} title="Remove this registry?" confirmLabel="Remove" danger busy={remove.isPending} error={remove.error}
         message="It is no longer synced and disappears from this list; its images are purged after the retention period (REGISTRY_RETENTION_DAYS)."
