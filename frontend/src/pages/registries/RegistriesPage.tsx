@@ -92,7 +92,7 @@ function RegistryDetail({ registryId, syncedAt }: { registryId: string; syncedAt
                     <td className="mono small" title={image.image_digest}>{image.image_digest.slice(0, 19)}…</td>
                     <td><span className="tags">{image.tags.map((tag) => <span key={tag} className="tag">{tag}</span>)}</span></td>
                     <td className="small">{image.platforms.join(", ") || "—"}</td>
-                    <td><StatePill state={image.scan.state} />{image.scan.run_id && <> <Link className="small" to={`/scans?run=${image.scan.run_id}`}>run</Link></>}{image.scan.reason && <div className="cell-sub small">{image.scan.reason}</div>}</td>
+                    <td><StatePill state={image.scan.state} />{image.scan.run_id && <> <Link className="small" to={`/scans?run=${image.scan.run_id}`}>run</Link></>}{image.scan.reason && <div className="cell-sub small" style={{ overflowWrap: "anywhere" }}>{image.scan.reason}</div>}</td>
                     <td>{timeAgo(image.first_seen)}</td>
                   </tr>
                 ))}
