@@ -4,6 +4,9 @@ set -euo pipefail
 # libpango, libpangoft2, harfbuzz-subset and a font: the PDFs WeasyPrint writes (model cards, assessment reports).
 PACKAGES=(nmap nginx prometheus prometheus-alertmanager openssl shellcheck chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
   fonts-dejavu-core)
+# The registry tests: a real OCI registry (CNCF distribution 2.8) and skopeo to push images to it (no Docker).
+# docker-registry's own service is never started (policy-rc.d below; the tests run it with a throw-away config).
+PACKAGES+=(docker-registry skopeo)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -23,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ -n "$added_policy" ]; then $SUDO rm -f "$policy"; fi
 fi
 # Belt and braces: should a daemon have started anyway, stop it (by its pid file) and keep it disabled.
-for service in nginx prometheus prometheus-alertmanager; do
+for service in nginx prometheus prometheus-alertmanager docker-registry; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true

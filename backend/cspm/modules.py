@@ -38,13 +38,16 @@ ROUTE_MODULES: tuple[RouteModule, ...] = (
     RouteModule("ai_soc", "/api/ai-soc", toggle="ai_soc"),
     RouteModule("risks", "/api/risks", toggle="risks"),
     RouteModule("bia", "/api/bia", toggle="bia"),
+    RouteModule("inventory", "/api/inventory", toggle="assets"),
+    RouteModule("registries", "/api/registries", toggle="registries"),
 )
 
 MANIFEST.route_modules = ROUTE_MODULES
 MANIFEST.extra_index_modules = ("cspm.findings.vulnerabilities", "cspm.scans.repository")
 MANIFEST.job_modules = ("cspm.findings.tasks", "cspm.scans.tasks", "cspm.compliance.tasks", "cspm.cloud_accounts.tasks",
                         "cspm.threat_intel.tasks", "cspm.integrations.tasks", "cspm.knowledge.tasks",
-                        "cspm.ai_soc.tasks", "cspm.risks.tasks")
+                        "cspm.ai_soc.tasks", "cspm.risks.tasks",
+                        "cspm.inventory.tasks", "cspm.registries.tasks")
 MANIFEST.subscribers = {
     FINDINGS_CHANGED: ("cspm.compliance.engine:AutonomousComplianceEngine.on_findings_changed",
                        "cspm.threat_intel.correlation:ThreatCorrelationService.on_findings_changed",

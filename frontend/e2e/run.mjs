@@ -21,6 +21,7 @@ import { aiGovernanceSteps } from "./aiGovernance.mjs";
 import { integrationsSteps } from "./integrations.mjs";
 import { aiSocSteps } from "./aiSoc.mjs";
 import { riskSteps } from "./risks.mjs";
+import { inventorySteps } from "./inventory.mjs";
 
 const SHOTS = join(REPO, "artifacts/screenshots");
 const SCANS = process.env.CSPM_SCANS_DIR ?? join(REPO, "../shared/scans");
@@ -559,6 +560,7 @@ try {
   await integrationsSteps({ page, step, shot, check, apiAs, base, scans: SCANS });
   await aiSocSteps({ page, step, shot, check, scans: SCANS });
   await riskSteps({ page, step, shot, check, apiAs, base });
+  await inventorySteps({ page, step, shot, check, apiAs, base, repo: REPO });
 
   await step("sign out, sign in with a recovery code, sign out again", async () => {
     await signOut();

@@ -25,6 +25,7 @@ READ_PERMISSIONS = frozenset({
     "integrations:read",
     "knowledge:read", "ai_soc:read",
     "risks:read", "bia:read",
+    "registries:read",
 })
 WRITE_PERMISSIONS = frozenset({
     "findings:write", "findings:import", "scans:write", "targets:write", "compliance:write",
@@ -32,6 +33,7 @@ WRITE_PERMISSIONS = frozenset({
     "integrations:write",
     "knowledge:write", "ai_soc:write",
     "risks:write", "bia:write",
+    "assets:write", "registries:write",
 })
 TEAM_ADMIN_PERMISSIONS = frozenset({"teams:manage", "tokens:manage", "audit:read", "modules:manage",
                                     "risks:approve"})  # risk acceptances are decided by a team admin, never a token

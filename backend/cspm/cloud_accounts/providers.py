@@ -118,21 +118,24 @@ class AwsProvider(CloudProviderAdapter):
         return boto3.client(service, region_name=region, endpoint_url=self.settings.aws_endpoint_url,
                             config=config, **credentials)
 
-    def _caller_identity(self, identifiers: dict[str, Any], secrets: dict[str, Any]) -> dict[str, Any]:
-        # The regional STS endpoint of the account's first region: accounts may limit STS to their regions.
-        region = (identifiers.get("regions") or ["us-east-1"])[0]
+    def sdk_credentials(self, identifiers: dict[str, Any], secrets: dict[str, Any], *,
+                        session_name: str = "cspm-connection-test", duration_seconds: int = 900) -> dict[str, Any]:
+        """boto3 client keyword arguments for the account: its keys, or its role assumed (blocking call)."""
         if "role_arn" in identifiers:
+            # The regional STS endpoint of the account's first region: accounts may limit STS to their regions.
+            region = (identifiers.get("regions") or ["us-east-1"])[0]
             sts = self._client("sts", region)  # the platform's own identity assumes the customer's role
-            assumed = sts.assume_role(RoleArn=identifiers["role_arn"], RoleSessionName="cspm-connection-test",
-                                      ExternalId=secrets["external_id"], DurationSeconds=900)["Credentials"]
-            credentials = {"aws_access_key_id": assumed["AccessKeyId"],
-                           "aws_secret_access_key": assumed["SecretAccessKey"],
-                           "aws_session_token": assumed["SessionToken"]}
-        else:
-            credentials = {"aws_access_key_id": secrets["access_key_id"],
-                           "aws_secret_access_key": secrets["secret_access_key"],
-                           "aws_session_token": secrets.get("session_token")}
-        return self._client("sts", region, **credentials).get_caller_identity()
+            assumed = sts.assume_role(RoleArn=identifiers["role_arn"], RoleSessionName=session_name,
+                                      ExternalId=secrets["external_id"], DurationSeconds=duration_seconds)
+            return {"aws_access_key_id": assumed["Credentials"]["AccessKeyId"],
+                    "aws_secret_access_key": assumed["Credentials"]["SecretAccessKey"],
+                    "aws_session_token": assumed["Credentials"]["SessionToken"]}
+        return {"aws_access_key_id": secrets["access_key_id"], "aws_secret_access_key": secrets["secret_access_key"],
+                "aws_session_token": secrets.get("session_token")}
+
+    def _caller_identity(self, identifiers: dict[str, Any], secrets: dict[str, Any]) -> dict[str, Any]:
+        region = (identifiers.get("regions") or ["us-east-1"])[0]
+        return self._client("sts", region, **self.sdk_credentials(identifiers, secrets)).get_caller_identity()
 
     async def test_connection(self, identifiers: dict[str, Any], secrets: dict[str, Any]) -> ConnectionTest:
         started = time.monotonic()

@@ -123,6 +123,12 @@ class CloudAccountService:
         return self.providers.get(document["provider"]).scan_credentials(
             str(document["_id"]), document["identifiers"], secrets)
 
+    async def discovery_access(self, *, team_id: str, account_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The account (without its token) and its decrypted secrets, for the inventory's SDK calls
+        (background jobs only; never for a route)."""
+        document, secrets = await self._open(team_id, account_id)
+        return {key: value for key, value in document.items() if key != "credentials"}, secrets
+
     async def rotate_encryption(self) -> RotationReport:
         """Re-encrypt every stored credential with the newest FERNET_KEYS key (all teams)."""
         rotated = failed = 0

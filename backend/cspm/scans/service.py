@@ -83,16 +83,31 @@ class ScanOrchestrationService:
             raise BadRequest(f"tool(s) {', '.join(not_configured)} are not configured for this target "
                              f"(configured: {', '.join(target_document['tools'])})")
         target = Target(TargetKind(target_document["kind"]), target_document["value"], target_document["options"])
+        run = await self.start_run(team_id=team_id, target=target, tools=chosen, actor=actor, trigger=trigger,
+                                   target_ref={"id": str(target_document["_id"]), "name": target_document["name"]},
+                                   cloud_account_id=target_document.get("cloud_account_id"))
+        await self.targets.mark_scanned(team_id=team_id, target_id=target_id, run_id=run["run_id"])
+        await self.audit.record(
+            "scan.launched", actor_id=actor, team_id=team_id, target_type="target",
+            target_id=str(target_document["_id"]), target_name=target_document["name"],
+            details={"run_id": run["run_id"], "tools": chosen, "trigger": trigger, "sub_jobs": run["sub_job_count"]})
+        return await self.refresh(team_id, run["run_id"])
+
+    async def start_run(self, *, team_id: str, target: Target, tools: list[str], actor: str, trigger: str,
+                        target_ref: dict[str, str], cloud_account_id: str | None = None) -> dict[str, Any]:
+        """Create a run of ``tools`` on ``target`` and queue its sub-jobs. ``target_ref`` names what is
+        scanned (a stored target's id and name, or another module's object such as a registry image);
+        its id keys the findings' scope."""
         run = await self.runs.create(
-            team_id, kind=RunKind.SCAN, tools=chosen, requested_by=actor, scope_key=None,
-            target={"id": str(target_document["_id"]), "name": target_document["name"],
-                    "kind": target_document["kind"], "value": target_document["value"]},
+            team_id, kind=RunKind.SCAN, tools=tools, requested_by=actor, scope_key=None,
+            target={"id": target_ref["id"], "name": target_ref["name"], "kind": target.kind.value,
+                    "value": target.value},
             extra={"trigger": trigger})
         now = datetime.now(UTC)
         registry = default_registry()
         jobs: list[dict[str, Any]] = []
         sub_jobs: list[dict[str, Any]] = []
-        for tool in chosen:
+        for tool in tools:
             job_id = uuid.uuid4().hex
             parts = partition(target, tool)
             jobs.append({"job_id": job_id, "run_id": run["run_id"], "tool": tool, "state": RunState.QUEUED.value,
@@ -102,8 +117,8 @@ class ScanOrchestrationService:
                     "sub_job_id": uuid.uuid4().hex, "job_id": job_id, "run_id": run["run_id"], "tool": tool,
                     "queue": registry.get(tool).queue, "part": part.label, "target_kind": part.target.kind.value,
                     "target_value": part.target.value, "target_options": dict(part.target.options),
-                    "target_id": str(target_document["_id"]), "cloud_account_id": target_document.get(
-                        "cloud_account_id"), "scope_key": scope_key(tool, str(target_document["_id"]), part),
+                    "target_id": target_ref["id"], "cloud_account_id": cloud_account_id,
+                    "scope_key": scope_key(tool, target_ref["id"], part),
                     "state": RunState.QUEUED.value, "attempts": 0, "created_at": now, "started_at": None,
                     "finished_at": None, "exit_code": None, "reason": None, "stderr_tail": None, "counts": {},
                     "task_id": None,
@@ -120,12 +135,7 @@ class ScanOrchestrationService:
                     "reason": f"could not be queued: {type(exc).__name__}: {exc}"[:500]})
                 continue
             await self.jobs.sub_jobs.update_one({"sub_job_id": sub_job["sub_job_id"]}, {"$set": {"task_id": task_id}})
-        await self.targets.mark_scanned(team_id=team_id, target_id=target_id, run_id=run["run_id"])
-        await self.audit.record(
-            "scan.launched", actor_id=actor, team_id=team_id, target_type="target",
-            target_id=str(target_document["_id"]), target_name=target_document["name"],
-            details={"run_id": run["run_id"], "tools": chosen, "trigger": trigger, "sub_jobs": len(sub_jobs)})
-        return await self.refresh(team_id, run["run_id"])
+        return {**run, "sub_job_count": len(sub_jobs)}
 
     # --- state ------------------------------------------------------------------------------
     async def refresh(self, team_id: str, run_id: str) -> dict[str, Any]:

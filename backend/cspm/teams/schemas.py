@@ -25,6 +25,7 @@ TOGGLEABLE_MODULES: dict[str, str] = {
     "ai_soc": "AI-SOC triage",
     "risks": "Risk register",
     "bia": "Business impact analysis",
+    "registries": "Container registries",
 }
 
 TeamName = Annotated[SingleLineText, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]

@@ -13,6 +13,7 @@ by hand: they measure, they do not check).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -87,6 +88,18 @@ def _serve(tmp_path: Path, port: int, prefix: str) -> subprocess.Popen[bytes]:
                             cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to its process group (the worker and the embedded store with it), SIGKILL after 60 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
 @pytest.mark.parametrize("walkthrough", walkthroughs(), ids=lambda walkthrough: walkthrough.heading)
 def test_walkthrough_runs_as_written(walkthrough: Walkthrough, tmp_path: Path, shared_dir: Path):
     port = _free_port()
@@ -114,12 +127,7 @@ def test_walkthrough_runs_as_written(walkthrough: Walkthrough, tmp_path: Path, s
         assert "Internal Server Error" not in output and '"status_code":500' not in output, output[-4000:]
         assert "Not authenticated" not in output, output[-4000:]
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        _stop(server)
         client = redis.Redis.from_url(TEST_REDIS_URL)
         keys = list(client.scan_iter(match=f"{prefix}*", count=500))
         if keys:

@@ -2172,6 +2172,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/inventory/accounts/{account_id}/discover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Discover Account
+         * @description Starts a discovery of the cloud account's resources (a background job); poll the run.
+         */
+        post: operations["discover_account_api_inventory_accounts__account_id__discover_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inventory/accounts/{account_id}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Steampipe
+         * @description Imports a Steampipe query's JSON output as a discovery run of the account (its diff as for a discovery).
+         */
+        post: operations["import_steampipe_api_inventory_accounts__account_id__import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inventory/assets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Assets
+         * @description Lists the team's cloud resources, filtered by type, cloud account, region or text.
+         */
+        get: operations["list_assets_api_inventory_assets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inventory/assets/{asset_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Asset
+         * @description Shows one asset with its attributes, its discovery timeline and the findings on it.
+         */
+        get: operations["get_asset_api_inventory_assets__asset_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inventory/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Resolve Resource
+         * @description The assets a tool's resource id names (a finding's resource: ARN, GCP name, Azure id, image digest).
+         */
+        get: operations["resolve_resource_api_inventory_resolve_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inventory/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Runs
+         * @description Lists the team's discovery runs, newest first.
+         */
+        get: operations["list_runs_api_inventory_runs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inventory/runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run
+         * @description Shows a discovery run and its diff: the assets added, removed and changed (with the changed fields).
+         */
+        get: operations["get_run_api_inventory_runs__run_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/knowledge/documents": {
         parameters: {
             query?: never;
@@ -2290,6 +2430,94 @@ export interface paths {
         get: operations["knowledge_status_api_knowledge_status_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/registries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Registries
+         * @description Lists the team's registry connections with their last sync.
+         */
+        get: operations["list_registries_api_registries_get"];
+        put?: never;
+        /**
+         * Create Registry
+         * @description Adds an OCI Distribution v2 or ECR registry; its credentials are stored encrypted and never returned.
+         */
+        post: operations["create_registry_api_registries_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/registries/{registry_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Registry
+         * @description Shows a registry with each repository's sync state and error.
+         */
+        get: operations["get_registry_api_registries__registry_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Registry
+         * @description Removes a registry (soft delete: its images are purged after the retention period).
+         */
+        delete: operations["delete_registry_api_registries__registry_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/registries/{registry_id}/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Images
+         * @description Lists a registry's images (one per digest) with their tags and scan state.
+         */
+        get: operations["list_images_api_registries__registry_id__images_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/registries/{registry_id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync Registry
+         * @description Queues a sync: repositories, tags and digests; new digests are scanned.
+         */
+        post: operations["sync_registry_api_registries__registry_id__sync_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3494,7 +3722,7 @@ export interface components {
             /** Name */
             name: string;
             /** Permissions */
-            permissions: ("ai_governance:read" | "ai_governance:write" | "ai_soc:read" | "ai_soc:write" | "assessments:read" | "assessments:write" | "assets:read" | "bia:read" | "bia:write" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "integrations:read" | "integrations:write" | "knowledge:read" | "knowledge:write" | "risks:read" | "risks:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
+            permissions: ("ai_governance:read" | "ai_governance:write" | "ai_soc:read" | "ai_soc:write" | "assessments:read" | "assessments:write" | "assets:read" | "assets:write" | "bia:read" | "bia:write" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "integrations:read" | "integrations:write" | "knowledge:read" | "knowledge:write" | "registries:read" | "registries:write" | "risks:read" | "risks:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
         };
         /** ApiTokenCreated */
         ApiTokenCreated: {
@@ -4008,6 +4236,16 @@ export interface components {
              */
             tool: string;
         };
+        /** Body_import_steampipe_api_inventory_accounts__account_id__import_post */
+        Body_import_steampipe_api_inventory_accounts__account_id__import_post: {
+            /**
+             * File
+             * @description steampipe query --output json
+             */
+            file: string;
+            /** Resource Type */
+            resource_type: string;
+        };
         /** Body_run_bias_test_api_ai_governance_systems__system_id__bias_tests_post */
         Body_run_bias_test_api_ai_governance_systems__system_id__bias_tests_post: {
             /**
@@ -4313,6 +4551,11 @@ export interface components {
             /** Score */
             score: number;
         };
+        /**
+         * ChangeKind
+         * @enum {string}
+         */
+        ChangeKind: "added" | "removed" | "changed";
         /** Check */
         Check: {
             /** Limit */
@@ -4436,6 +4679,131 @@ export interface components {
             enabled?: boolean | null;
             /** Name */
             name?: string | null;
+        };
+        /** CloudAssetChangeOut */
+        CloudAssetChangeOut: {
+            /** Account Id */
+            account_id: string;
+            /** Asset Id */
+            asset_id: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Fields
+             * @default []
+             */
+            fields: components["schemas"]["FieldChange"][];
+            /** Kind */
+            kind: string;
+            /** Name */
+            name?: string | null;
+            /** Resource Id */
+            resource_id: string;
+            /** Resource Type */
+            resource_type?: string | null;
+            /** Run Id */
+            run_id: string;
+        };
+        /** CloudAssetDetail */
+        CloudAssetDetail: {
+            /** Account Id */
+            account_id: string;
+            /**
+             * Attributes
+             * @default {}
+             */
+            attributes: {
+                [key: string]: unknown;
+            };
+            /** Findings */
+            findings: components["schemas"]["LinkedFinding"][];
+            /** First Seen */
+            first_seen?: string | null;
+            /** Id */
+            id: string;
+            /** Last Seen */
+            last_seen?: string | null;
+            /** Link Key */
+            link_key?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Provider */
+            provider?: string | null;
+            /** Region */
+            region?: string | null;
+            /** Removed At */
+            removed_at?: string | null;
+            /** Resource Id */
+            resource_id: string;
+            /** Resource Type */
+            resource_type?: string | null;
+            /** Source */
+            source?: string | null;
+            /**
+             * Tags
+             * @default {}
+             */
+            tags: {
+                [key: string]: string;
+            };
+            /** Timeline */
+            timeline: components["schemas"]["CloudAssetChangeOut"][];
+        };
+        /** CloudAssetFacets */
+        CloudAssetFacets: {
+            /** Account Id */
+            account_id: string[];
+            /** Provider */
+            provider: string[];
+            /** Region */
+            region: string[];
+            /** Resource Type */
+            resource_type: string[];
+        };
+        /** CloudAssetOut */
+        CloudAssetOut: {
+            /** Account Id */
+            account_id: string;
+            /** First Seen */
+            first_seen?: string | null;
+            /** Id */
+            id: string;
+            /** Last Seen */
+            last_seen?: string | null;
+            /** Link Key */
+            link_key?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Provider */
+            provider?: string | null;
+            /** Region */
+            region?: string | null;
+            /** Removed At */
+            removed_at?: string | null;
+            /** Resource Id */
+            resource_id: string;
+            /** Resource Type */
+            resource_type?: string | null;
+            /** Source */
+            source?: string | null;
+            /**
+             * Tags
+             * @default {}
+             */
+            tags: {
+                [key: string]: string;
+            };
+        };
+        /** CloudAssetPage */
+        CloudAssetPage: {
+            facets: components["schemas"]["CloudAssetFacets"];
+            /** Items */
+            items: components["schemas"]["CloudAssetOut"][];
+            /** Total */
+            total: number;
         };
         /**
          * CloudProvider
@@ -4720,6 +5088,92 @@ export interface components {
             /** Justification */
             justification: string;
         };
+        /** DiscoveryRunDetail */
+        DiscoveryRunDetail: {
+            /** Account Id */
+            account_id: string;
+            /** Account Name */
+            account_name?: string | null;
+            /** Changes */
+            changes: components["schemas"]["CloudAssetChangeOut"][];
+            /** Changes Total */
+            changes_total: number;
+            /**
+             * Complete Scopes
+             * @default []
+             */
+            complete_scopes: string[];
+            /**
+             * Counts
+             * @default {}
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Errors
+             * @default []
+             */
+            errors: components["schemas"]["ScopeError"][];
+            /** Finished At */
+            finished_at?: string | null;
+            /** Provider */
+            provider: string;
+            /** Requested By */
+            requested_by: string;
+            /** Run Id */
+            run_id: string;
+            /** Source */
+            source?: string | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** State */
+            state: string;
+        };
+        /** DiscoveryRunOut */
+        DiscoveryRunOut: {
+            /** Account Id */
+            account_id: string;
+            /** Account Name */
+            account_name?: string | null;
+            /**
+             * Complete Scopes
+             * @default []
+             */
+            complete_scopes: string[];
+            /**
+             * Counts
+             * @default {}
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Errors
+             * @default []
+             */
+            errors: components["schemas"]["ScopeError"][];
+            /** Finished At */
+            finished_at?: string | null;
+            /** Provider */
+            provider: string;
+            /** Requested By */
+            requested_by: string;
+            /** Run Id */
+            run_id: string;
+            /** Source */
+            source?: string | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** State */
+            state: string;
+        };
         /** DocumentOut */
         DocumentOut: {
             /** Bytes */
@@ -4757,6 +5211,30 @@ export interface components {
          * @enum {string}
          */
         DriftKind: "control_regression" | "evidence_expired" | "score_below_threshold" | "score_above_threshold" | "assessment_contradicted";
+        /** EcrRegistryCreate */
+        EcrRegistryCreate: {
+            /** Access Key Id */
+            access_key_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "ecr";
+            /** Name */
+            name: string;
+            /** Region */
+            region: string;
+            /**
+             * Registry Id
+             * @description The AWS account id owning the registry
+             */
+            registry_id: string;
+            /**
+             * Secret Access Key
+             * Format: password
+             */
+            secret_access_key: string;
+        };
         /** EmailConfig */
         EmailConfig: {
             /**
@@ -5120,6 +5598,15 @@ export interface components {
             /** Version */
             version?: string | null;
         };
+        /** FieldChange */
+        FieldChange: {
+            /** After */
+            after?: unknown;
+            /** Before */
+            before?: unknown;
+            /** Field */
+            field: string;
+        };
         /**
          * FindingCategory
          * @description Where a finding belongs: cloud posture, package vulnerabilities, or everything else.
@@ -5474,6 +5961,24 @@ export interface components {
             };
             /** Severe Level */
             severe_level: number;
+        };
+        /** ImagePage */
+        ImagePage: {
+            /** Items */
+            items: components["schemas"]["RegistryImageOut"][];
+            /** Total */
+            total: number;
+        };
+        /** ImageScan */
+        ImageScan: {
+            /** Reason */
+            reason?: string | null;
+            /** Requested At */
+            requested_at?: string | null;
+            /** Run Id */
+            run_id?: string | null;
+            /** State */
+            state: string;
         };
         /** ImpactRow */
         ImpactRow: {
@@ -5994,6 +6499,23 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** LinkedFinding */
+        LinkedFinding: {
+            /** Id */
+            id: string;
+            /** Last Seen */
+            last_seen?: string | null;
+            /** Rule Id */
+            rule_id?: string | null;
+            /** Severity */
+            severity: string;
+            /** Source Tool */
+            source_tool: string;
+            /** Status */
+            status: string;
+            /** Title */
+            title: string;
+        };
         /** LlmStatus */
         LlmStatus: {
             /** Configured */
@@ -6261,6 +6783,33 @@ export interface components {
             type: components["schemas"]["IndicatorType"];
             /** Value */
             value: string;
+        };
+        /** OciRegistryCreate */
+        OciRegistryCreate: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "oci";
+            /** Name */
+            name: string;
+            /**
+             * Password
+             * @description Password or access token (basic or token auth)
+             */
+            password?: string | null;
+            /**
+             * Repositories
+             * @description Repositories to sync when the registry offers no catalogue (Docker Hub, GHCR); empty: the catalogue
+             */
+            repositories?: string[];
+            /**
+             * Url
+             * @description The registry's base URL (http only for a registry on a trusted network)
+             */
+            url: string;
+            /** Username */
+            username?: string | null;
         };
         /** PasswordChangeRequest */
         PasswordChangeRequest: {
@@ -6576,6 +7125,124 @@ export interface components {
             /** Open */
             open: boolean;
         };
+        /** RegistryDetail */
+        RegistryDetail: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Has Credentials */
+            has_credentials: boolean;
+            /** Id */
+            id: string;
+            /** Identifiers */
+            identifiers: {
+                [key: string]: string | boolean | string[] | null;
+            };
+            /**
+             * Image Count
+             * @default 0
+             */
+            image_count: number;
+            kind: components["schemas"]["RegistryKind"];
+            /** Last Sync */
+            last_sync?: string | null;
+            /** Last Sync Error */
+            last_sync_error?: string | null;
+            /** Last Sync State */
+            last_sync_state?: string | null;
+            /** Name */
+            name: string;
+            /** Repositories */
+            repositories: components["schemas"]["RepositoryStatus"][];
+            /**
+             * Repository Count
+             * @default 0
+             */
+            repository_count: number;
+            /** Url */
+            url: string;
+        };
+        /** RegistryImageOut */
+        RegistryImageOut: {
+            /**
+             * First Seen
+             * Format: date-time
+             */
+            first_seen: string;
+            /** Id */
+            id: string;
+            /** Image Digest */
+            image_digest: string;
+            /**
+             * Last Seen
+             * Format: date-time
+             */
+            last_seen: string;
+            /** Media Type */
+            media_type?: string | null;
+            /**
+             * Platforms
+             * @default []
+             */
+            platforms: string[];
+            /** Reference */
+            reference: string;
+            /** Registry Id */
+            registry_id: string;
+            /** Repository Name */
+            repository_name: string;
+            scan: components["schemas"]["ImageScan"];
+            /** Tags */
+            tags: string[];
+        };
+        /**
+         * RegistryKind
+         * @enum {string}
+         */
+        RegistryKind: "oci" | "ecr";
+        /** RegistryOut */
+        RegistryOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Has Credentials */
+            has_credentials: boolean;
+            /** Id */
+            id: string;
+            /** Identifiers */
+            identifiers: {
+                [key: string]: string | boolean | string[] | null;
+            };
+            /**
+             * Image Count
+             * @default 0
+             */
+            image_count: number;
+            kind: components["schemas"]["RegistryKind"];
+            /** Last Sync */
+            last_sync?: string | null;
+            /** Last Sync Error */
+            last_sync_error?: string | null;
+            /** Last Sync State */
+            last_sync_state?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Repository Count
+             * @default 0
+             */
+            repository_count: number;
+            /** Url */
+            url: string;
+        };
         /** ReindexOut */
         ReindexOut: {
             /** Counts */
@@ -6627,6 +7294,27 @@ export interface components {
             upgrade?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /** RepositoryStatus */
+        RepositoryStatus: {
+            /** Error */
+            error?: string | null;
+            /**
+             * Image Count
+             * @default 0
+             */
+            image_count: number;
+            /** Last Sync */
+            last_sync?: string | null;
+            /** Name */
+            name: string;
+            /** State */
+            state: string;
+            /**
+             * Tag Count
+             * @default 0
+             */
+            tag_count: number;
         };
         /**
          * RequirementAnswer
@@ -7349,6 +8037,13 @@ export interface components {
             next_run_at?: string | null;
             /** Timezone */
             timezone: string;
+        };
+        /** ScopeError */
+        ScopeError: {
+            /** Reason */
+            reason: string;
+            /** Scope */
+            scope: string;
         };
         /** ScopeIn */
         ScopeIn: {
@@ -13268,6 +13963,259 @@ export interface operations {
             };
         };
     };
+    discover_account_api_inventory_accounts__account_id__discover_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscoveryRunOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    import_steampipe_api_inventory_accounts__account_id__import_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_steampipe_api_inventory_accounts__account_id__import_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscoveryRunOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_assets_api_inventory_assets_get: {
+        parameters: {
+            query?: {
+                type?: string | null;
+                account_id?: string | null;
+                region?: string | null;
+                q?: string | null;
+                include_removed?: boolean;
+                offset?: number;
+                limit?: number;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloudAssetPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_asset_api_inventory_assets__asset_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloudAssetDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resolve_resource_api_inventory_resolve_get: {
+        parameters: {
+            query: {
+                resource_id: string;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloudAssetOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_runs_api_inventory_runs_get: {
+        parameters: {
+            query?: {
+                account_id?: string | null;
+                limit?: number;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscoveryRunOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_run_api_inventory_runs__run_id__get: {
+        parameters: {
+            query?: {
+                kind?: components["schemas"]["ChangeKind"] | null;
+                offset?: number;
+                limit?: number;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscoveryRunDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_documents_api_knowledge_documents_get: {
         parameters: {
             query?: never;
@@ -13489,6 +14437,214 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["KnowledgeStatus"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_registries_api_registries_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistryOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_registry_api_registries_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OciRegistryCreate"] | components["schemas"]["EcrRegistryCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistryOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_registry_api_registries__registry_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                registry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistryDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_registry_api_registries__registry_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                registry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_images_api_registries__registry_id__images_get: {
+        parameters: {
+            query?: {
+                repository?: string | null;
+                offset?: number;
+                limit?: number;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                registry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImagePage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sync_registry_api_registries__registry_id__sync_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                registry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string | boolean;
+                    };
                 };
             };
             /** @description Validation Error */

@@ -9,7 +9,7 @@ import { lazy, type ComponentType, type LazyExoticComponent } from "react";
 import type { IconName } from "../components/Icon";
 
 /** Backend module switches (cspm.teams.modules.TOGGLEABLE_MODULES) the registry maps pages to. */
-export const MODULE_TOGGLES = ["findings", "compliance", "scans", "assets", "threat_intel", "ai_governance", "assessments", "integrations", "knowledge", "ai_soc", "risks", "bia"] as const;
+export const MODULE_TOGGLES = ["findings", "compliance", "scans", "assets", "threat_intel", "ai_governance", "assessments", "integrations", "knowledge", "ai_soc", "risks", "bia", "registries"] as const;
 export type ModuleToggle = (typeof MODULE_TOGGLES)[number];
 
 export interface PlatformModule {
@@ -115,8 +115,8 @@ export const ALL_PLATFORM_MODULES: PlatformModule[] = [
     path: "/assets",
     icon: "assets",
     section: "Operations",
-    description: "Software components (SBOM) of scanned directories and images",
-    backend: ["assets"],
+    description: "Cloud resources discovered per cloud account, with their history and findings; SBOM components",
+    backend: ["assets", "inventory"],
     toggle: "assets",
     permission: "assets:read",
     ...page(() => import("../pages/assets/AssetsPage")),
@@ -132,6 +132,18 @@ export const ALL_PLATFORM_MODULES: PlatformModule[] = [
     toggle: "integrations",
     permission: "integrations:read",
     ...page(() => import("../pages/integrations/IntegrationsPage")),
+  },
+  {
+    id: "registries",
+    label: "Registries",
+    path: "/registries",
+    icon: "assets",
+    section: "Operations",
+    description: "Container registries (OCI, ECR): repositories with sync state, images with scan state",
+    backend: ["registries"],
+    toggle: "registries",
+    permission: "registries:read",
+    ...page(() => import("../pages/registries/RegistriesPage")),
   },
   {
     id: "ai-governance",

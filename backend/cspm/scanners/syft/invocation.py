@@ -22,6 +22,13 @@ SPDX_NAME = "sbom.spdx.json"
 ENV = {"SYFT_CHECK_FOR_APP_UPDATE": "false"}
 
 
+def _env(target: Target) -> dict[str, str]:
+    """A registry served over plain HTTP (option ``insecure_registry``) is read over HTTP."""
+    if target.kind is TargetKind.CONTAINER_IMAGE and target.options.get("insecure_registry") == "true":
+        return {**ENV, "SYFT_REGISTRY_INSECURE_USE_HTTP": "true"}
+    return ENV
+
+
 def _source(target: Target, context: BuildContext, *, in_container: bool) -> tuple[str, dict[str, str]]:
     if target.kind is TargetKind.CONTAINER_IMAGE:
         return f"registry:{image_reference(target.value)}", {}
@@ -42,14 +49,14 @@ def build_local(target: Target, context: BuildContext) -> LocalInvocation:
     source, _ = _source(target, context, in_container=False)
     output = context.workspace.output_dir
     return LocalInvocation(argv=("syft", *_arguments(source, str(output))), report_path=output / CYCLONEDX_NAME,
-                           env=ENV)
+                           env=_env(target))
 
 
 def build_docker(target: Target, context: BuildContext) -> DockerInvocation:
     source, mounts = _source(target, context, in_container=True)
     return DockerInvocation(image=context.settings.image_for("syft"),
                             args=_arguments(source, str(CONTAINER_OUTPUT)),
-                            report_path=CONTAINER_OUTPUT / CYCLONEDX_NAME, env=ENV,
+                            report_path=CONTAINER_OUTPUT / CYCLONEDX_NAME, env=_env(target),
                             network="bridge" if target.kind is TargetKind.CONTAINER_IMAGE else "none",
                             read_only_mounts=mounts)
 

@@ -34,6 +34,12 @@ OFFLINE_FLAGS = ("--skip-db-update", "--skip-java-db-update", "--skip-check-upda
 COMMON_FLAGS = ("--disable-telemetry", "--skip-version-check")
 
 
+def registry_flags(target: Target) -> list[str]:
+    """``image_src=remote``: straight from the registry, no Docker engine; ``insecure_registry``: plain HTTP."""
+    flags = ["--image-src", "remote"] if target.options.get("image_src") == "remote" else []
+    return flags + (["--insecure"] if target.options.get("insecure_registry") == "true" else [])
+
+
 def _plan(target: Target, context: BuildContext, *, in_container: bool) -> tuple[list[str], dict[str, str], str]:
     """(arguments without the output flags, read-only mounts, subject) for this target."""
     offline = context.settings.trivy_offline
@@ -43,6 +49,7 @@ def _plan(target: Target, context: BuildContext, *, in_container: bool) -> tuple
         subject = image_reference(target.value)
         command = ["image", "--scanners", "vuln,secret", "--no-progress"]
         flags = list(OFFLINE_FLAGS) if offline else []
+        flags += registry_flags(target)
     elif target.kind is TargetKind.REPOSITORY and (url := git_url(target.value)):
         subject = url
         command = ["repo", "--scanners", "misconfig,secret" if offline else "vuln,misconfig,secret", "--no-progress"]

@@ -27,4 +27,6 @@ export const moreKeys = {
   knowledge: (team: string | null) => ["knowledge", team] as const,
   risks: (team: string | null) => ["risks", team] as const,
   bia: (team: string | null) => ["bia", team] as const,
+  inventory: (team: string | null) => ["inventory", team] as const,
+  registries: (team: string | null) => ["registries", team] as const,
 };

@@ -1,0 +1,1 @@
+"""Container registries: OCI Distribution v2 and ECR connections, repository sync, new-digest scans."""
