@@ -24,6 +24,7 @@ ROUTE_MODULES: tuple[RouteModule, ...] = (
     RouteModule("threat_intel", "/api/threat-intel", toggle="threat_intel"),
     RouteModule("ai_governance", "/api/ai-governance", toggle="ai_governance"),
     RouteModule("assessments", "/api/assessments", toggle="assessments"),
+    RouteModule("exports", "/api/exports", toggle="exports"),
 )
 
 MANIFEST.route_modules = ROUTE_MODULES

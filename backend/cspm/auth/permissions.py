@@ -22,6 +22,7 @@ class Role(StrEnum):
 READ_PERMISSIONS = frozenset({
     "findings:read", "scans:read", "targets:read", "compliance:read", "assets:read", "teams:read",
     "threat_intel:read", "ai_governance:read", "assessments:read",
+    "exports:read",
 })
 WRITE_PERMISSIONS = frozenset({
     "findings:write", "findings:import", "scans:write", "targets:write", "compliance:write",

@@ -20,6 +20,7 @@ TOGGLEABLE_MODULES: dict[str, str] = {
     "threat_intel": "Threat intelligence",
     "ai_governance": "AI governance",
     "assessments": "Assessments (OWASP ASVS, NIST CSF)",
+    "exports": "Exports and executive report",
 }
 
 TeamName = Annotated[SingleLineText, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]
