@@ -8,8 +8,9 @@ memory does not grow with the number of findings. Formats:
   spreadsheet would run as a formula are prefixed with ``'`` (CSV injection, OWASP).
 - ``json``: an array of the findings as the API shows them (``FindingSummary`` fields plus
   description, remediation, references, CWE ids).
-- ``ocsf``: an array of OCSF 1.5.0 Detection Finding events (class 2004), the version Prowler
-  writes, with CVEs as ``vulnerabilities``.
+- ``ocsf``: an array of OCSF 1.5.0 Detection Finding events (class 2004, the version Prowler
+  writes) in the base class, without profiles: CVEs as ``vulnerabilities``, the cloud service as
+  the resource's ``group``, region, account and provider in the resource's ``data``.
 - ``sarif``: one SARIF 2.1.0 log with a run per tool, for code findings only (a file resource).
 """
 
@@ -112,7 +113,6 @@ OCSF_SEVERITY = {"info": (1, "Informational"), "low": (2, "Low"), "medium": (3, 
 # Finding status (OCSF status_id): open → New, reopened → In Progress, triaged away → Suppressed, resolved.
 OCSF_STATUS = {"open": (1, "New"), "reopened": (2, "In Progress"), "false_positive": (3, "Suppressed"),
                "risk_accepted": (3, "Suppressed"), "suppressed": (3, "Suppressed"), "resolved": (4, "Resolved")}
-OCSF_CLOUD_PROVIDERS = {"aws": "AWS", "azure": "Azure", "gcp": "GCP"}
 
 
 def _epoch_ms(value: Any) -> int | None:
@@ -142,7 +142,7 @@ def ocsf_event(finding: Mapping[str, Any]) -> dict[str, Any]:
         "message": finding.get("title"),
         "metadata": {"version": OCSF_VERSION, "product": {"name": "OffloadSecurity CSPM", "vendor_name":
                                                           "OffloadSecurity", "version": __version__},
-                     "uid": finding["id"], "original_uid": finding.get("dedup_key")},
+                     "uid": finding["id"]},
         "finding_info": _drop_empty({
             "uid": finding["id"], "title": finding.get("title") or finding.get("rule_id"),
             "desc": finding.get("description"), "types": [finding.get("category")],
@@ -151,21 +151,18 @@ def ocsf_event(finding: Mapping[str, Any]) -> dict[str, Any]:
             "analytic": {"uid": finding.get("rule_id"), "name": finding.get("rule_id"), "type_id": 1,
                          "type": "Rule"},
         }),
-        "resources": [_drop_empty({"uid": resource.get("id"), "type": resource.get("type"),
-                                   "name": resource.get("name"), "region": resource.get("region"),
-                                   "cloud_partition": resource.get("provider"),
-                                   "group": {"name": finding["service"]} if finding.get("service") else None})],
+        "resources": [_drop_empty({
+            "uid": resource.get("id"), "type": resource.get("type"), "name": resource.get("name"),
+            "group": {"name": finding["service"]} if finding.get("service") else None,
+            "data": _drop_empty({"region": resource.get("region"), "account": resource.get("account"),
+                                 "provider": resource.get("provider")}) or None})],
         "unmapped": _drop_empty({"source_tool": finding["source_tool"], "rule_id": finding.get("rule_id"),
-                                 "result": finding.get("result"), "account": resource.get("account"),
+                                 "result": finding.get("result"), "dedup_key": finding.get("dedup_key"),
                                  "compliance": finding.get("compliance_tags"),
                                  "priority": finding.get("priority")}),
     }
     if finding.get("remediation"):
         event["remediation"] = {"desc": finding["remediation"]}
-    provider = OCSF_CLOUD_PROVIDERS.get(str(resource.get("provider") or "").lower())
-    if provider:
-        event["cloud"] = _drop_empty({"provider": provider, "region": resource.get("region"),
-                                      "account": {"uid": resource["account"]} if resource.get("account") else None})
     if finding.get("cve_ids"):
         affected = _drop_empty({"name": package.get("name"), "version": package.get("version"),
                                 "fixed_in_version": package.get("fixed_version"), "purl": package.get("purl")})
