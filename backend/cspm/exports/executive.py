@@ -26,6 +26,7 @@ body { font-family: 'DejaVu Sans', sans-serif; font-size: 9pt; color: #111; }
 h1 { font-size: 17pt; margin: 0 0 1mm 0; } h2 { font-size: 12pt; margin: 6mm 0 2mm 0; }
 .muted { color: #555; } .note { color: #555; font-style: italic; }
 table { border-collapse: collapse; width: 100%; } td, th { border: 0.3pt solid #999; padding: 1.2mm; vertical-align: top; }
+tr { page-break-inside: avoid; }
 th { background: #eee; text-align: left; } td.num { text-align: right; white-space: nowrap; }
 .cards { display: flex; gap: 3mm; } .card { border: 0.4pt solid #999; padding: 2mm 3mm; flex: 1; }
 .card b { display: block; font-size: 15pt; } .sev { color: #fff; padding: 0 1mm; border-radius: 1mm; }
