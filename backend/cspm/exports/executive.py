@@ -25,7 +25,8 @@ REPORT_CSS = """
 body { font-family: 'DejaVu Sans', sans-serif; font-size: 9pt; color: #111; }
 h1 { font-size: 17pt; margin: 0 0 1mm 0; } h2 { font-size: 12pt; margin: 6mm 0 2mm 0; }
 .muted { color: #555; } .note { color: #555; font-style: italic; }
-table { border-collapse: collapse; width: 100%; } td, th { border: 0.3pt solid #999; padding: 1.2mm; vertical-align: top; }
+table { border-collapse: collapse; width: 100%; }
+td, th { border: 0.3pt solid #999; padding: 1.2mm; vertical-align: top; }
 tr { page-break-inside: avoid; }
 th { background: #eee; text-align: left; } td.num { text-align: right; white-space: nowrap; }
 .cards { display: flex; gap: 3mm; } .card { border: 0.4pt solid #999; padding: 2mm 3mm; flex: 1; }
@@ -77,7 +78,8 @@ def _finding_rows(findings: Sequence[Mapping[str, Any]], *, due: bool) -> str:
         cves = ", ".join(finding.get("cve_ids") or [])
         rows.append(f'<tr><td>{_severity(finding["severity"])}</td><td>{_e(finding.get("title"))}'
                     f'{f"<br><span class=muted>{_e(cves)}</span>" if cves else ""}</td>'
-                    f'<td class="wrap">{_e(resource.get("id"))}</td><td>{_e(finding.get("source_tool"))}</td>{last}</tr>')
+                    f'<td class="wrap">{_e(resource.get("id"))}</td>'
+                    f'<td>{_e(finding.get("source_tool"))}</td>{last}</tr>')
     return "".join(rows)
 
 

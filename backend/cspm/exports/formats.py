@@ -71,7 +71,7 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list | tuple):
         value = ";".join(str(item) for item in value)
-    text = _iso(value) if isinstance(value, datetime) else str(value)
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 

@@ -61,8 +61,10 @@ class ExportService:
         active = await self.findings.counts(team_id=team_id, filters=FindingFilters(status=ACTIVE))
         passing = await self.findings.counts(team_id=team_id, filters=FindingFilters(result=CheckResult.PASS))
         checked_tools = sorted(passing["by_tool"])
-        failing = await self.findings.counts(team_id=team_id, filters=FindingFilters(tool=checked_tools, status=ACTIVE)) \
-            if checked_tools else {"total": 0}
+        failing = {"total": 0}
+        if checked_tools:
+            failing = await self.findings.counts(team_id=team_id,
+                                                 filters=FindingFilters(tool=checked_tools, status=ACTIVE))
         top, _ = await self.findings.list_page(team_id=team_id, filters=FindingFilters(status=ACTIVE),
                                                sort="priority", limit=self.settings.report_top_risks)
         by_priority = any(finding.get("priority") is not None for finding in top)

@@ -23,7 +23,7 @@ def pdftoppm(pdf: bytes, out: Path) -> list[Path]:
         pytest.fail("pdftoppm not found: install poppler-utils (scripts/system-packages.sh)")
     source = out / "report.pdf"
     source.write_bytes(pdf)
-    subprocess.run([binary, "-png", "-r", "60", str(source), str(out / "page")], check=True, timeout=60)  # noqa: S603
+    subprocess.run([binary, "-png", "-r", "60", str(source), str(out / "page")], check=True, timeout=60)
     return sorted(out.glob("page-*.png"))
 
 
