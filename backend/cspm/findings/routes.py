@@ -55,6 +55,7 @@ def filters(
     region: Annotated[str | None, Query(max_length=100)] = None,
     service: Annotated[str | None, Query(max_length=100)] = None,
     target: Annotated[str | None, Query(max_length=64)] = None,
+    rule: Annotated[str | None, Query(max_length=300)] = None,
     cve: Annotated[str | None, Query(max_length=100)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     overdue: bool | None = None,
@@ -67,7 +68,7 @@ def filters(
     return FindingFilters(
         severity=severity, status=status, tool=tool, category=category,
         result=None if result == "any" else result, resource=resource, account=account, region=region,
-        service=service, target=target, cve=cve,
+        service=service, target=target, rule=rule, cve=cve,
         q=q, overdue=overdue, scope_key=scope_key, run_id=run_id, assignee=assignee, kev=kev, epss_min=epss_min,
     )
 

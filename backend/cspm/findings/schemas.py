@@ -32,6 +32,7 @@ class FindingFilters(BaseModel):
     service: str | None = Field(default=None, max_length=100,
                                 description="Cloud service (s3, iam, ...): see cspm.findings.models.service_of")
     target: str | None = Field(default=None, max_length=64, description="Id of the scan target the findings came from")
+    rule: str | None = Field(default=None, max_length=300, description="The tool's rule/check id, exactly")
     cve: str | None = Field(default=None, max_length=100)
     q: str | None = Field(default=None, max_length=200, description="Text in title, rule, resource, package or CVE")
     overdue: bool | None = None

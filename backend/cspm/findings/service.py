@@ -185,7 +185,8 @@ class FindingsService:
             if values:
                 query[field] = {"$in": [getattr(value, "value", value) for value in values]}
         for field, value in (("resource.account", filters.account), ("resource.region", filters.region),
-                             ("service", filters.service), ("scope_key", filters.scope_key),
+                             ("service", filters.service), ("rule_id", filters.rule),
+                             ("scope_key", filters.scope_key),
                              ("last_run_id", filters.run_id),
                              ("assignee", filters.assignee)):
             if value:

@@ -34,6 +34,7 @@ async def test_groups_by_rule_cve_and_resource_add_up(client, analyst, shared_di
     assert counts == sorted(counts, reverse=True)
     prowler_rule = next(group for group in by_rule["groups"] if group["tool"] == "prowler")
     assert prowler_rule["label"] and sum(prowler_rule["by_severity"].values()) == prowler_rule["count"]
+    assert await total(client, analyst, rule=prowler_rule["key"]) == prowler_rule["count"]
 
     by_cve = await groups(client, analyst, by="cve", limit=500)
     with_cves = await client.get("/api/findings", headers=analyst.headers, params={"limit": 500})
