@@ -16,6 +16,7 @@ import * as OTPAuth from "otpauth";
 import { launchChromium, REPO, startBackend } from "./server.mjs";
 import { threatIntelSteps } from "./threat-intel.mjs";
 import { aiGovernanceSteps } from "./aiGovernance.mjs";
+import { exportsSteps } from "./exports.mjs";
 
 const SHOTS = join(REPO, "artifacts/screenshots");
 const SCANS = process.env.CSPM_SCANS_DIR ?? join(REPO, "../shared/scans");
@@ -529,6 +530,7 @@ try {
 
   await threatIntelSteps({ page, step, shot, check, apiAs, base, repo: REPO, scans: SCANS });
   await aiGovernanceSteps({ page, step, shot, check, workDir: mkdtempSync(join(tmpdir(), "cspm-e2e-ai-")) });
+  await exportsSteps({ page, step, shot, check, apiAs, base });
 
   await step("sign out, sign in with a recovery code, sign out again", async () => {
     await signOut();
