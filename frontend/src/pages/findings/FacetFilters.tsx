@@ -1,7 +1,10 @@
 /** Account, region, cloud service and scan target filters, each offering the values the team's findings have. */
 import { useId } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { api, unwrap } from "../../api/client";
 import { useFindingGroups } from "../../api/hooks/findings";
-import { useTargets } from "../../api/hooks/scans";
+import { keys } from "../../api/hooks/keys";
+import { useActiveTeam } from "../../app/team";
 import type { FindingFilters, GroupField } from "../../api/types";
 import { useModuleOn } from "../../app/modules";
 import { formatNumber } from "../../components/format";
@@ -41,9 +44,18 @@ function FacetSelect({ facet, filters, onChange }: { facet: (typeof FACETS)[numb
   );
 }
 
+/**
+ * The scan targets as filter options, cached with the findings (not under the Scans pages' key:
+ * a list read here must not stand in, stale, for the one a scan or assessment form reads).
+ */
+function useTargetOptions() {
+  const team = useActiveTeam();
+  return useQuery({ queryKey: [...keys.findings(team), "target-options"], queryFn: () => unwrap(api.GET("/api/targets")), enabled: !!team });
+}
+
 function TargetSelect({ value, onChange }: { value: string | undefined; onChange: (value: string | undefined) => void }) {
   const id = useId();
-  const targets = useTargets();
+  const targets = useTargetOptions();
   const items = targets.data ?? [];
   return (
     <>

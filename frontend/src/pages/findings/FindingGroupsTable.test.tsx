@@ -21,7 +21,7 @@ describe("FindingGroupsTable", () => {
     expect(within(first).getByText("3")).toBeInTheDocument();
     expect(within(first).getByText("2 critical")).toBeInTheDocument();
     expect(within(first).getByText("1 low")).toBeInTheDocument();
-    expect(screen.getByText(/2 of 7 cve groups/)).toHaveTextContent("12 findings without a CVE");
+    expect(screen.getByText(/2 of 7 groups by CVE/)).toHaveTextContent("12 findings without a CVE");
   });
 
   it("opens a group's findings by its key", () => {

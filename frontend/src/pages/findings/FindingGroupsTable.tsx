@@ -13,11 +13,11 @@ export function FindingGroupsTable({ data, by, onOpen }: { data: FindingGroups; 
   return (
     <div className="groups-table">
       <p className="muted small groups-summary" aria-live="polite">
-        {formatNumber(data.groups.length)} of {formatNumber(data.total_groups)} {GROUP_LABELS[by].toLowerCase()} groups, largest first
+        {formatNumber(data.groups.length)} of {formatNumber(data.total_groups)} groups by {by === "cve" ? "CVE" : by}, largest first
         {by === "cve" && " (a finding with several CVEs counts in each)"}
         {data.ungrouped > 0 && ` · ${formatNumber(data.ungrouped)} findings ${WITHOUT[by]}`}
       </p>
-      <table className="table" aria-label={`Findings by ${GROUP_LABELS[by].toLowerCase()}`}>
+      <table className="simple-table" aria-label={`Findings by ${GROUP_LABELS[by].toLowerCase()}`}>
         <thead>
           <tr>
             <th scope="col">{GROUP_LABELS[by]}</th>
