@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote
+
+import pydantic_core
 
 from cspm import __version__
 
@@ -47,20 +48,10 @@ JSON_FIELDS = ("id", "source_tool", "rule_id", "title", "description", "severity
                "priority", "kev", "epss", "scope_key")
 
 
-def _iso(value: Any) -> str | None:
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-    return None if value is None else str(value)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return _iso(value)
-    return str(value)  # ObjectId and other BSON scalars
-
-
 def _dumps(value: Any) -> str:
-    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON the way the API writes it (pydantic's encoder: datetimes as ISO 8601, about twice as fast as
+    the json module here); ObjectId and other BSON scalars as strings."""
+    return pydantic_core.to_json(value, fallback=str).decode()
 
 
 # --- CSV -----------------------------------------------------------------------------------
@@ -71,7 +62,9 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list | tuple):
         value = ";".join(str(item) for item in value)
-    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    # Stored times are UTC; the driver may hand them back without a zone.
+    text = (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat() if isinstance(value, datetime) \
+        else str(value)
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 

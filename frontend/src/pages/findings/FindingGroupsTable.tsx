@@ -39,12 +39,14 @@ export function FindingGroupsTable({ data, by, onOpen }: { data: FindingGroups; 
               </td>
               <td><SeverityBadge severity={group.worst_severity} /></td>
               <td className="num"><strong>{formatNumber(group.count)}</strong></td>
-              <td className="group-severities">
-                {SEVERITIES.filter((severity: Severity) => group.by_severity[severity]).map((severity) => (
-                  <span key={severity} className={`sev sev-${severity}`} title={SEVERITY_LABEL[severity]}>
+              <td>
+                <div className="group-severities">
+                  {SEVERITIES.filter((severity: Severity) => group.by_severity[severity]).map((severity) => (
+                    <span key={severity} className={`sev sev-${severity}`} title={SEVERITY_LABEL[severity]}>
                     {formatNumber(group.by_severity[severity])} {SEVERITY_LABEL[severity].toLowerCase()}
                   </span>
                 ))}
+                </div>
               </td>
             </tr>
           ))}
