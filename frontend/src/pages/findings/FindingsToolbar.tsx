@@ -1,10 +1,8 @@
 /** Above the findings list: group by rule, CVE or resource, and export the filtered list (CSV, JSON, OCSF, SARIF). */
-import { useState } from "react";
-import { downloadFile } from "../../api/download";
+import { useDownload } from "../../api/hooks/download";
 import type { ExportFormat, FindingFilters } from "../../api/types";
 import { useCan } from "../../app/AuthGate";
 import { useModuleOn } from "../../app/modules";
-import { errorMessage } from "../../api/errors";
 import { Button } from "../../components/ui";
 import { EXPORT_FORMATS, exportFileName, exportPath } from "./exportPath";
 import { GROUP_LABELS, type FindingGrouping } from "./FindingGroupsTable";
@@ -12,20 +10,8 @@ import { GROUP_LABELS, type FindingGrouping } from "./FindingGroupsTable";
 export function FindingsToolbar({ filters, grouping, onGrouping }: { filters: FindingFilters; grouping: FindingGrouping | null; onGrouping: (by: FindingGrouping | null) => void }) {
   const exportsOn = useModuleOn("exports");
   const canExport = useCan("exports:read");
-  const [busy, setBusy] = useState<ExportFormat | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  const download = async (format: ExportFormat) => {
-    setBusy(format);
-    setError(null);
-    try {
-      await downloadFile(exportPath(filters, format), exportFileName(format));
-    } catch (caught) {
-      setError(errorMessage(caught));
-    } finally {
-      setBusy(null);
-    }
-  };
+  const { busy, error, start } = useDownload();
+  const download = (format: ExportFormat) => start(format, exportPath(filters, format), exportFileName(format));
 
   return (
     <div className="findings-toolbar">
