@@ -76,10 +76,10 @@ async def generated(count: int, code_only: bool) -> AsyncIterator[list[dict[str,
 
 
 async def from_database(count: int, export_format: str) -> AsyncIterator[list[dict[str, Any]]]:
-    from pymongo import AsyncMongoClient  # noqa: PLC0415
+    from pymongo import AsyncMongoClient
 
-    from cspm.exports.formats import SORTS  # noqa: PLC0415
-    from cspm.findings.repository import FindingsRepository  # noqa: PLC0415
+    from cspm.exports.formats import SORTS
+    from cspm.findings.repository import FindingsRepository
 
     client: AsyncMongoClient = AsyncMongoClient(os.environ["MONGODB_URI"])
     database = client[f"cspm_benchmark_exports_{os.getpid()}"]
@@ -131,7 +131,7 @@ def main() -> None:
             command = [sys.executable, "-m", "benchmarks.exports", "--one", export_format, str(count)]
             if arguments.database:
                 command.append("--database")
-            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False)  # noqa: S603
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800, check=False)
             if done.returncode:
                 raise SystemExit(done.stderr[-2000:])
             figures = json.loads(done.stdout.strip().splitlines()[-1])
