@@ -2,8 +2,9 @@
 # System tools the tests run for real (Debian packages). Skips what is already installed.
 set -euo pipefail
 # libpango, libpangoft2, harfbuzz-subset and a font: the PDFs WeasyPrint writes (model cards, assessment reports).
+# poppler-utils: pdftoppm renders the executive PDF to PNG pages in tests/exports.
 PACKAGES=(nmap nginx prometheus prometheus-alertmanager openssl shellcheck chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
-  fonts-dejavu-core)
+  fonts-dejavu-core poppler-utils)
 # The registry tests: a real OCI registry (CNCF distribution 2.8) and skopeo to push images to it (no Docker).
 # docker-registry's own service is never started (policy-rc.d below; the tests run it with a throw-away config).
 PACKAGES+=(docker-registry skopeo)

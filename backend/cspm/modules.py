@@ -40,6 +40,7 @@ ROUTE_MODULES: tuple[RouteModule, ...] = (
     RouteModule("bia", "/api/bia", toggle="bia"),
     RouteModule("inventory", "/api/inventory", toggle="assets"),
     RouteModule("registries", "/api/registries", toggle="registries"),
+    RouteModule("exports", "/api/exports", toggle="exports"),
 )
 
 MANIFEST.route_modules = ROUTE_MODULES

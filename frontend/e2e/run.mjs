@@ -22,6 +22,7 @@ import { integrationsSteps } from "./integrations.mjs";
 import { aiSocSteps } from "./aiSoc.mjs";
 import { riskSteps } from "./risks.mjs";
 import { inventorySteps } from "./inventory.mjs";
+import { exportsSteps } from "./exports.mjs";
 
 const SHOTS = join(REPO, "artifacts/screenshots");
 const SCANS = process.env.CSPM_SCANS_DIR ?? join(REPO, "../shared/scans");
@@ -561,6 +562,7 @@ try {
   await aiSocSteps({ page, step, shot, check, scans: SCANS });
   await riskSteps({ page, step, shot, check, apiAs, base });
   await inventorySteps({ page, step, shot, check, apiAs, base, repo: REPO });
+  await exportsSteps({ page, step, shot, check, apiAs, base });
 
   await step("sign out, sign in with a recovery code, sign out again", async () => {
     await signOut();

@@ -26,6 +26,7 @@ READ_PERMISSIONS = frozenset({
     "knowledge:read", "ai_soc:read",
     "risks:read", "bia:read",
     "registries:read",
+    "exports:read",
 })
 WRITE_PERMISSIONS = frozenset({
     "findings:write", "findings:import", "scans:write", "targets:write", "compliance:write",

@@ -22,7 +22,7 @@ from typing import IO, Any, BinaryIO
 from cspm.core.database.writes import NewDocument
 from cspm.core.errors import Unprocessable
 from cspm.findings.lifecycle import SuppressionMatcher, history_entry
-from cspm.findings.models import CheckResult, FindingStatus, Severity
+from cspm.findings.models import CheckResult, FindingStatus, Severity, service_of
 from cspm.findings.repository import FindingsRepository
 from cspm.findings.settings import FindingsSettings
 from cspm.findings.vulnerabilities import VulnerabilitySync
@@ -244,7 +244,7 @@ class FindingsIngestService:
             severity = Severity(finding["severity"])
             result = CheckResult(finding["result"])
             content = {**{name: finding.get(name) for name in MUTABLE_FIELDS}, "identity": finding["identity"],
-                       "severity_rank": severity.rank, "content_hash": digest}
+                       "severity_rank": severity.rank, "content_hash": digest, "service": service_of(finding)}
             if stored is None:
                 status = self._initial_status(result, finding, matcher)
                 statuses[key] = status.value

@@ -216,3 +216,26 @@ class HistoryEntry(BaseModel):
     from_status: FindingStatus | None
     to_status: FindingStatus
     reason: str | None = None
+
+
+_ARN = re.compile(r"^arn:[^:]+:([a-z0-9-]+):")
+_AZURE_PROVIDER = re.compile(r"/providers/Microsoft\.([A-Za-z]+)/", re.IGNORECASE)
+CLOUD_CHECK_TOOLS = frozenset({"prowler"})
+"""Tools whose check ids start with the cloud service they check (Prowler: ``s3_bucket_public_access``)."""
+
+
+def service_of(finding: Mapping[str, Any]) -> str | None:
+    """The cloud service a finding is about (``s3``, ``iam``, ``storage``), or None for what is not a cloud service.
+
+    From the resource's ARN (``arn:aws:s3:::bucket``) or Azure resource id (``/providers/Microsoft.Storage/``),
+    else from a cloud posture tool's check id prefix; stored with the finding so it can be filtered and grouped."""
+    resource = finding.get("resource") or {}
+    resource_id = str(resource.get("id") or "")
+    if match := _ARN.match(resource_id):
+        return match.group(1)
+    if match := _AZURE_PROVIDER.search(resource_id):
+        return match.group(1).lower()
+    rule_id = str(finding.get("rule_id") or "")
+    if finding.get("source_tool") in CLOUD_CHECK_TOOLS and "_" in rule_id:
+        return rule_id.split("_", 1)[0].lower()
+    return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ INDEXES: tuple[IndexSpec, ...] = (
               [("team_id", ASCENDING), ("scope_key", ASCENDING), ("source_tool", ASCENDING)], "idx_team_scope"),
     IndexSpec(Database.SECURITY_SCANS, FINDINGS, [("team_id", ASCENDING), ("last_seen", DESCENDING)],
               "idx_team_last_seen"),
+    IndexSpec(Database.SECURITY_SCANS, FINDINGS, [("team_id", ASCENDING), ("service", ASCENDING)], "idx_team_service"),
     IndexSpec(Database.SECURITY_SCANS, HISTORY, [("team_id", ASCENDING), ("finding_id", ASCENDING)],
               "idx_history_finding"),
     IndexSpec(Database.SECURITY_SCANS, SUPPRESSION_RULES, [("team_id", ASCENDING)], "idx_suppression_team"),
@@ -190,6 +191,58 @@ class FindingsRepository(TeamScopedRepository):
             "by_status": {item["_id"]: item["n"] for item in facet.get("status", [])},
             "by_tool": {item["_id"]: item["n"] for item in facet.get("tool", [])},
         }
+
+    async def stream(self, team_id: str, query: Mapping[str, Any], sort: list[tuple[str, int]], *,
+                     batch_size: int, projection: Mapping[str, Any] | None = None
+                     ) -> AsyncIterator[list[dict[str, Any]]]:
+        """The matching findings in batches of ``batch_size``, read through one server-side cursor.
+
+        The driver fetches ``batch_size`` documents per round trip, so memory stays at one batch
+        however many findings match (an export of 100,000 holds no more than one of 1,000)."""
+        cursor = self.collection.find(self.scoped(team_id, query), projection).sort(sort).batch_size(batch_size)
+        batch: list[dict[str, Any]] = []
+        try:
+            async for document in cursor:
+                batch.append(document)
+                if len(batch) >= batch_size:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
+        finally:
+            await cursor.close()
+
+    async def groups(self, team_id: str, query: Mapping[str, Any], field: str, *, unwind: bool,
+                     limit: int) -> dict[str, Any]:
+        """Matching findings grouped by ``field`` (a path such as ``resource.id``), largest groups first.
+
+        ``unwind`` for an array field (``cve_ids``): a finding counts once in each of its values."""
+        path = f"${field}"
+        missing = {f"{field}.0": {"$exists": False}} if unwind else {field: {"$in": [None, ""]}}
+        grouped: list[dict[str, Any]] = [
+            *([{"$unwind": path}] if unwind else []),
+            {"$match": {field: {"$nin": [None, ""]}}},
+            {"$group": {"_id": {"key": path, "severity": "$severity"}, "n": {"$sum": 1},
+                        "rank": {"$max": "$severity_rank"}, "label": {"$first": _GROUP_LABELS.get(field)},
+                        "tool": {"$first": "$source_tool"}}},
+            {"$group": {"_id": "$_id.key", "count": {"$sum": "$n"}, "rank": {"$max": "$rank"},
+                        "label": {"$first": "$label"}, "tool": {"$first": "$tool"},
+                        "severities": {"$push": {"severity": "$_id.severity", "n": "$n"}}}},
+        ]
+        stages: list[dict[str, Any]] = [{"$match": self.scoped(team_id, query)}, {"$facet": {
+            "groups": [*grouped, {"$sort": {"count": -1, "_id": 1}}, {"$limit": limit}],
+            "total": [*grouped, {"$count": "n"}],
+            "ungrouped": [{"$match": missing}, {"$count": "n"}],
+        }}]
+        result = await (await self.collection.aggregate(stages)).to_list()
+        facet = result[0] if result else {}
+        return {"groups": facet.get("groups", []),
+                "total_groups": (facet.get("total") or [{"n": 0}])[0]["n"],
+                "ungrouped": (facet.get("ungrouped") or [{"n": 0}])[0]["n"]}
+
+
+# A group's label: what a person reads beside the key.
+_GROUP_LABELS = {"rule_id": "$title", "resource.id": "$resource.name"}
 
 
 def overdue_filter(now: datetime) -> dict[str, Any]:

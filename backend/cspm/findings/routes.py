@@ -18,8 +18,10 @@ from cspm.findings.schemas import (
     FindingCounts,
     FindingDetail,
     FindingFilters,
+    FindingGroups,
     FindingPage,
     FindingSummary,
+    GroupField,
     ImportResult,
     SortField,
     StatusChange,
@@ -51,6 +53,9 @@ def filters(
     resource: Annotated[str | None, Query(max_length=500)] = None,
     account: Annotated[str | None, Query(max_length=200)] = None,
     region: Annotated[str | None, Query(max_length=100)] = None,
+    service: Annotated[str | None, Query(max_length=100)] = None,
+    target: Annotated[str | None, Query(max_length=64)] = None,
+    rule: Annotated[str | None, Query(max_length=300)] = None,
     cve: Annotated[str | None, Query(max_length=100)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     overdue: bool | None = None,
@@ -62,7 +67,8 @@ def filters(
 ) -> FindingFilters:
     return FindingFilters(
         severity=severity, status=status, tool=tool, category=category,
-        result=None if result == "any" else result, resource=resource, account=account, region=region, cve=cve,
+        result=None if result == "any" else result, resource=resource, account=account, region=region,
+        service=service, target=target, rule=rule, cve=cve,
         q=q, overdue=overdue, scope_key=scope_key, run_id=run_id, assignee=assignee, kev=kev, epss_min=epss_min,
     )
 
@@ -106,6 +112,14 @@ async def list_findings(
 async def count_findings(principal: Reader, findings: Findings, selected: Filters) -> FindingCounts:
     """Counts the team's findings by severity, status and tool."""
     return FindingCounts.model_validate(await findings.counts(team_id=principal.team, filters=selected))
+
+
+@router.get("/groups", response_model=FindingGroups)
+async def group_findings(principal: Reader, findings: Findings, selected: Filters, by: GroupField = "rule",
+                         limit: Annotated[int, Query(ge=1, le=500)] = 100) -> FindingGroups:
+    """Groups the team's matching findings by rule, CVE, resource, account, region, service or tool, with counts."""
+    return FindingGroups.model_validate(await findings.groups(team_id=principal.team, filters=selected, by=by,
+                                                              limit=limit))
 
 
 @router.get("/trend", response_model=list[TrendPoint])

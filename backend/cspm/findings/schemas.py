@@ -13,6 +13,9 @@ from cspm.findings.models import CheckResult, FindingCategory, FindingStatus, Se
 from cspm.scans.schemas import SkippedRecordOut
 
 SortField = Literal["severity", "last_seen", "first_seen", "title", "priority"]
+GroupField = Literal["rule", "cve", "resource", "account", "region", "service", "tool"]
+"""What findings can be grouped by: the check/rule (with its tool), a CVE id (a finding with several CVEs counts in
+each), the resource id, and the facets the filters offer (account, region, cloud service, tool)."""
 
 
 class FindingFilters(BaseModel):
@@ -26,6 +29,10 @@ class FindingFilters(BaseModel):
     resource: str | None = Field(default=None, max_length=500, description="Substring of the resource id")
     account: str | None = Field(default=None, max_length=200)
     region: str | None = Field(default=None, max_length=100)
+    service: str | None = Field(default=None, max_length=100,
+                                description="Cloud service (s3, iam, ...): see cspm.findings.models.service_of")
+    target: str | None = Field(default=None, max_length=64, description="Id of the scan target the findings came from")
+    rule: str | None = Field(default=None, max_length=300, description="The tool's rule/check id, exactly")
     cve: str | None = Field(default=None, max_length=100)
     q: str | None = Field(default=None, max_length=200, description="Text in title, rule, resource, package or CVE")
     overdue: bool | None = None
@@ -91,6 +98,22 @@ class FindingCounts(BaseModel):
     by_severity: dict[str, int]
     by_status: dict[str, int]
     by_tool: dict[str, int]
+
+
+class FindingGroup(BaseModel):
+    key: str = Field(description="The group's value: rule id, CVE id, resource id, account, region, service or tool")
+    label: str | None = Field(default=None, description="A title for the key (the rule's title, the resource's name)")
+    tool: str | None = Field(default=None, description="The tool whose rule this is (grouping by rule)")
+    count: int
+    worst_severity: Severity
+    by_severity: dict[str, int]
+
+
+class FindingGroups(BaseModel):
+    by: GroupField
+    groups: list[FindingGroup] = Field(description="Largest groups first (then by key)")
+    total_groups: int = Field(description="Groups that match, of which the first `limit` are listed")
+    ungrouped: int = Field(description="Matching findings without a value for the field (no CVE, no account...)")
 
 
 class TrendPoint(BaseModel):

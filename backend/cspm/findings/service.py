@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO, Self
 
@@ -19,9 +19,9 @@ from cspm.core.pagination import decode_cursor, encode_cursor
 from cspm.core.settings import load
 from cspm.findings.ingest import FindingsIngestService, IngestRequest, IngestResult
 from cspm.findings.lifecycle import LifecycleService
-from cspm.findings.models import FindingStatus
+from cspm.findings.models import FindingStatus, Severity
 from cspm.findings.repository import FindingsRepository, overdue_filter, text_filter
-from cspm.findings.schemas import FindingFilters, SortField
+from cspm.findings.schemas import FindingFilters, GroupField, SortField
 from cspm.findings.settings import FindingsSettings
 from cspm.findings.vulnerabilities import VulnerabilitySync
 from cspm.scanners.base import ReportParser
@@ -39,6 +39,13 @@ DATE_SORTS = {"last_seen", "first_seen"}
 # An ingest beats once per batch (seconds apart); this much silence means its process is gone.
 IMPORT_SILENCE = timedelta(minutes=15)
 MAX_PAGE = 500
+# Grouping: the stored field behind each choice, and whether it holds a list (a finding counts in each value).
+GROUP_FIELDS: dict[str, tuple[str, bool]] = {
+    "rule": ("rule_id", False), "cve": ("cve_ids", True), "resource": ("resource.id", False),
+    "account": ("resource.account", False), "region": ("resource.region", False), "service": ("service", False),
+    "tool": ("source_tool", False),
+}
+SEVERITY_BY_RANK = {severity.rank: severity for severity in Severity}
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +185,9 @@ class FindingsService:
             if values:
                 query[field] = {"$in": [getattr(value, "value", value) for value in values]}
         for field, value in (("resource.account", filters.account), ("resource.region", filters.region),
-                             ("scope_key", filters.scope_key), ("last_run_id", filters.run_id),
+                             ("service", filters.service), ("rule_id", filters.rule),
+                             ("scope_key", filters.scope_key),
+                             ("last_run_id", filters.run_id),
                              ("assignee", filters.assignee)):
             if value:
                 query[field] = value
@@ -188,6 +197,9 @@ class FindingsService:
             query["kev"] = {"$exists": filters.kev}
         if filters.epss_min is not None:
             query["epss.score"] = {"$gte": filters.epss_min}
+        if filters.target and "scope_key" not in query:
+            # A scan files its findings under "<tool>:target:<target id>:<part>" (cspm.scans.partition).
+            query["scope_key"] = {"$regex": f"^[^:]+:target:{re.escape(filters.target.strip())}:"}
         if filters.resource:
             query["resource.id"] = {"$regex": re.escape(filters.resource.strip()), "$options": "i"}
         if filters.q:
@@ -236,6 +248,36 @@ class FindingsService:
             return tail if op == "$lt" else {"$or": [{field: {"$ne": None}}, tail]}
         following = {field: {op: value}} if op == "$gt" else {"$or": [{field: {op: value}}, {field: None}]}
         return {"$or": [following, {field: value, "_id": {op: after}}]}
+
+    async def groups(self, *, team_id: str, filters: FindingFilters, by: GroupField, limit: int) -> dict[str, Any]:
+        """The matching findings grouped by rule, CVE, resource or a facet, with counts by severity."""
+        field, unwind = GROUP_FIELDS[by]
+        found = await self.findings.groups(team_id, self.build_query(filters, datetime.now(UTC)), field,
+                                           unwind=unwind, limit=limit)
+        groups = [{"key": str(group["_id"]), "label": group.get("label") or None,
+                   "tool": group.get("tool") if by == "rule" else None, "count": group["count"],
+                   "worst_severity": SEVERITY_BY_RANK.get(group.get("rank") or 0, Severity.INFO),
+                   "by_severity": {item["severity"]: item["n"] for item in group["severities"]}}
+                  for group in found["groups"]]
+        return {"by": by, "groups": groups, "total_groups": found["total_groups"], "ungrouped": found["ungrouped"]}
+
+    async def stream(self, *, team_id: str, filters: FindingFilters, batch_size: int,
+                     sort: list[tuple[str, int]], extra: dict[str, Any] | None = None
+                     ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every matching finding in ``sort`` order, in batches (exports); ``extra`` narrows the query further."""
+        now = datetime.now(UTC)
+        query = self.build_query(filters, now)
+        if extra:
+            query.setdefault("$and", []).append(extra)
+        async for batch in self.findings.stream(team_id, query, sort, batch_size=batch_size):
+            yield [self._summary(document, now) for document in batch]
+
+    async def longest_overdue(self, *, team_id: str, limit: int) -> list[dict[str, Any]]:
+        """Active findings past their SLA date, the longest overdue first."""
+        now = datetime.now(UTC)
+        documents = await self.findings.page(team_id, {"result": "fail", **overdue_filter(now)},
+                                             [("sla_due_at", 1), ("_id", 1)], limit)
+        return [self._summary(document, now) for document in documents]
 
     async def counts(self, *, team_id: str, filters: FindingFilters) -> dict[str, Any]:
         now = datetime.now(UTC)

@@ -26,6 +26,7 @@ TOGGLEABLE_MODULES: dict[str, str] = {
     "risks": "Risk register",
     "bia": "Business impact analysis",
     "registries": "Container registries",
+    "exports": "Exports and executive report",
 }
 
 TeamName = Annotated[SingleLineText, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]

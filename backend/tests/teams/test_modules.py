@@ -10,7 +10,7 @@ async def test_switched_off_module_is_refused_for_that_team_only(client, auth):
     modules = (await client.get("/api/teams/active/modules", headers=analyst.headers)).json()
     assert {module["name"]: module["enabled"] for module in modules} == {
         "findings": True, "compliance": True, "scans": True, "assets": True, "threat_intel": True,
-        "ai_governance": True, "assessments": True}
+        "ai_governance": True, "assessments": True, "exports": True}
     denied = await client.put("/api/teams/active/modules/findings", headers=analyst.headers, json={"enabled": False})
     assert denied.status_code == 403
     off = await client.put("/api/teams/active/modules/findings", headers=admin.headers, json={"enabled": False})

@@ -1620,6 +1620,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/exports/executive-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Executive Report
+         * @description The team's executive report as PDF: posture, trend, top risks and SLA breaches.
+         */
+        get: operations["executive_report_api_exports_executive_report_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/exports/findings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Findings
+         * @description Streams the team's findings matching the findings list's filters as CSV, JSON, OCSF 1.5 or SARIF 2.1.0.
+         *
+         *     SARIF carries code findings only (those about a file); the others are left out of it.
+         */
+        get: operations["export_findings_api_exports_findings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/findings": {
         parameters: {
             query?: never;
@@ -1672,6 +1714,26 @@ export interface paths {
          * @description Counts the team's findings by severity, status and tool.
          */
         get: operations["count_findings_api_findings_counts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/findings/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Group Findings
+         * @description Groups the team's matching findings by rule, CVE, resource, account, region, service or tool, with counts.
+         */
+        get: operations["group_findings_api_findings_groups_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3722,7 +3784,7 @@ export interface components {
             /** Name */
             name: string;
             /** Permissions */
-            permissions: ("ai_governance:read" | "ai_governance:write" | "ai_soc:read" | "ai_soc:write" | "assessments:read" | "assessments:write" | "assets:read" | "assets:write" | "bia:read" | "bia:write" | "compliance:read" | "compliance:write" | "findings:import" | "findings:read" | "findings:write" | "integrations:read" | "integrations:write" | "knowledge:read" | "knowledge:write" | "registries:read" | "registries:write" | "risks:read" | "risks:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
+            permissions: ("ai_governance:read" | "ai_governance:write" | "ai_soc:read" | "ai_soc:write" | "assessments:read" | "assessments:write" | "assets:read" | "assets:write" | "bia:read" | "bia:write" | "compliance:read" | "compliance:write" | "exports:read" | "findings:import" | "findings:read" | "findings:write" | "integrations:read" | "integrations:write" | "knowledge:read" | "knowledge:write" | "registries:read" | "registries:write" | "risks:read" | "risks:write" | "scans:read" | "scans:write" | "targets:read" | "targets:write" | "teams:read" | "threat_intel:read" | "threat_intel:write")[];
         };
         /** ApiTokenCreated */
         ApiTokenCreated: {
@@ -5752,6 +5814,54 @@ export interface components {
             times_seen: number;
             /** Title */
             title: string;
+        };
+        /** FindingGroup */
+        FindingGroup: {
+            /** By Severity */
+            by_severity: {
+                [key: string]: number;
+            };
+            /** Count */
+            count: number;
+            /**
+             * Key
+             * @description The group's value: rule id, CVE id, resource id, account, region, service or tool
+             */
+            key: string;
+            /**
+             * Label
+             * @description A title for the key (the rule's title, the resource's name)
+             */
+            label?: string | null;
+            /**
+             * Tool
+             * @description The tool whose rule this is (grouping by rule)
+             */
+            tool?: string | null;
+            worst_severity: components["schemas"]["Severity"];
+        };
+        /** FindingGroups */
+        FindingGroups: {
+            /**
+             * By
+             * @enum {string}
+             */
+            by: "rule" | "cve" | "resource" | "account" | "region" | "service" | "tool";
+            /**
+             * Groups
+             * @description Largest groups first (then by key)
+             */
+            groups: components["schemas"]["FindingGroup"][];
+            /**
+             * Total Groups
+             * @description Groups that match, of which the first `limit` are listed
+             */
+            total_groups: number;
+            /**
+             * Ungrouped
+             * @description Matching findings without a value for the field (no CVE, no account...)
+             */
+            ungrouped: number;
         };
         /** FindingLink */
         FindingLink: {
@@ -12761,6 +12871,93 @@ export interface operations {
             };
         };
     };
+    executive_report_api_exports_executive_report_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The executive report (PDF) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_findings_api_exports_findings_get: {
+        parameters: {
+            query?: {
+                format?: "csv" | "json" | "ocsf" | "sarif";
+                severity?: components["schemas"]["Severity"][];
+                status?: components["schemas"]["FindingStatus"][];
+                tool?: string[];
+                category?: components["schemas"]["FindingCategory"][];
+                result?: components["schemas"]["CheckResult"] | "any";
+                resource?: string | null;
+                account?: string | null;
+                region?: string | null;
+                service?: string | null;
+                target?: string | null;
+                rule?: string | null;
+                cve?: string | null;
+                q?: string | null;
+                overdue?: boolean | null;
+                scope_key?: string | null;
+                run_id?: string | null;
+                assignee?: string | null;
+                kev?: boolean | null;
+                epss_min?: number | null;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The matching findings, streamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/sarif+json": unknown;
+                    "text/csv; charset=utf-8": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_findings_api_findings_get: {
         parameters: {
             query?: {
@@ -12776,6 +12973,9 @@ export interface operations {
                 resource?: string | null;
                 account?: string | null;
                 region?: string | null;
+                service?: string | null;
+                target?: string | null;
+                rule?: string | null;
                 cve?: string | null;
                 q?: string | null;
                 overdue?: boolean | null;
@@ -12861,6 +13061,9 @@ export interface operations {
                 resource?: string | null;
                 account?: string | null;
                 region?: string | null;
+                service?: string | null;
+                target?: string | null;
+                rule?: string | null;
                 cve?: string | null;
                 q?: string | null;
                 overdue?: boolean | null;
@@ -12886,6 +13089,60 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FindingCounts"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    group_findings_api_findings_groups_get: {
+        parameters: {
+            query?: {
+                by?: "rule" | "cve" | "resource" | "account" | "region" | "service" | "tool";
+                limit?: number;
+                severity?: components["schemas"]["Severity"][];
+                status?: components["schemas"]["FindingStatus"][];
+                tool?: string[];
+                category?: components["schemas"]["FindingCategory"][];
+                result?: components["schemas"]["CheckResult"] | "any";
+                resource?: string | null;
+                account?: string | null;
+                region?: string | null;
+                service?: string | null;
+                target?: string | null;
+                rule?: string | null;
+                cve?: string | null;
+                q?: string | null;
+                overdue?: boolean | null;
+                scope_key?: string | null;
+                run_id?: string | null;
+                assignee?: string | null;
+                kev?: boolean | null;
+                epss_min?: number | null;
+            };
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FindingGroups"];
                 };
             };
             /** @description Validation Error */

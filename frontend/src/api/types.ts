@@ -66,3 +66,8 @@ export interface HealthStatus {
   tools?: HealthTool[];
   [key: string]: unknown;
 }
+
+export type FindingGroups = Schemas["FindingGroups"];
+export type FindingGroup = Schemas["FindingGroup"];
+export type GroupField = FindingGroups["by"];
+export type ExportFormat = NonNullable<NonNullable<operations["export_findings_api_exports_findings_get"]["parameters"]["query"]>["format"]>;

@@ -1,7 +1,7 @@
 /** Findings: cursor-paged lists, counts, detail with history, triage and report import. */
 import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "../client";
-import type { FindingFilters, FindingSort, FindingStatus } from "../types";
+import type { FindingFilters, FindingSort, FindingStatus, GroupField } from "../types";
 import { keys, moreKeys } from "./keys";
 import { useActiveTeam } from "../../app/team";
 
@@ -166,6 +166,18 @@ export function useFindingsTrend(days = 30, enabled = true) {
     queryKey: [...keys.findings(team), "trend", days],
     queryFn: ({ signal }) => unwrap(api.GET("/api/findings/trend", { params: { query: { days } }, signal })),
     enabled: enabled && !!team,
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** The matching findings grouped by rule, CVE, resource or a facet (account, region, service, tool), largest first. */
+export function useFindingGroups(filters: FindingFilters, by: GroupField | null, limit = 100) {
+  const team = useActiveTeam();
+  return useQuery({
+    queryKey: [...keys.findings(team), "groups", filters, by, limit],
+    queryFn: ({ signal }) =>
+      unwrap(api.GET("/api/findings/groups", { params: { query: { ...filters, by: by!, limit } }, signal })),
+    enabled: !!team && !!by,
     placeholderData: keepPreviousData,
   });
 }

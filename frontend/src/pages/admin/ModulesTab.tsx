@@ -12,6 +12,7 @@ const API_OF: Record<string, string[]> = {
   compliance: ["/api/compliance"],
   scans: ["/api/targets", "/api/scans", "/api/cloud-accounts"],
   assets: ["/api/assets"],
+  exports: ["/api/exports"],
 };
 
 function iconOf(name: string): IconName {

@@ -3,6 +3,7 @@ import { CATEGORIES, SEVERITIES, STATUSES, type FindingCounts, type FindingFilte
 import { Icon } from "../../components/Icon";
 import { humanize, SEVERITY_LABEL, STATUS_LABEL } from "../../components/format";
 import { Button, Modal } from "../../components/ui";
+import { FacetFilters } from "./FacetFilters";
 import { useModuleOn } from "../../app/modules";
 import {
   activeFilterCount, DEFAULT_VIEW, deleteSavedFilter, loadSavedFilters, saveFilter, type FindingView, type SavedFilter,
@@ -94,6 +95,7 @@ export function FilterBar({ view, counts, onChange }: { view: FindingView; count
       <MultiSelect label="Status" options={STATUSES} selected={filters.status} onChange={(status) => set({ status })} format={(value) => STATUS_LABEL[value]} />
       <MultiSelect label="Tool" options={tools} selected={filters.tool} onChange={(tool) => set({ tool })} format={humanize} />
       <MultiSelect label="Category" options={CATEGORIES} selected={filters.category} onChange={(category) => set({ category })} format={humanize} />
+      <FacetFilters filters={filters} onChange={set} />
       <label className={`filter-button toggle ${filters.overdue ? "filter-button-active" : ""}`}>
         <input type="checkbox" checked={!!filters.overdue} onChange={(event) => set({ overdue: event.target.checked || undefined })} />
         Overdue

@@ -1,7 +1,7 @@
 import { useCallback, useMemo, useState } from "react";
 import { useSearchParams } from "react-router-dom";
 import type { RowSelectionState } from "@tanstack/react-table";
-import { useFindingCounts, useFindingsInfinite } from "../../api/hooks/findings";
+import { useFindingCounts, useFindingGroups, useFindingsInfinite } from "../../api/hooks/findings";
 import { SEVERITIES, type FindingSort, type FindingSummary } from "../../api/types";
 import { useCan } from "../../app/AuthGate";
 import { useModuleOn } from "../../app/modules";
@@ -9,7 +9,9 @@ import { formatNumber, SEVERITY_LABEL } from "../../components/format";
 import { Button, EmptyState, ErrorState, PageHeader, Skeleton } from "../../components/ui";
 import { FilterBar } from "./FilterBar";
 import { FindingDrawer } from "./FindingDrawer";
+import { FindingGroupsTable, GROUP_LABELS, type FindingGrouping } from "./FindingGroupsTable";
 import { FindingsTable } from "./FindingsTable";
+import { FindingsToolbar } from "./FindingsToolbar";
 import { ImportDialog } from "./ImportDialog";
 import { TriageDialog, type TriageAction } from "./TriageDialog";
 import { activeFilterCount, paramsFromView, viewFromParams, type FindingView } from "./filterState";
@@ -30,6 +32,9 @@ export default function FindingsPage() {
   const [importing, setImporting] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
 
+  const groupParam = params.get("group");
+  const grouping = groupParam && groupParam in GROUP_LABELS ? (groupParam as FindingGrouping) : null;
+  const groups = useFindingGroups(view.filters, grouping);
   const list = useFindingsInfinite(view);
   const counts = useFindingCounts(view.filters);
   const rows = useMemo(() => list.data?.pages.flatMap((page) => page.items) ?? [], [list.data]);
@@ -47,6 +52,14 @@ export default function FindingsPage() {
     [setParams],
   );
   const closeDrawer = () => setParams((current) => { const next = new URLSearchParams(current); next.delete("finding"); return next; });
+  const setGrouping = (by: FindingGrouping | null) =>
+    setParams((current) => { const next = new URLSearchParams(current); if (by) next.set("group", by); else next.delete("group"); return next; }, { replace: true });
+  // A group opens its findings: the group's key becomes the matching filter, and grouping ends.
+  const openGroup = (key: string) => {
+    if (!grouping) return;
+    const filter = grouping === "resource" ? { resource: key } : { [grouping]: key };
+    setParams(paramsFromView({ ...view, filters: { ...view.filters, ...filter } }), { replace: false });
+  };
   const loadMore = useCallback(() => { if (!list.isFetchingNextPage) list.fetchNextPage(); }, [list]);
 
   const total = counts.data?.total;
@@ -94,8 +107,14 @@ export default function FindingsPage() {
           <Button size="sm" variant="ghost" onClick={() => setSelection({})}>Clear selection</Button>
         </div>
       )}
+      <FindingsToolbar filters={view.filters} grouping={grouping} onGrouping={setGrouping} />
       <div className="table-card">
-        {list.isPending ? (
+        {grouping ? (
+          groups.isPending ? <Skeleton rows={8} />
+            : groups.isError ? <ErrorState error={groups.error} onRetry={() => groups.refetch()} title="Could not group findings" />
+              : groups.data.groups.length === 0 ? <EmptyState title="No findings to group" icon="filter"><p>No finding matches these filters.</p></EmptyState>
+                : <FindingGroupsTable data={groups.data} by={grouping} onOpen={openGroup} />
+        ) : list.isPending ? (
           <Skeleton rows={10} />
         ) : list.isError ? (
           <ErrorState error={list.error} onRetry={() => list.refetch()} title="Could not load findings" />

@@ -12,7 +12,7 @@ export const DEFAULT_STATUSES: FindingStatus[] = ["open", "reopened"];
 export const DEFAULT_VIEW: FindingView = { filters: { status: DEFAULT_STATUSES }, sort: "priority", order: "desc" };
 
 const LIST_KEYS = ["severity", "status", "tool", "category"] as const;
-const TEXT_KEYS = ["q", "resource", "account", "region", "cve", "assignee", "scope_key", "run_id"] as const;
+const TEXT_KEYS = ["q", "resource", "account", "region", "service", "target", "rule", "cve", "assignee", "scope_key", "run_id"] as const;
 const SORTS: FindingSort[] = ["priority", "severity", "last_seen", "first_seen", "title"];
 
 export function viewFromParams(params: URLSearchParams): FindingView {
@@ -54,6 +54,8 @@ export function paramsFromView(view: FindingView, keep?: URLSearchParams): URLSe
   if (!params.has("status")) params.set("all", "1"); // explicit "every status", distinct from the default
   const finding = keep?.get("finding");
   if (finding) params.set("finding", finding);
+  const group = keep?.get("group");
+  if (group) params.set("group", group);
   return params;
 }
 

@@ -14,6 +14,7 @@ import { useTheme } from "../../app/theme";
 import { SeverityBadge } from "../../components/badges";
 import { formatDate, formatNumber, humanize, resourceLabel, SEVERITY_LABEL, STATUS_LABEL } from "../../components/format";
 import { Card, EmptyState, ErrorState, PageHeader, QueryState, Skeleton } from "../../components/ui";
+import { ExecutiveReportButton } from "./ExecutiveReportButton";
 import { postureScore, scoreTone } from "./posture";
 import { fillTrend, trendDelta, utcToday, type TrendDay } from "./trend";
 
@@ -290,7 +291,7 @@ export default function OverviewPage() {
 
   return (
     <div className="page">
-      <PageHeader title="Overview" subtitle="Your team's security posture across every scanner" />
+      <PageHeader title="Overview" subtitle="Your team's security posture across every scanner" actions={<ExecutiveReportButton />} />
       {error ? (
         <ErrorState error={error} onRetry={() => { active.refetch(); all.refetch(); passed.refetch(); }} title="Could not load the posture summary" />
       ) : (
