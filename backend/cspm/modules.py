@@ -67,7 +67,9 @@ MANIFEST.subscribers = {
     BIA_EXERCISE_MISSED_RTO: ("cspm.risks.proposals:ProposalService.on_exercise_missed_rto",),
     BIA_CRITICALITY_CHANGED: ("cspm.threat_intel.correlation:ThreatCorrelationService.on_criticality_changed",),
 }
-MANIFEST.providers = {"asset_criticality": "cspm.bia.service:BiaService.asset_criticality"}
+MANIFEST.providers = {"asset_criticality": "cspm.bia.service:BiaService.asset_criticality",
+                      "risk_from_finding": "cspm.risks.service:RiskService.create_from_finding",
+                      "ticket_for_finding": "cspm.integrations.tickets:TicketService.create_with_team_jira"}
 MANIFEST.authentication = "cspm.auth.dependencies:authenticated"
 MANIFEST.authentication_before_body = "cspm.auth.dependencies:authenticate_before_body"
 MANIFEST.module_gate = "cspm.teams.modules"

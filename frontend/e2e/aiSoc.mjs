@@ -46,7 +46,9 @@ export async function aiSocSteps({ page, step, shot, check, scans }) {
 
   await step("a person applies a recommendation: accept the risk with owner and expiry", async () => {
     const view = page.getByTestId("case-view");
-    check(await view.getByRole("button", { name: "Open a ticket" }).isDisabled(), "open a ticket is unavailable (integrations absent)");
+    // Integrations and the risk register are installed, so both are offered (a ticket needs the team's Jira).
+    check(!(await view.getByRole("button", { name: "Open a ticket" }).isDisabled()), "open a ticket is offered (integrations installed)");
+    check(!(await view.getByRole("button", { name: "Create a risk" }).isDisabled()), "create a risk is offered (risk register installed)");
     await view.getByRole("button", { name: /^Accept risk/ }).click();
     const dialog = page.getByRole("dialog", { name: /Accept risk/ });
     await dialog.getByLabel("Reason").fill("Base image rebuild planned next sprint");

@@ -59,6 +59,9 @@ class AppliedAction(Out):
     recommended: bool
     risk_owner: str | None = None
     expires_at: datetime | None = None
+    risk_id: str | None = Field(default=None, description="create_risk: the risk it made in the register")
+    ticket_key: str | None = Field(default=None, description="open_ticket: the Jira issue it opened")
+    ticket_url: str | None = None
 
 
 class CaseSummary(Out):

@@ -3,8 +3,9 @@
 - ``asset_criticality``: BIA's answer through the manifest's ``asset_criticality`` provider (the
   BIA module's); without it (not installed, switched off, failing) the enrichment says so and uses
   the scan target's declared ``criticality`` option, as threat intelligence's priority does.
-- ``ticket_action``: return the integrations module's ticket opener; until then "open a ticket" is
-  listed as unavailable with that reason, and applying it answers 409.
+- ``ticket_action`` / ``risk_action``: the integrations module's Jira ticket opener and the risk
+  register's "create a risk from a finding", through the manifest's providers; without them the
+  action is listed as unavailable with the reason, and applying it answers 409.
 """
 
 from __future__ import annotations
@@ -57,10 +58,10 @@ async def asset_criticality(container: ServiceContainer, team_id: str, refs: Seq
 
 
 def ticket_action(container: ServiceContainer) -> TicketOpener | None:
-    """The integrations module's ticket opener; None until that module lands."""
-    return None
+    """The integrations module's ticket opener (the team's Jira), through the manifest; None without it."""
+    return provider(container, "ticket_for_finding")
 
 
 def risk_action(container: ServiceContainer) -> TicketOpener | None:
-    """The risk register's "create a risk"; None until that module lands."""
-    return None
+    """The risk register's "create a risk from a finding", through the manifest; None without it."""
+    return provider(container, "risk_from_finding")

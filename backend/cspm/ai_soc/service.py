@@ -275,9 +275,27 @@ class AiSocService:
                 team_id=team_id, actor=actor, finding_ids=[str(f["_id"]) for f in active], status=status,
                 reason=f"AI-SOC case {case}: {reason}", risk_owner=risk_owner if action == "accept_risk" else None,
                 expires_at=expires_at if action == "accept_risk" else None, ip=ip)
+        made: dict[str, Any] = {}
+        if action in ("create_risk", "open_ticket"):
+            if not active:
+                raise Conflict("the case has no active finding left to act on")
+            # The case's most severe active finding stands for it (a risk or ticket per case, not per finding).
+            lead = str(max(active, key=lambda f: f.get("severity_rank") or 0)["_id"])
+            if action == "create_risk":
+                opener = seams.risk_action(self.container)
+                if opener is None:
+                    raise Conflict(seams.RISKS_ABSENT)
+                risk = await opener(team_id, lead, owner=risk_owner or actor, impact=3, actor=actor)
+                made = {"risk_id": str(risk.get("id") or risk.get("_id"))}
+            else:
+                opener = seams.ticket_action(self.container)
+                if opener is None:
+                    raise Conflict(seams.TICKETS_ABSENT)
+                link = await opener(team_id=team_id, actor=actor, finding_id=lead)
+                made = {"ticket_key": link.get("issue_key"), "ticket_url": link.get("issue_url")}
         recommended = (document.get("recommendation") or {}).get("action") == action
         record = {"action": action, "actor": actor, "at": datetime.now(UTC), "reason": reason,
-                  "findings_changed": changed, "recommended": recommended,
+                  "findings_changed": changed, "recommended": recommended, **made,
                   **({"risk_owner": risk_owner, "expires_at": expires_at} if action == "accept_risk" else {})}
         updated = await self.cases.add_action(team_id, case, record)
         await self.audit.record("ai_soc.recommendation_applied", actor_id=actor, team_id=team_id, ip=ip,

@@ -17,7 +17,7 @@ from bson import ObjectId
 from cspm.audit.service import AuditService
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
-from cspm.core.errors import BadRequest, NotFound, ServiceUnavailable
+from cspm.core.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from cspm.findings.models import FindingStatus
 from cspm.findings.service import FindingsService
 from cspm.integrations import jira
@@ -74,6 +74,17 @@ class TicketService:
             return SendOutcome(False, 0.0, error="the finding no longer exists", retryable=False)
         outcome, _ = await self._open(team_id=team_id, integration=integration, token=token, finding=finding)
         return outcome
+
+    async def create_with_team_jira(self, *, team_id: str, actor: str, finding_id: str) -> dict[str, Any]:
+        """Another module's "open a ticket" (an AI-SOC case): through the team's one Jira integration."""
+        jira_integrations = await self.repositories.integrations.find(team_id, {"kind": ChannelKind.JIRA.value})
+        if not jira_integrations:
+            raise Conflict("no Jira integration is set up for this team: add one under Integrations")
+        if len(jira_integrations) > 1:
+            raise Conflict(f"the team has {len(jira_integrations)} Jira integrations: open the ticket from the "
+                           "finding's page, choosing one")
+        return await self.create(team_id=team_id, actor=actor, integration_id=str(jira_integrations[0]["_id"]),
+                                 finding_id=finding_id)
 
     async def create(self, *, team_id: str, actor: str, integration_id: str, finding_id: str) -> dict[str, Any]:
         """A person opens an issue for a finding (the finding's page or the Integrations page)."""

@@ -67,8 +67,8 @@ async def test_imports_produce_cases_with_cited_plans_and_a_person_applies_one(c
     assert remediation_step["citations"] == [c["chunk_id"] for c in citations]
     assert detail["remediation"]["plan"][0].startswith("Upgrade freetype 2.9.1-r2 to 2.9.1-r3")
     actions = {a["action"]: a for a in detail["available_actions"]}
-    assert actions["open_ticket"]["available"] is False
-    assert actions["open_ticket"]["unavailable_reason"] == "open a ticket: integrations not available"
+    # Integrations and the risk register are installed: both actions are offered.
+    assert actions["open_ticket"]["available"] is True and actions["create_risk"]["available"] is True
     enrichment = next(step for step in detail["trail"] if step["agent"] == "enrichment")["outputs"]
     # BIA is installed; no business process of this team depends on these assets yet.
     assert enrichment["asset_criticality_source"] == "asset criticality: no BIA process depends on these assets"
@@ -84,7 +84,13 @@ async def test_imports_produce_cases_with_cited_plans_and_a_person_applies_one(c
         "expires_at": (datetime.now(UTC) - timedelta(days=1)).isoformat()})
     assert past.status_code == 422 and "future" in past.text
     ticket = await client.post(url, headers=analyst.headers, json={"action": "open_ticket", "reason": "track it"})
-    assert ticket.status_code == 409 and "integrations not available" in ticket.text
+    assert ticket.status_code == 409 and "no Jira integration is set up" in ticket.text
+    risk = await client.post(url, headers=analyst.headers, json={"action": "create_risk", "reason": "track it",
+                                                                   "risk_owner": "platform team"})
+    assert risk.status_code == 200, risk.text
+    risk_id = risk.json()["actions"][-1]["risk_id"]
+    register = (await client.get(f"/api/risks/{risk_id}", headers=analyst.headers)).json()
+    assert "freetype" in register["title"] and register["owner"] == "platform team"
     unknown = await client.post(url, headers=analyst.headers, json={"action": "delete_everything", "reason": "x!"})
     assert unknown.status_code == 422
 
@@ -97,7 +103,7 @@ async def test_imports_produce_cases_with_cited_plans_and_a_person_applies_one(c
     assert finding["status"] == "risk_accepted"
     audit = (await client.get("/api/audit/events", headers=team["admin"].headers,
                               params={"action": "ai_soc.recommendation_applied"})).json()
-    assert [e["target_id"] for e in audit["items"]] == [freetype["id"]], audit
+    assert [e["target_id"] for e in audit["items"]] == [freetype["id"]] * 2, audit  # create_risk, accept_risk
     await settle(container)  # the status change is an event too: the next run closes the case
     closed = (await client.get("/api/ai-soc/cases", headers=analyst.headers, params={"status": "closed"})).json()
     assert [case["id"] for case in closed["items"]] == [freetype["id"]]

@@ -3871,8 +3871,20 @@ export interface components {
             reason: string;
             /** Recommended */
             recommended: boolean;
+            /**
+             * Risk Id
+             * @description create_risk: the risk it made in the register
+             */
+            risk_id?: string | null;
             /** Risk Owner */
             risk_owner?: string | null;
+            /**
+             * Ticket Key
+             * @description open_ticket: the Jira issue it opened
+             */
+            ticket_key?: string | null;
+            /** Ticket Url */
+            ticket_url?: string | null;
         };
         /** AppliedOut */
         AppliedOut: {
