@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareRequirementIds, formatShortDate } from "./format";
+import { compareRequirementIds, formatShortDate, ruleLine } from "./format";
 
 describe("format", () => {
   it("orders requirement ids naturally", () => {
@@ -9,5 +9,11 @@ describe("format", () => {
   it("shows the full year of a date in another year", () => {
     expect(formatShortDate("2027-03-01T12:00:00Z", new Date("2026-12-01T00:00:00Z"))).toContain("2027");
     expect(formatShortDate("2026-03-01T12:00:00Z", new Date("2026-12-01T00:00:00Z"))).not.toContain("26");
+  });
+
+  it("names a rule and its CVEs once each", () => {
+    expect(ruleLine("CVE-2019-12900", ["CVE-2019-12900"])).toBe("CVE-2019-12900");
+    expect(ruleLine("GHSA-xxxx", ["CVE-1", "CVE-2", "CVE-3"])).toBe("GHSA-xxxx · CVE-1, CVE-2");
+    expect(ruleLine("s3_bucket_public", [])).toBe("s3_bucket_public");
   });
 });

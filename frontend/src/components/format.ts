@@ -82,3 +82,9 @@ export function formatShortDate(value: string | Date | null | undefined, now = n
   if (date.getFullYear() !== now.getFullYear()) options.year = "numeric";
   return date.toLocaleDateString(undefined, options);
 }
+
+/** A finding's rule id and its CVEs, each once: a Trivy CVE's rule id is the CVE itself. */
+export function ruleLine(ruleId: string, cveIds: readonly string[]): string {
+  const others = cveIds.filter((cve) => cve !== ruleId).slice(0, 2);
+  return others.length ? `${ruleId} · ${others.join(", ")}` : ruleId;
+}

@@ -8,7 +8,7 @@ import { createColumnHelper, flexRender, getCoreRowModel, useReactTable, type Ro
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { FindingSort, FindingSummary } from "../../api/types";
 import { SeverityBadge, StatusBadge } from "../../components/badges";
-import { formatDate, formatShortDate, humanize, resourceLabel, timeAgo } from "../../components/format";
+import { formatDate, formatShortDate, humanize, resourceLabel, ruleLine, timeAgo } from "../../components/format";
 
 export const ROW_HEIGHT = 48;
 const column = createColumnHelper<FindingSummary>();
@@ -72,7 +72,7 @@ export function FindingsTable({
         cell: (info) => (
           <div className="cell-title">
             <span className="cell-main" title={info.getValue()}>{info.getValue()}</span>
-            <span className="cell-sub">{info.row.original.rule_id}{info.row.original.cve_ids.length > 0 && ` · ${info.row.original.cve_ids.slice(0, 2).join(", ")}`}</span>
+            <span className="cell-sub">{ruleLine(info.row.original.rule_id, info.row.original.cve_ids)}</span>
           </div>
         ),
       }),
