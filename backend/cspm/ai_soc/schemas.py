@@ -185,7 +185,7 @@ class SettingsOut(Out):
 
 class SettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    auto_apply: list[str] = Field(default_factory=list, max_length=10)
+    auto_apply: list[SingleLineText] = Field(default_factory=list, max_length=10)
 
 
 class StatusOut(Out):
