@@ -88,7 +88,8 @@ export async function inventorySteps({ page, step, shot, check, apiAs, base, rep
       await page.getByTestId("registries").getByText("Local registry").waitFor();
       await page.getByRole("button", { name: "Sync now" }).click();
       const images = page.getByTestId("registry-images");
-      await images.getByText(digest.slice(0, 19)).waitFor({ timeout: 120_000 });
+      // The digest's own cell (a failed scan's reason names the digest too).
+      await images.getByRole("cell", { name: new RegExp(`^${digest.slice(0, 19)}`) }).waitFor({ timeout: 120_000 });
       // The scan of the new digest finishes: syft's SBOM is stored, Trivy fails offline (no vulnerability DB).
       await images.getByText(/^(failed|succeeded)$/).waitFor({ timeout: 180_000 });
       await page.getByTestId("registry-repositories").getByText("team/app").waitFor();

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from cspm.teams.schemas import TOGGLEABLE_MODULES
+
 
 async def test_switched_off_module_is_refused_for_that_team_only(client, auth):
     admin = await auth.user(role="team_admin")
     analyst = await auth.user(role="analyst", team=admin)
     other = await auth.user(role="analyst")
     modules = (await client.get("/api/teams/active/modules", headers=analyst.headers)).json()
-    assert {module["name"]: module["enabled"] for module in modules} == {
-        "findings": True, "compliance": True, "scans": True, "assets": True, "threat_intel": True,
-        "ai_governance": True, "assessments": True, "exports": True}
+    # Every switchable module (teams/schemas.py), all on for a new team.
+    assert {module["name"]: module["enabled"] for module in modules} == dict.fromkeys(TOGGLEABLE_MODULES, True)
+    assert {"findings", "compliance", "risks", "bia", "ai_soc", "knowledge", "integrations", "registries",
+            "exports"} <= set(TOGGLEABLE_MODULES)
     denied = await client.put("/api/teams/active/modules/findings", headers=analyst.headers, json={"enabled": False})
     assert denied.status_code == 403
     off = await client.put("/api/teams/active/modules/findings", headers=admin.headers, json={"enabled": False})
