@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cspm.compliance.mapping import FindingMapper, MappingFileError
+from cspm.compliance.mapping import FindingMapper, MappingFileError, RegexText
 
 TOOL_FRAMEWORKS_PATH = Path(__file__).parent / "data" / "tool_frameworks.json"
 REF_SEPARATOR = "|"
@@ -48,18 +48,9 @@ class ToolFrameworkSpec(BaseModel):
     id: str = Field(min_length=1, description="Framework id template: {provider} and {version} are filled in")
     name: str = Field(min_length=1, description="Display name template: {provider_name} and {version}")
     source: str
-    tag_pattern: str
+    tag_pattern: RegexText
     providers: dict[str, str] = Field(min_length=1, description="Cloud provider → its name in the display name")
     url: str | None = None
-
-    @field_validator("tag_pattern")
-    @classmethod
-    def _regex(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"tag_pattern {value!r}: {exc}") from None
-        return value
 
 
 class ToolFrameworkFile(BaseModel):

@@ -30,9 +30,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cspm.compliance.registry import SCF_ID, ControlRegistry, Requirement
 from cspm.findings.models import FindingCategory
@@ -102,6 +102,17 @@ class CategorySpec(_LinksControls):
     categories: list[FindingCategory] = Field(min_length=1)
 
 
+def _compiles(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"pattern {value!r}: {exc}") from None
+    return value
+
+
+RegexText = Annotated[str, AfterValidator(_compiles)]
+"""A regular expression, checked when the data file is loaded."""
+
 Transform = Literal["exact", "truncate", "iso_annex", "nist_800_53", "nist_csf_1", "soc2"]
 
 
@@ -110,18 +121,9 @@ class TagSpec(BaseModel):
 
     id: str = Field(min_length=1)
     tags: list[str] = Field(min_length=1)
-    frameworks: str = Field(description="Regular expression over registry framework ids")
+    frameworks: RegexText = Field(description="Regular expression over registry framework ids")
     transform: Transform
     note: str | None = None
-
-    @field_validator("frameworks")
-    @classmethod
-    def _regex(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"frameworks pattern {value!r}: {exc}") from None
-        return value
 
 
 class ToolMappingFile(BaseModel):
