@@ -28,11 +28,18 @@ def natural_key(requirement_id: str) -> tuple[Any, ...]:
                  for part in _NUMBER.split(requirement_id) if part)
 
 
+def statuses_of(states: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Control id → its status, from the stored control states."""
+    return {scf_id: state["status"] for scf_id, state in states.items()}
+
+
 @dataclass
 class PostureView:
     registry: ControlRegistry
     states: dict[str, dict[str, Any]]
     crosswalk: ControlMappingEngine
+    statuses: dict[str, str] = field(default_factory=dict)
+    """Control id → status, computed once from ``states`` (every score and status reads it)."""
     direct_states: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     """framework id → requirement id → requirement evidence state."""
     tool_frameworks: dict[str, Framework] = field(default_factory=dict)
@@ -40,7 +47,7 @@ class PostureView:
     @classmethod
     def build(cls, registry: ControlRegistry, states: dict[str, dict[str, Any]],
               requirement_states: list[dict[str, Any]], crosswalk: ControlMappingEngine) -> PostureView:
-        view = cls(registry, states, crosswalk)
+        view = cls(registry, states, crosswalk, statuses_of(states))
         grouped: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         for state in requirement_states:
             grouped[state["framework_id"]][state["requirement_id"]] = state
@@ -55,10 +62,6 @@ class PostureView:
                 url=first.get("framework_url"),
                 requirements={rid: Requirement(rid, ()) for rid in sorted(by_requirement, key=natural_key)})
         return view
-
-    @property
-    def statuses(self) -> dict[str, str]:
-        return {scf_id: state["status"] for scf_id, state in self.states.items()}
 
     def frameworks(self) -> dict[str, Framework]:
         return {**self.registry.frameworks,

@@ -19,7 +19,7 @@ from cspm.compliance.crosswalk import ControlMappingEngine, DirectEvidence, Requ
 from cspm.compliance.drift import ComplianceDriftDetectionService, StatusChange
 from cspm.compliance.engine import AutonomousComplianceEngine
 from cspm.compliance.models import ControlStatus, RequirementAnswer, StatusOverride, public
-from cspm.compliance.posture import PostureView, natural_key
+from cspm.compliance.posture import PostureView, natural_key, statuses_of
 from cspm.compliance.registry import ControlRegistry
 from cspm.compliance.registry_service import CommonControlRegistryService
 from cspm.compliance.repository import (
@@ -75,10 +75,6 @@ class ComplianceService:
     async def _context(self, team_id: str) -> tuple[ControlRegistry, dict[str, dict[str, Any]]]:
         registry = await self.registries.registry()
         return registry, await self.states.all(team_id)
-
-    @staticmethod
-    def _statuses(states: dict[str, dict[str, Any]]) -> dict[str, str]:
-        return {scf_id: state["status"] for scf_id, state in states.items()}
 
     async def view(self, team_id: str) -> PostureView:
         registry, states = await self._context(team_id)
@@ -199,7 +195,7 @@ class ComplianceService:
             for framework_id, requirement_id in registry.mappings_of(scf_id):
                 if frameworks is None or framework_id in frameworks:
                     fed.setdefault((framework_id, requirement_id), set()).add(scf_id)
-        statuses = self._statuses(await self.states.for_controls(
+        statuses = statuses_of(await self.states.for_controls(
             team_id, {scf for framework_id, requirement_id in fed
                       for scf in registry.frameworks[framework_id].requirements[requirement_id].scf_ids}))
         requirements = []
@@ -253,7 +249,7 @@ class ComplianceService:
                                          "controls": list(requirement.scf_ids)})
         if changes:
             await self.drift.on_change(team_id, changes, registry=registry)
-        statuses = self._statuses(await self.states.all(team_id))
+        statuses = statuses_of(await self.states.all(team_id))
         return {"framework_id": framework_id, "requirement_id": requirement.requirement_id,
                 "status": self.crosswalk.requirement_status(requirement, statuses).value,
                 "controls": list(requirement.scf_ids),
