@@ -68,6 +68,7 @@ MANIFEST.subscribers = {
     BIA_CRITICALITY_CHANGED: ("cspm.threat_intel.correlation:ThreatCorrelationService.on_criticality_changed",),
 }
 MANIFEST.providers = {"asset_criticality": "cspm.bia.service:BiaService.asset_criticality",
+                      "finding_intel": "cspm.threat_intel.correlation:ThreatCorrelationService.intel_for_new_findings",
                       "risk_from_finding": "cspm.risks.service:RiskService.create_from_finding",
                       "ticket_for_finding": "cspm.integrations.tickets:TicketService.create_with_team_jira"}
 MANIFEST.authentication = "cspm.auth.dependencies:authenticated"

@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +31,8 @@ from cspm.scans.models import RunState
 from cspm.scans.repository import ScanRunRepository
 
 logger = logging.getLogger(__name__)
+# The ``finding_intel`` provider (threat intel): for findings about to be inserted, the fields to add to each.
+FindingIntel = Callable[[str, Sequence[dict[str, Any]]], Awaitable[list[dict[str, Any]]]]
 
 # Fields a re-scan may change; their hash tells "updated" from "unchanged".
 MUTABLE_FIELDS = (
@@ -165,13 +167,15 @@ def read_batches(spool: IO[str], size: int) -> Iterator[list[dict[str, Any]]]:
 
 class FindingsIngestService:
     def __init__(self, findings: FindingsRepository, runs: ScanRunRepository, vulnerabilities: VulnerabilitySync,
-                 settings: FindingsSettings, metrics: Any, spool_dir: Path | None = None) -> None:
+                 settings: FindingsSettings, metrics: Any, spool_dir: Path | None = None,
+                 intel: Callable[[], FindingIntel | None] | None = None) -> None:
         self.findings = findings
         self.runs = runs
         self.vulnerabilities = vulnerabilities
         self.settings = settings
         self.metrics = metrics
         self.spool_dir = spool_dir
+        self.intel = intel or (lambda: None)
 
     async def ingest(self, request: IngestRequest, parser: ReportParser, report: BinaryIO) -> IngestResult:
         """Ingest one report for one team; the scan run record reflects the outcome."""
@@ -286,6 +290,7 @@ class FindingsIngestService:
                 counts.unchanged += 1
             updates.append((stored["_id"], {"$set": changes, "$inc": {"times_seen": 1}}))
         written = [unique[key] for key in (*new_keys, *changed)]
+        await self._add_intel(request.team_id, [item.document for item in new])
         await self.vulnerabilities.sync_batch(request.team_id, written, now, statuses)
         inserted = await self.findings.insert_new(request.team_id, new)
         await self.findings.update_by_id(request.team_id, updates)
@@ -299,6 +304,24 @@ class FindingsIngestService:
         for finding in unique.values():
             self.metrics.findings_ingested.labels(tool=finding["source_tool"], severity=finding["severity"]).inc()
         return changed
+
+    async def _add_intel(self, team_id: str, documents: list[dict[str, Any]]) -> None:
+        """Threat intel's fields (KEV, EPSS, priority) in a new finding's own insert, when that module is there.
+
+        Otherwise its FINDINGS_CHANGED subscriber would rewrite every new finding right after the
+        insert: on the embedded store that second write cost more than the import itself. Without
+        the provider, or when it fails, the subscriber still enriches the findings afterwards."""
+        intel = self.intel()
+        if intel is None or not documents:
+            return
+        try:
+            fields = await intel(team_id, documents)
+        except Exception:
+            logger.exception("finding intel provider failed; findings are enriched after the import",
+                             extra={"team_id": team_id})
+            return
+        for document, extra in zip(documents, fields, strict=True):
+            document.update(extra)
 
     @staticmethod
     def _initial_status(result: CheckResult, finding: dict[str, Any], matcher: SuppressionMatcher) -> FindingStatus:

@@ -16,6 +16,7 @@ from cspm.core.database.registry import Database
 from cspm.core.errors import BadRequest, Unprocessable
 from cspm.core.events import FINDINGS_CHANGED
 from cspm.core.pagination import decode_cursor, encode_cursor
+from cspm.core.providers import provider
 from cspm.core.settings import load
 from cspm.findings.ingest import FindingsIngestService, IngestRequest, IngestResult
 from cspm.findings.lifecycle import LifecycleService
@@ -81,7 +82,7 @@ class FindingsService:
         runs = ScanRunRepository(container.database.db(Database.ORCHESTRATION))
         vulnerabilities = VulnerabilitySync(container.database.db(Database.VULNERABILITIES), findings.collection)
         ingest = FindingsIngestService(findings, runs, vulnerabilities, load(FindingsSettings), container.metrics,
-                                       spool_dir=None)
+                                       spool_dir=None, intel=lambda: provider(container, "finding_intel"))
         return cls(container, findings, runs, ingest, LifecycleService(findings), container.resolve(AuditService))
 
     # --- ingestion ------------------------------------------------------------------------

@@ -355,21 +355,37 @@ class ThreatCorrelationService:
         """KEV flag, EPSS and priority onto ``findings``; writes only the findings whose values changed."""
         if not findings:
             return 0
-        if catalogues is None:
-            cves = [cve for finding in findings for cve in finding.get("cve_ids") or []]
-            catalogues = (await self.kev.by_cve(cves) if cves else {}, await self.epss.by_cve(cves) if cves else {})
-        kev, epss = catalogues
-        targets = await self.targets.declared(team_id, [t for f in findings if (t := target_id(f))])
-        criticality = await self._business_criticality(team_id, findings)
         updates = []
-        for finding in findings:
-            fields = intel_fields(finding, kev, epss, targets, criticality)
+        for finding, fields in zip(findings, await self._intel(team_id, findings, catalogues), strict=True):
             if all(finding.get(name) == fields[name] for name in ("kev", "epss", "priority", "priority_explanation")):
                 continue
             cleared = [name for name in ("kev", "epss") if fields[name] is None]
             updates.append((finding["_id"], {name: value for name, value in fields.items() if value is not None},
                             cleared))
         return await self.findings.write_intel(team_id, updates) if updates else 0
+
+    async def intel_for_new_findings(self, team_id: str, findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """The findings module's ``finding_intel`` provider: the intel fields of findings about to be inserted.
+
+        The ingest puts them in the finding's insert, so a new finding is written once, not inserted
+        and then rewritten by ``on_findings_changed`` (which then finds nothing to change). Nothing
+        when the team switched the module off."""
+        if not findings or await self._switched_off(team_id):
+            return [{} for _ in findings]
+        return [{name: value for name, value in fields.items() if value is not None}
+                for fields in await self._intel(team_id, findings, None)]
+
+    async def _intel(self, team_id: str, findings: Sequence[Mapping[str, Any]],
+                     catalogues: tuple[Mapping[str, Mapping[str, Any]], Mapping[str, Mapping[str, Any]]] | None,
+                     ) -> list[dict[str, Any]]:
+        """``intel_fields`` of each finding: catalogues by its CVEs (unless given), its targets and BIA criticality."""
+        if catalogues is None:
+            cves = [cve for finding in findings for cve in finding.get("cve_ids") or []]
+            catalogues = (await self.kev.by_cve(cves) if cves else {}, await self.epss.by_cve(cves) if cves else {})
+        kev, epss = catalogues
+        targets = await self.targets.declared(team_id, [t for f in findings if (t := target_id(f))])
+        criticality = await self._business_criticality(team_id, findings)
+        return [intel_fields(finding, kev, epss, targets, criticality) for finding in findings]
 
     async def _business_criticality(self, team_id: str,
                                     findings: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -42,6 +42,32 @@ async def test_real_trivy_report_is_flagged_from_the_shipped_catalogue(container
     assert others and max(doc["priority"] for doc in others) < min(doc["priority"] for doc in flagged)
 
 
+async def test_a_new_finding_is_inserted_with_its_intel_and_not_rewritten(container, shared_dir, monkeypatch):
+    """The ingest asks threat intel (the ``finding_intel`` provider) before the insert, so the
+    FINDINGS_CHANGED subscriber that follows finds every new finding already enriched: no second write."""
+    from cspm.threat_intel.correlation import ThreatCorrelationService
+
+    await container.resolve(FeedService).import_kev(kev_catalogue(["CVE-2020-15999"]), source="test")
+    rewritten: list[int] = []
+    correlation = container.resolve(ThreatCorrelationService)
+    original = correlation.findings.write_intel
+
+    async def counting(team_id, updates):
+        rewritten.append(len(updates))
+        return await original(team_id, updates)
+
+    monkeypatch.setattr(correlation.findings, "write_intel", counting)
+    result = await container.resolve(FindingsService).import_report(
+        team_id=TEAM, actor="u", tool="trivy", report=scan(shared_dir, "trivy/scheme_2_many_vulns.json"),
+        scope="teamdojo", complete=True)
+    stored = await findings_of(container)
+    assert result.counts.new == len(stored) > 1
+    assert all(isinstance(doc.get("priority"), float) and doc.get("priority_explanation") for doc in stored)
+    assert [doc["cve_ids"] for doc in stored if "kev" in doc] == [["CVE-2020-15999"]] * sum("kev" in d for d in stored)
+    assert any("kev" in doc for doc in stored)
+    assert sum(rewritten) == 0
+
+
 async def test_real_grype_report_is_flagged_when_the_catalogue_gains_its_cve(container, shared_dir):
     """No shared Grype report names a CVE of the 2025.08.25 catalogue, so the catalogue that gains
     one (CVE-2021-33574, glibc, in check_all_fields.json) is built for the test from the shipped one."""
