@@ -14,6 +14,7 @@ from cspm.core.events import (
     FINDINGS_CHANGED,
     INDICATORS_MATCHED,
     KRI_RED,
+    SBOM_STORED,
     SCAN_FAILED,
 )
 from cspm.core.manifest import MANIFEST, RouteModule
@@ -66,6 +67,7 @@ MANIFEST.subscribers = {
     KRI_RED: ("cspm.integrations.routing:NotificationRouter.on_kri_red",),
     BIA_EXERCISE_MISSED_RTO: ("cspm.risks.proposals:ProposalService.on_exercise_missed_rto",),
     BIA_CRITICALITY_CHANGED: ("cspm.threat_intel.correlation:ThreatCorrelationService.on_criticality_changed",),
+    SBOM_STORED: ("cspm.threat_intel.correlation:ThreatCorrelationService.on_sbom_stored",),
 }
 MANIFEST.providers = {"asset_criticality": "cspm.bia.service:BiaService.asset_criticality",
                       "finding_intel": "cspm.threat_intel.correlation:ThreatCorrelationService.intel_for_new_findings",

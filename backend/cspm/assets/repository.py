@@ -1,4 +1,5 @@
-"""SBOM components (CLOUD_ASSETS.sbom_components): one document per component per asset per team."""
+"""SBOMs in CLOUD_ASSETS: one document per component (``sbom_components``) and per digested file
+(``sbom_files``) per asset per team."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from cspm.core.database.registry import Database
 from cspm.core.repository import TeamScopedRepository
 
 COMPONENTS = "sbom_components"
+FILES = "sbom_files"
 SNAPSHOTS = "sbom_snapshots"
 BATCH = 1000
 
@@ -22,6 +24,9 @@ INDEXES: tuple[IndexSpec, ...] = (
               "idx_components_asset"),
     IndexSpec(Database.CLOUD_ASSETS, COMPONENTS, [("team_id", ASCENDING), ("name", ASCENDING)],
               "idx_components_name"),
+    IndexSpec(Database.CLOUD_ASSETS, FILES, [("team_id", ASCENDING), ("asset_id", ASCENDING)], "idx_files_asset"),
+    # threat intel's join: the files whose digest a file-hash indicator names
+    IndexSpec(Database.CLOUD_ASSETS, FILES, [("team_id", ASCENDING), ("hash_keys", ASCENDING)], "idx_files_hash"),
     IndexSpec(Database.CLOUD_ASSETS, SNAPSHOTS, [("team_id", ASCENDING), ("asset_id", ASCENDING)],
               "idx_sbom_snapshot_unique", unique=True),
 )
@@ -30,26 +35,35 @@ INDEXES: tuple[IndexSpec, ...] = (
 class ComponentRepository(TeamScopedRepository):
     def __init__(self, database: AsyncDatabase) -> None:
         super().__init__(database[COMPONENTS])
+        self.files = database[FILES]
         self.snapshots = database[SNAPSHOTS]
 
     async def replace_asset(self, team_id: str, asset_id: str, components: Iterable[dict[str, Any]], *,
-                            run_id: str, now: datetime) -> int:
-        """The latest SBOM of an asset replaces the previous one (written in batches)."""
-        await self.collection.delete_many(self.scoped(team_id, {"asset_id": asset_id}))
+                            run_id: str, now: datetime, files: Iterable[dict[str, Any]] = ()) -> int:
+        """The latest SBOM of an asset replaces the previous one: components and file digests, in batches."""
+        stamp = {"team_id": team_id, "asset_id": asset_id, "run_id": run_id, "seen_at": now}
+        count = await self._replace(self.collection, team_id, asset_id, components, stamp)
+        file_count = await self._replace(self.files, team_id, asset_id, files, stamp)
+        await self.snapshots.update_one(
+            self.scoped(team_id, {"asset_id": asset_id}),
+            {"$set": {"component_count": count, "file_count": file_count, "run_id": run_id, "updated_at": now}},
+            upsert=True)
+        return count
+
+    async def _replace(self, collection: Any, team_id: str, asset_id: str, documents: Iterable[dict[str, Any]],
+                       stamp: dict[str, Any]) -> int:
+        await collection.delete_many(self.scoped(team_id, {"asset_id": asset_id}))
         count = 0
         batch: list[dict[str, Any]] = []
-        for component in components:
-            batch.append({**component, "team_id": team_id, "asset_id": asset_id, "run_id": run_id, "seen_at": now})
+        for document in documents:
+            batch.append({**document, **stamp})
             if len(batch) >= BATCH:
-                await self.collection.insert_many(batch, ordered=False)
+                await collection.insert_many(batch, ordered=False)
                 count += len(batch)
                 batch = []
         if batch:
-            await self.collection.insert_many(batch, ordered=False)
+            await collection.insert_many(batch, ordered=False)
             count += len(batch)
-        await self.snapshots.update_one(
-            self.scoped(team_id, {"asset_id": asset_id}),
-            {"$set": {"component_count": count, "run_id": run_id, "updated_at": now}}, upsert=True)
         return count
 
     async def assets(self, team_id: str) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ Reader = Annotated[Principal, Depends(require_permission("assets:read"))]
 class AssetOut(BaseModel):
     asset_id: str
     component_count: int
+    file_count: int = 0  # files listed with digests (matched against file-hash indicators)
     run_id: str
     updated_at: datetime
 

@@ -10,27 +10,40 @@ from cspm.assets.repository import ComponentRepository
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
 from cspm.core.errors import Unprocessable
+from cspm.core.events import SBOM_STORED, EventHub
 from cspm.core.pagination import decode_cursor, encode_cursor
+from cspm.findings.models import SbomFile
 from cspm.scanners.base import ReportFormatError, SbomParser
 
 
 class AssetService:
-    def __init__(self, components: ComponentRepository) -> None:
+    def __init__(self, components: ComponentRepository, events: EventHub | None = None) -> None:
         self.components = components
+        self.events = events
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
-        return cls(ComponentRepository(container.database.db(Database.CLOUD_ASSETS)))
+        return cls(ComponentRepository(container.database.db(Database.CLOUD_ASSETS)), container.events)
 
     async def store_sbom(self, *, team_id: str, asset_id: str, run_id: str, parser: SbomParser,
                          report: BinaryIO) -> int:
+        """The asset's components and digested files replace its previous SBOM; returns the component count."""
         # Parse fully first: a malformed SBOM must not wipe the asset's previous inventory.
+        components: list[dict[str, Any]] = []
+        files: dict[str, dict[str, Any]] = {}
         try:
-            components = [component.model_dump(mode="json") for component in parser.parse_components(report)]
+            for item in parser.parse_inventory(report):
+                if isinstance(item, SbomFile):
+                    files[item.path] = {"path": item.path, "digests": item.digests, "hash_keys": item.hash_keys()}
+                else:
+                    components.append(item.model_dump(mode="json"))
         except ReportFormatError as exc:
             raise Unprocessable(str(exc)) from exc
-        return await self.components.replace_asset(team_id, asset_id, components, run_id=run_id,
-                                                   now=datetime.now(UTC))
+        count = await self.components.replace_asset(team_id, asset_id, components, run_id=run_id,
+                                                    now=datetime.now(UTC), files=files.values())
+        if self.events is not None:
+            await self.events.publish(SBOM_STORED, team_id=team_id, asset_id=asset_id)
+        return count
 
     async def assets(self, *, team_id: str) -> list[dict[str, Any]]:
         return await self.components.assets(team_id)

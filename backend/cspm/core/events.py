@@ -35,6 +35,10 @@ SCAN_FAILED = "scans.failed"
 KRI_RED = "risks.kri_red"
 """Payload: team_id, kri_id, name, value, threshold, risk_id. Raised by the risk register (when installed)."""
 
+SBOM_STORED = "assets.sbom_stored"
+"""Payload: team_id, asset_id. An asset's SBOM (components and file digests) was replaced (threat intel matches
+its file hashes)."""
+
 BIA_CRITICALITY_CHANGED = "bia.criticality_changed"
 """Payload: team_id. A business process's tier or dependencies changed: asset criticality may differ."""
 

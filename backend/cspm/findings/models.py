@@ -210,6 +210,22 @@ class SbomComponent(BaseModel):
     supplier: str | None = None
 
 
+HASH_ALGORITHMS = ("md5", "sha1", "sha256")  # the file hashes an indicator can name
+
+
+class SbomFile(BaseModel):
+    """A file an SBOM lists with its digests (syft's ``files``, SPDX ``files``, CycloneDX ``file`` components)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    digests: dict[str, str] = Field(default_factory=dict)  # algorithm (md5, sha1, sha256, ...) → lower-case hex
+
+    def hash_keys(self) -> list[str]:
+        """The keys an indicator's file hash matches on (``sha256:<hex>``)."""
+        return [f"{algorithm}:{self.digests[algorithm]}" for algorithm in HASH_ALGORITHMS if algorithm in self.digests]
+
+
 class HistoryEntry(BaseModel):
     at: datetime
     actor: str

@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from cspm.findings.models import CanonicalFinding, SbomComponent
+from cspm.findings.models import CanonicalFinding, SbomComponent, SbomFile
 
 
 class TargetKind(StrEnum):
@@ -93,6 +93,8 @@ class SbomParser(Protocol):
     formats: tuple[str, ...]
 
     def parse_components(self, report: BinaryIO) -> Iterator[SbomComponent]: ...
+
+    def parse_inventory(self, report: BinaryIO) -> Iterator[SbomComponent | SbomFile]: ...
 
 
 @dataclass(frozen=True)

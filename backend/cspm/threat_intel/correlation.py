@@ -33,6 +33,7 @@ from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
 from cspm.core.events import INDICATORS_MATCHED
 from cspm.core.providers import provider
+from cspm.findings.models import HASH_ALGORITHMS
 from cspm.teams.service import TeamService
 from cspm.threat_intel.models import normalise_domain, url_key
 from cspm.threat_intel.priority import PriorityInputs, score
@@ -43,6 +44,7 @@ from cspm.threat_intel.repository import (
     CorrelationRepository,
     FindingIntelRepository,
     IndicatorRepository,
+    SbomFileRepository,
     TargetContextRepository,
 )
 
@@ -61,6 +63,34 @@ class AssetValue:
     key: str
     value: str
     address: Address | None = None
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """Where an asset value was seen: a finding's resource, or a file an SBOM lists (with its digest)."""
+
+    asset: Mapping[str, Any]
+    ref: str  # the asset's part of the correlation's identity: a finding's dedup key, or sbom:<asset>:<path>
+    where: str
+    value: AssetValue
+
+
+def finding_sightings(finding: Mapping[str, Any]) -> list[Sighting]:
+    resource = finding.get("resource") or {}
+    asset = {"finding_id": str(finding["_id"]), "dedup_key": finding["dedup_key"],
+             "resource_type": resource.get("type"), "resource_id": resource.get("id"),
+             "source_tool": finding.get("source_tool")}
+    where = f"{finding.get('source_tool')} {resource.get('type')} {resource.get('id')}"
+    return [Sighting(asset, finding["dedup_key"], where, value) for value in asset_values(finding)]
+
+
+def file_sightings(listed: Mapping[str, Any]) -> list[Sighting]:
+    """An SBOM file's digests (syft): a file-hash indicator naming one matches the file in that asset."""
+    asset_id, path = str(listed["asset_id"]), str(listed["path"])
+    asset = {"sbom_asset_id": asset_id, "path": path, "resource_type": "file", "resource_id": f"{asset_id}:{path}",
+             "source_tool": "syft"}
+    return [Sighting(asset, f"sbom:{asset_id}:{path}", f"syft SBOM of {asset_id}: {path}",
+                     AssetValue(key, key.partition(":")[2])) for key in listed.get("hash_keys") or []]
 
 
 def _host_values(host: str) -> list[AssetValue]:
@@ -255,6 +285,7 @@ class ThreatCorrelationService:
         self.correlations = CorrelationRepository(intel)
         self.findings = FindingIntelRepository(container.database.db(Database.SECURITY_SCANS))
         self.targets = TargetContextRepository(container.database.db(Database.ORCHESTRATION))
+        self.sbom_files = SbomFileRepository(container.database.db(Database.CLOUD_ASSETS))
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
@@ -309,14 +340,15 @@ class ThreatCorrelationService:
         known = await self.indicators.observable_keys(team_id)
         ranges = RangeIndex(await self.indicators.ranges(team_id, now))
         total = CorrelationCounts()
-        hits: list[tuple[Mapping[str, Any], AssetValue]] = []
+        hits: list[Sighting] = []
         batch: list[dict[str, Any]] = []
 
         async def flush() -> None:
             total.findings += len(batch)
             total.intel_written += await self.enrich(team_id, batch, catalogues)
-            hits.extend((finding, value) for finding in batch for value in asset_values(finding)
-                        if value.key in known or (value.address is not None and ranges.lookup(value.address)))
+            hits.extend(sighting for finding in batch for sighting in finding_sightings(finding)
+                        if sighting.value.key in known
+                        or (sighting.value.address is not None and ranges.lookup(sighting.value.address)))
             batch.clear()
 
         async for finding in self.findings.team_findings(team_id):
@@ -324,6 +356,9 @@ class ThreatCorrelationService:
             if len(batch) >= BATCH:
                 await flush()
         await flush()
+        hashes = [key for key in known if key.partition(":")[0] in HASH_ALGORITHMS]
+        for listed in await self.sbom_files.with_hash_keys(team_id, hashes) if hashes else []:
+            hits += [sighting for sighting in file_sightings(listed) if sighting.value.key in known]
         total.matches, total.new_ids = await self._record(team_id, hits, ranges, now)
         total.new_matches = len(total.new_ids)
         await self._announce(team_id, total.new_ids)
@@ -407,21 +442,37 @@ class ThreatCorrelationService:
         """Record a correlation per (indicator, observable, finding); returns the count and the new ones' keys."""
         if ranges is None:
             ranges = RangeIndex(await self.indicators.ranges(team_id, now))
-        hits = [(finding, value) for finding in findings for value in asset_values(finding)]
+        hits = [sighting for finding in findings for sighting in finding_sightings(finding)]
         return await self._record(team_id, hits, ranges, now)
 
-    async def _record(self, team_id: str, hits: Sequence[tuple[Mapping[str, Any], AssetValue]], ranges: RangeIndex,
+    async def on_sbom_stored(self, *, team_id: str, asset_id: str) -> CorrelationCounts:
+        """Subscriber of SBOM_STORED: the asset's file digests against the team's file-hash indicators."""
+        counts = CorrelationCounts()
+        if await self._switched_off(team_id):
+            return counts
+        known = await self.indicators.observable_keys(team_id)
+        hits = [sighting for listed in await self.sbom_files.of_asset(team_id, asset_id)
+                for sighting in file_sightings(listed) if sighting.value.key in known]
+        if hits:
+            now = datetime.now(UTC)
+            counts.matches, counts.new_ids = await self._record(team_id, hits, RangeIndex([]), now)
+            counts.new_matches = len(counts.new_ids)
+            await self._announce(team_id, counts.new_ids)
+        return counts
+
+    async def _record(self, team_id: str, hits: Sequence[Sighting], ranges: RangeIndex,
                       now: datetime) -> tuple[int, list[str]]:
-        """Correlation documents for the (finding, asset value) pairs an indicator names; the new ones' keys."""
-        keys = [value.key for _, value in hits]
+        """Correlation documents for the sightings an indicator names; the new ones' keys."""
+        keys = [sighting.value.key for sighting in hits]
         exact: dict[str, list[tuple[Mapping[str, Any], Mapping[str, Any]]]] = defaultdict(list)
         for indicator in await self.indicators.by_keys(team_id, keys, now) if keys else []:
             for item in indicator["observables"]:
                 exact[item["key"]].append((indicator, item))
         documents: dict[str, dict[str, Any]] = {}
-        for finding, value in hits:
-            for matched, item in exact.get(value.key, []) + (ranges.lookup(value.address) if value.address else []):
-                correlation = correlation_document(matched, item, finding, value)
+        for sighting in hits:
+            address = sighting.value.address
+            for matched, item in exact.get(sighting.value.key, []) + (ranges.lookup(address) if address else []):
+                correlation = correlation_document(matched, item, sighting)
                 documents[correlation["key"]] = correlation
         if not documents:
             return 0, []
@@ -430,18 +481,13 @@ class ThreatCorrelationService:
         return len(documents), [key for key in documents if key not in existing]
 
 
-def correlation_document(indicator: Mapping[str, Any], item: Mapping[str, Any], finding: Mapping[str, Any],
-                         value: AssetValue) -> dict[str, Any]:
-    resource = finding.get("resource") or {}
-    identity = f"{indicator['_id']}|{item['key']}|{finding['dedup_key']}"
+def correlation_document(indicator: Mapping[str, Any], item: Mapping[str, Any], sighting: Sighting) -> dict[str, Any]:
+    identity = f"{indicator['_id']}|{item['key']}|{sighting.ref}"
     return {
         "key": hashlib.sha256(identity.encode()).hexdigest(),
         "indicator_id": str(indicator["_id"]), "stix_id": indicator.get("stix_id"),
         "indicator_name": indicator.get("name"), "indicator_value": item["value"], "indicator_type": item["type"],
-        "matched_value": value.value, "tlp": indicator.get("tlp"), "source": indicator.get("source"),
+        "matched_value": sighting.value.value, "tlp": indicator.get("tlp"), "source": indicator.get("source"),
         "confidence": indicator.get("confidence"), "context": indicator.get("context") or [],
-        "asset": {"finding_id": str(finding["_id"]), "dedup_key": finding["dedup_key"],
-                  "resource_type": resource.get("type"), "resource_id": resource.get("id"),
-                  "source_tool": finding.get("source_tool")},
-        "where": f"{finding.get('source_tool')} {resource.get('type')} {resource.get('id')}",
+        "asset": dict(sighting.asset), "where": sighting.where,
     }

@@ -32,6 +32,7 @@ CORRELATIONS = "correlations"
 TAXII_SOURCES = "taxii_sources"
 FINDINGS = "findings"  # SECURITY_SCANS.findings, owned by the findings module
 TARGETS = "scan_targets"  # ORCHESTRATION.scan_targets, owned by the targets module
+SBOM_FILES = "sbom_files"  # CLOUD_ASSETS.sbom_files, owned by the assets module
 WRITE_CHUNK = 1000
 SCAN_RATIO = 10
 
@@ -346,3 +347,21 @@ class TargetContextRepository(TeamScopedRepository):
                                                "exposure": str(options.get("exposure") or ""),
                                                "criticality": str(options.get("criticality") or "")}
         return found
+
+
+class SbomFileRepository(TeamScopedRepository):
+    """Read-only view of the files SBOMs list with their digests (``hash_keys``: ``sha256:<hex>``...)."""
+
+    def __init__(self, database: AsyncDatabase) -> None:
+        super().__init__(database[SBOM_FILES])
+
+    async def with_hash_keys(self, team_id: str, keys: Sequence[str]) -> list[dict[str, Any]]:
+        """The team's SBOM files whose digest is one of ``keys`` (by the ``idx_files_hash`` index)."""
+        found: list[dict[str, Any]] = []
+        for chunk in chunked(list(dict.fromkeys(keys))):
+            found += await self.find(team_id, {"hash_keys": {"$in": chunk}},
+                                     projection={"asset_id": 1, "path": 1, "hash_keys": 1})
+        return found
+
+    async def of_asset(self, team_id: str, asset_id: str) -> list[dict[str, Any]]:
+        return await self.find(team_id, {"asset_id": asset_id}, projection={"asset_id": 1, "path": 1, "hash_keys": 1})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cspm.findings.models import SbomComponent
+from cspm.findings.models import SbomComponent, SbomFile
 from cspm.scanners.base import ReportFormatError
 from cspm.scanners.parsers import get_sbom_parser
 from tests.scanners.helpers import REPORTS
@@ -50,3 +50,26 @@ def test_a_findings_report_is_not_an_sbom(shared_dir: Path) -> None:
         _components(shared_dir / "scans/trivy/scheme_2_many_vulns.json")
     with pytest.raises(ReportFormatError, match="not an SBOM"):
         list(get_sbom_parser("syft").parse_components(io.BytesIO(b'{"name": "x", "packages_": []}')))
+
+
+@pytest.mark.parametrize(("name", "path"), [("syft_1.18.1_dir.syft.json", "/requirements.txt"),
+                                            ("syft_1.18.1_dir.spdx.json", "requirements.txt")])
+def test_files_come_with_their_digests_in_the_same_pass(name: str, path: str) -> None:
+    with (REPORTS / "syft" / name).open("rb") as report:
+        inventory = list(get_sbom_parser("syft").parse_inventory(report))
+    files = {item.path: item for item in inventory if isinstance(item, SbomFile)}
+    assert len(files) == 12 and len(inventory) - len(files) == len(EXPECTED_NAMES)
+    assert files[path].digests == {"sha1": "c389f205c782f35b088f1e3af632571e3de39445",
+                                   "sha256": "2236a27ba870996922d9322f240a5f5f66a033bdefffa8c2ce138adda855d86e"}
+    assert files[path].hash_keys()[0] == "sha1:c389f205c782f35b088f1e3af632571e3de39445"
+
+
+def test_a_cyclonedx_file_component_is_a_file_not_a_package() -> None:
+    """CycloneDX models files as components of type "file" (built for the test: syft writes none by default)."""
+    document = {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [
+        {"type": "library", "name": "lodash", "version": "4.17.21",
+         "components": [{"type": "file", "name": "/lodash/lodash.js",
+                         "hashes": [{"alg": "SHA-256", "content": "A" * 64}, {"alg": "MD5", "content": "b" * 32}]}]}]}
+    inventory = list(get_sbom_parser("syft").parse_inventory(io.BytesIO(json.dumps(document).encode())))
+    assert [type(item).__name__ for item in inventory] == ["SbomComponent", "SbomFile"]
+    assert inventory[1].digests == {"sha256": "a" * 64, "md5": "b" * 32}

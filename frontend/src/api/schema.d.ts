@@ -4026,6 +4026,11 @@ export interface components {
             asset_id: string;
             /** Component Count */
             component_count: number;
+            /**
+             * File Count
+             * @default 0
+             */
+            file_count: number;
             /** Run Id */
             run_id: string;
             /**

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from cspm.findings.models import SbomComponent
+from cspm.findings.models import SbomComponent, SbomFile
 from cspm.scanners.base import ReportFormatError
 from cspm.scanners.normalize import as_list, mapping, text, unique
 from cspm.scanners.sniff import what_is_it
@@ -42,13 +42,17 @@ class SyftParser:
     formats: tuple[str, ...] = ("cyclonedx-json", "spdx-json", "syft-json")
 
     def parse_components(self, report: BinaryIO) -> Iterator[SbomComponent]:
+        return (item for item in self.parse_inventory(report) if isinstance(item, SbomComponent))
+
+    def parse_inventory(self, report: BinaryIO) -> Iterator[SbomComponent | SbomFile]:
+        """Components and, in the same pass, the files the SBOM lists with their digests."""
         stream = open_report(self.tool, report)
         if stream.first_char() != "{":
             raise ReportFormatError(self.tool, f"not a CycloneDX, SPDX or syft JSON SBOM: {what_is_it(stream.head)}")
         return _components(stream)
 
 
-def _components(stream: PeekedReport) -> Iterator[SbomComponent]:
+def _components(stream: PeekedReport) -> Iterator[SbomComponent | SbomFile]:
     events = JsonEvents(TOOL, stream)
     formats: set[str] = set()
     count = 0
@@ -59,27 +63,63 @@ def _components(stream: PeekedReport) -> Iterator[SbomComponent]:
             continue
         if event != "start_map":
             continue
-        if _CDX_COMPONENT.match(prefix):
-            item, convert = events.build(event, value), _cyclonedx
-        elif prefix == "packages.item":
+        if prefix == "files.item":  # syft JSON's and SPDX's file list (path and digests)
+            if (listed := _file(events.build(event, value))) is not None:
+                yield listed
+            continue
+        if _CDX_COMPONENT.match(prefix):  # built whole: its nested components come with it
+            item = events.build(event, value)
+            for entry in (item, *_nested(as_list(item.get("components")))):
+                if (listed := _cyclonedx_file(entry)) is not None:
+                    yield listed
+                    continue
+                count += 1
+                if (component := _cyclonedx(entry, f"component #{count}")) is not None:
+                    yield component
+            continue
+        if prefix == "packages.item":
             item, convert = events.build(event, value), _spdx
         elif prefix == "artifacts.item":
             item, convert = events.build(event, value), _syft
         else:
             continue
         count += 1
-        component = convert(item, f"component #{count}")
-        if component is not None:
+        if (component := convert(item, f"component #{count}")) is not None:
             yield component
-        if _CDX_COMPONENT.match(prefix) and isinstance(item.get("components"), list):
-            for nested in _nested(item["components"]):
-                count += 1
-                converted = _cyclonedx(nested, f"component #{count}")
-                if converted is not None:
-                    yield converted
     if not formats:
         raise ReportFormatError(TOOL, "not an SBOM: no bomFormat, spdxVersion or artifacts key; "
                                       + what_is_it(stream.head))
+
+
+def _digest_algorithm(name: object) -> str | None:
+    """``SHA-256``, ``SHA256`` and ``sha256`` are one algorithm: ``sha256``."""
+    return (text(name) or "").lower().replace("-", "") or None
+
+
+def _digests(entries: object, algorithm_field: str, value_field: str) -> dict[str, str]:
+    found = {}
+    for entry in as_list(entries):
+        if isinstance(entry, dict) and (algorithm := _digest_algorithm(entry.get(algorithm_field))):
+            if value := text(entry.get(value_field)):
+                found[algorithm] = value.lower()
+    return found
+
+
+def _file(item: dict[str, Any]) -> SbomFile | None:
+    """A ``files[]`` entry: syft JSON (``location.path``, ``digests``) or SPDX (``fileName``, ``checksums``)."""
+    path = text(mapping(item.get("location")).get("path")) or text(item.get("fileName"))
+    digests = _digests(item.get("digests"), "algorithm", "value") or _digests(item.get("checksums"), "algorithm",
+                                                                              "checksumValue")
+    return SbomFile(path=path, digests=digests) if path and digests else None
+
+
+def _cyclonedx_file(item: dict[str, Any]) -> SbomFile | None:
+    """CycloneDX models a file as a component of type ``file`` with ``hashes``: a file, not a package."""
+    if item.get("type") != "file":
+        return None
+    digests = _digests(item.get("hashes"), "alg", "content")
+    path = text(item.get("name"))
+    return SbomFile(path=path, digests=digests) if path and digests else None
 
 
 def _nested(components: list[Any]) -> Iterator[dict[str, Any]]:

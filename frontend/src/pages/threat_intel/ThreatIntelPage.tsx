@@ -144,7 +144,7 @@ function IndicatorsCard() {
 export function CorrelationList({ findingId }: { findingId?: string }) {
   const correlations = useCorrelations(findingId);
   return (
-    <QueryState query={correlations} isEmpty={(page) => page.total === 0} empty={<EmptyState title="No indicator matches an asset" icon="check"><p>Indicators are matched against Nmap hosts, web URLs and domains, TLS endpoints and the IPs and DNS names of cloud resources.</p></EmptyState>}>
+    <QueryState query={correlations} isEmpty={(page) => page.total === 0} empty={<EmptyState title="No indicator matches an asset" icon="check"><p>Indicators are matched against Nmap hosts, web URLs and domains, TLS endpoints, the IPs and DNS names of cloud resources, and the file digests in syft SBOMs.</p></EmptyState>}>
       {(page) => (
         <table className="simple-table ti-table" aria-label="Indicator matches">
           <thead><tr><th scope="col">Indicator</th><th scope="col">Matched on</th><th scope="col">Context</th><th scope="col">Seen</th></tr></thead>
@@ -152,7 +152,7 @@ export function CorrelationList({ findingId }: { findingId?: string }) {
             {page.items.map((item) => (
               <tr key={item.id}>
                 <td><div className="cell-title"><span className="cell-main mono">{item.indicator_type} {item.indicator_value}</span><span className="cell-sub">{item.indicator_name ?? item.stix_id}{item.confidence != null ? ` · confidence ${item.confidence}` : ""}</span></div></td>
-                <td><div className="cell-title"><Link className="cell-main mono" to={`/findings?finding=${encodeURIComponent(String(item.asset.finding_id ?? ""))}&all=1`}>{item.matched_value}</Link><span className="cell-sub">{item.where}</span></div></td>
+                <td><div className="cell-title">{item.asset.finding_id ? <Link className="cell-main mono" to={`/findings?finding=${encodeURIComponent(String(item.asset.finding_id))}&all=1`}>{item.matched_value}</Link> : <Link className="cell-main mono" to="/assets" title="A file an SBOM lists">{item.matched_value}</Link>}<span className="cell-sub">{item.where}</span></div></td>
                 <td>{item.context.length ? <span className="tags">{item.context.map((ref) => <span key={ref.stix_id} className="tag" title={ref.relationship}>{humanize(ref.type)}: {ref.name}</span>)}</span> : <span className="muted">No STIX context</span>}</td>
                 <td title={item.first_seen}>first {timeAgo(item.first_seen)} · last {timeAgo(item.last_seen)}</td>
               </tr>
