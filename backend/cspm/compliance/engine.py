@@ -284,25 +284,36 @@ class AutonomousComplianceEngine:
 
     async def _aggregate(self, team_id: str, wanted: list[str], key: LinkKey, *, threshold: int,
                          freshest: datetime) -> dict[str, dict[str, Any]]:
-        """Per-control (or per-requirement) counts computed by the database (a control may carry tens
-        of thousands of findings), then the few failing findings and fresh evidence to show, by limited
-        queries."""
+        """Per-control (or per-requirement) counts, the failing findings and the fresh evidence to show,
+        all computed by the database in one pass (a control may carry tens of thousands of findings).
+
+        The few findings shown come from ``$topN`` in the same group, not from a query per control:
+        on the embedded store such a query scans the team's links, once per control."""
+        failing = {"$and": [{"$eq": ["$result", CheckResult.FAIL.value]}, {"$gte": ["$severity_rank", threshold]}]}
+        fresh_pass = {"$and": [{"$eq": ["$result", CheckResult.PASS.value]}, {"$gte": ["$last_seen", freshest]}]}
         pipeline: list[dict[str, Any]] = [
             {"$match": self.links.scoped(team_id, {key.field: {"$in": wanted}, **COUNTED})},
-            {"$project": {key.unwind: 1, "result": 1, "severity_rank": 1, "last_seen": 1}},
+            {"$project": {key.unwind: 1, "result": 1, "severity_rank": 1, "last_seen": 1, "dedup_key": 1,
+                          "title": 1, "source_tool": 1,
+                          # -1 and null sort last: only failing findings and fresh passes are kept below
+                          "failing_rank": {"$cond": [failing, "$severity_rank", -1]},
+                          "passed_at": {"$cond": [fresh_pass, "$last_seen", None]}}},
             {"$unwind": f"${key.unwind}"},
             {"$match": {key.field: {"$in": wanted}}},
             {"$group": {
                 "_id": f"${key.field}",
                 "manual": {"$sum": {"$cond": [{"$eq": ["$result", CheckResult.MANUAL.value]}, 1, 0]}},
-                "failing": {"$sum": {"$cond": [{"$and": [{"$eq": ["$result", CheckResult.FAIL.value]},
-                                                         {"$gte": ["$severity_rank", threshold]}]}, 1, 0]}},
+                "failing": {"$sum": {"$cond": [failing, 1, 0]}},
                 "failing_below": {"$sum": {"$cond": [{"$and": [{"$eq": ["$result", CheckResult.FAIL.value]},
                                                                {"$lt": ["$severity_rank", threshold]}]}, 1, 0]}},
-                "passing": {"$sum": {"$cond": [{"$and": [{"$eq": ["$result", CheckResult.PASS.value]},
-                                                         {"$gte": ["$last_seen", freshest]}]}, 1, 0]}},
+                "passing": {"$sum": {"$cond": [fresh_pass, 1, 0]}},
                 "stale": {"$sum": {"$cond": [{"$and": [{"$eq": ["$result", CheckResult.PASS.value]},
                                                        {"$lt": ["$last_seen", freshest]}]}, 1, 0]}},
+                "failing_top": {"$topN": {"n": FAILING_KEEP, "sortBy": {"failing_rank": -1, "dedup_key": 1},
+                                          "output": {"dedup_key": "$dedup_key", "rank": "$failing_rank"}}},
+                "evidence_top": {"$topN": {"n": EVIDENCE_KEEP, "sortBy": {"passed_at": -1, "dedup_key": 1},
+                                           "output": {"dedup_key": "$dedup_key", "title": "$title",
+                                                      "source_tool": "$source_tool", "last_seen": "$passed_at"}}},
             }},
         ]
         counted = {row["_id"]: row for row in await (await self.links.collection.aggregate(pipeline)).to_list()}
@@ -314,24 +325,15 @@ class AutonomousComplianceEngine:
                       "failing": int(row.get("failing", 0)), "failing_below": int(row.get("failing_below", 0)),
                       "passing": int(row.get("passing", 0)), "stale": int(row.get("stale", 0)),
                       "manual": int(row.get("manual", 0)), "evidence": [], "failing_keys": []}
-            base = {key.field: scf_id, **COUNTED}
-            if bucket["failing"]:
-                failing = await self.links.find(
-                    team_id, {**base, "result": CheckResult.FAIL.value, "severity_rank": {"$gte": threshold}},
-                    sort=[("severity_rank", -1), ("dedup_key", 1)], limit=FAILING_KEEP, projection={"dedup_key": 1})
-                bucket["failing_keys"] = [link["dedup_key"] for link in failing]
-            if bucket["passing"]:
-                passing = await self.links.find(
-                    team_id, {**base, "result": CheckResult.PASS.value, "last_seen": {"$gte": freshest}},
-                    sort=[("last_seen", -1), ("dedup_key", 1)], limit=EVIDENCE_KEEP,
-                    projection={"dedup_key": 1, "title": 1, "source_tool": 1, "last_seen": 1})
-                for link in passing:
-                    seen = _aware(link.get("last_seen"))
-                    if seen is None:
-                        continue
-                    bucket["evidence"].append({"kind": "finding", "dedup_key": link["dedup_key"],
-                                               "title": link.get("title"), "source_tool": link.get("source_tool"),
-                                               "last_seen": seen, "expires_at": seen + max_age})
+            bucket["failing_keys"] = [item["dedup_key"] for item in row.get("failing_top") or ()
+                                      if isinstance(item.get("rank"), int) and item["rank"] >= threshold]
+            for item in row.get("evidence_top") or ():
+                seen = _aware(item.get("last_seen"))
+                if seen is None:
+                    continue
+                bucket["evidence"].append({"kind": "finding", "dedup_key": item["dedup_key"],
+                                           "title": item.get("title"), "source_tool": item.get("source_tool"),
+                                           "last_seen": seen, "expires_at": seen + max_age})
             aggregates[scf_id] = bucket
         return aggregates
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -56,11 +57,15 @@ class EventHub:
         failed: list[str] = []
         subscribers = MANIFEST.subscribers if self.subscribers is None else self.subscribers
         for target in subscribers.get(topic, ()):
+            started = time.perf_counter()
             try:
                 module_name, qualified = target.split(":")
                 class_name, method = qualified.split(".")
                 cls = getattr(importlib.import_module(module_name), class_name)
                 await getattr(self.container.resolve(cls), method)(**payload)
+                # The publisher waits for every subscriber: their durations say where an import's time goes.
+                logger.info("event delivered", extra={"topic": topic, "subscriber": target,
+                                                       "duration_ms": round(1000 * (time.perf_counter() - started))})
             except Exception as exc:
                 logger.exception("event subscriber failed", extra={"topic": topic, "subscriber": target})
                 self.container.integrity.degraded(

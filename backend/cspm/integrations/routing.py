@@ -24,7 +24,9 @@ from typing import Any, Self
 from bson import ObjectId
 
 from cspm.core.container import ServiceContainer
+from cspm.core.database.batching import chunked
 from cspm.core.database.registry import Database
+from cspm.findings.models import FindingStatus
 from cspm.integrations.delivery import DeliveryService
 from cspm.integrations.models import NOTIFIED_SEVERITIES, SEVERITY_RANK, EventType, NotificationEvent
 from cspm.teams.service import TeamService
@@ -34,6 +36,9 @@ logger = logging.getLogger(__name__)
 TOGGLE = "integrations"
 FINDINGS = "findings"          # SECURITY_SCANS.findings (findings module), read here
 CORRELATIONS = "correlations"  # THREAT_INTELLIGENCE.correlations (threat intel module), read here
+ACTIVE_STATUSES = (FindingStatus.OPEN.value, FindingStatus.REOPENED.value)
+NOTIFIED_FIELDS = {"dedup_key": 1, "status": 1, "times_seen": 1, "severity": 1, "kev": 1, "title": 1, "rule_id": 1,
+                   "source_tool": 1, "cve_ids": 1, "resource.id": 1, "resource.name": 1}
 ANNOUNCED_DRIFT = {"control_regression": "high", "score_below_threshold": "high", "evidence_expired": "medium",
                    "assessment_contradicted": "medium"}
 MAX_PER_EVENT = 500
@@ -110,16 +115,33 @@ class NotificationRouter:
 
     # --- subscribers (cspm/modules.py) ------------------------------------------------------------
     async def on_findings_changed(self, *, team_id: str, dedup_keys: list[str]) -> list[str]:
+        if not await self._routes_any(team_id, (EventType.FINDING_NEW, EventType.KEV_MATCH)):
+            return []  # nothing would be sent: the findings are not read at all
         findings = self.container.database.db(Database.SECURITY_SCANS)[FINDINGS]
-        query = self.repositories.rules.scoped(team_id, {
-            "dedup_key": {"$in": list(dedup_keys)}, "status": {"$in": ["open", "reopened"]}, "times_seen": 1})
         events: list[NotificationEvent] = []
-        async for finding in findings.find(query).limit(MAX_PER_EVENT * 2):
+        first_seen: list[dict[str, Any]] = []
+        # Only (team_id, dedup_key) in the query: that is the unique index's shape, which every store
+        # looks up directly; with the status and times_seen conditions beside it the embedded store
+        # compares every team finding with every key (minutes for a first import of 10,000).
+        for chunk in chunked(list(dict.fromkeys(dedup_keys))):
+            async for finding in findings.find(self.repositories.rules.scoped(team_id, {"dedup_key": {"$in": chunk}}),
+                                               NOTIFIED_FIELDS):
+                if finding.get("status") in ACTIVE_STATUSES and finding.get("times_seen") == 1:
+                    first_seen.append(finding)
+            if len(first_seen) >= MAX_PER_EVENT * 2:
+                break
+        for finding in first_seen[:MAX_PER_EVENT * 2]:
             if finding.get("severity") in NOTIFIED_SEVERITIES:
                 events.append(finding_event(finding, EventType.FINDING_NEW))
             if finding.get("kev"):
                 events.append(finding_event(finding, EventType.KEV_MATCH))
         return await self.route(team_id, events)
+
+    async def _routes_any(self, team_id: str, kinds: Sequence[EventType]) -> bool:
+        """Whether an enabled rule of the team would route one of these event types."""
+        wanted = [kind.value for kind in kinds]
+        return bool(await self.repositories.rules.find(team_id, {"enabled": True, "event_types": {"$in": wanted}},
+                                                       limit=1))
 
     async def on_indicators_matched(self, *, team_id: str, correlation_ids: list[str]) -> list[str]:
         # Threat intel names its new correlations by their key (a hash of indicator, value and finding).

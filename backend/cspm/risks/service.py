@@ -365,12 +365,8 @@ class RiskService:
         """Subscriber of FINDINGS_CHANGED, after the compliance engine: accepted findings, regressed controls."""
         if MODULE in await self._disabled(team_id):
             return
-        keys = list(dict.fromkeys(dedup_keys))
-        for start in range(0, len(keys), 500):
-            accepted = [finding for finding in await self.findings.by_keys(team_id, keys[start:start + 500])
-                        if finding.get("status") == FindingStatus.RISK_ACCEPTED.value]
-            for finding in accepted:
-                await self._join_acceptance(team_id, finding)
+        for finding in await self.findings.accepted_among(team_id, dedup_keys):
+            await self._join_acceptance(team_id, finding)
         await self.reevaluate(team_id)
 
     async def _join_acceptance(self, team_id: str, finding: Mapping[str, Any]) -> None:

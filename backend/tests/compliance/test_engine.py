@@ -13,7 +13,7 @@ from cspm.compliance.models import ControlStatus, DriftKind, RequirementAnswer, 
 from cspm.compliance.registry_service import CommonControlRegistryService
 from cspm.compliance.service import ComplianceService
 from cspm.core.database.registry import Database
-from cspm.findings.models import CheckResult, FindingStatus
+from cspm.findings.models import CheckResult, FindingStatus, Severity
 from tests.compliance.conftest import finding_document, set_finding, store_findings
 from tests.compliance.helpers import parse_report
 
@@ -79,6 +79,35 @@ async def test_engine_flips_a_control_on_a_failing_finding_and_back_when_resolve
         {"team_id": team_a, "scf_id": "CRY-05"}).sort([("at", 1), ("_id", 1)]).to_list()  # no natural order
     assert [entry["to_status"] for entry in history] == [
         "not_implemented", "partially_implemented", "implemented", "partially_implemented"]
+
+
+async def test_a_control_shows_its_most_severe_failures_and_freshest_evidence(container, prowler):
+    """The failing findings (25) and the evidence (10) a control shows come from the same aggregate
+    as its counts: most severe first (below the threshold never), freshest passing checks first."""
+    engine = container.resolve(AutonomousComplianceEngine)
+    team_a = team()
+    now = datetime.now(UTC)
+    failing = finding_document(prowler["s3_bucket_default_encryption"], team_a)   # CRY-05
+    documents = []
+    for index, severity in enumerate([Severity.CRITICAL] * 5 + [Severity.HIGH] * 30 + [Severity.INFO] * 5):
+        documents.append({**failing, "dedup_key": f"fail-{index:03d}", "severity": severity.value,
+                          "severity_rank": severity.rank})
+    # A passing check of the same rule: ingest stores it resolved, and it counts as evidence.
+    evidence_source = {**failing, "result": CheckResult.PASS.value, "status": FindingStatus.RESOLVED.value}
+    for index in range(15):
+        documents.append({**evidence_source, "dedup_key": f"pass-{index:03d}",
+                          "last_seen": now - timedelta(hours=index)})
+    await store_findings(container, documents)
+    await engine.on_findings_changed(team_id=team_a, dedup_keys=[document["dedup_key"] for document in documents])
+
+    cry = await state(container, team_a, "CRY-05")
+    threshold = engine.settings.severity_rank
+    expected_failing = [f"fail-{index:03d}" for index in range(35)
+                        if (Severity.CRITICAL if index < 5 else Severity.HIGH).rank >= threshold][:25]
+    assert cry["failing_findings"] == expected_failing
+    assert cry["counts"]["failing"] == 35  # the critical and high ones; info is below the threshold
+    assert [item["dedup_key"] for item in cry["evidence"] if item["kind"] == "finding"] == \
+        [f"pass-{index:03d}" for index in range(10)]
 
 
 async def test_failures_below_the_threshold_do_not_fail_a_control(container, prowler, monkeypatch):
