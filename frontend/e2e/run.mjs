@@ -451,6 +451,9 @@ try {
     await page.getByRole("link", { name: "Overview", exact: true }).click();
     await page.getByRole("heading", { name: "Overview", exact: true }).waitFor();
     await page.locator(".score-ring").waitFor();
+    // One posture score: the card shows the API's (the executive report prints the same).
+    const posture = await apiAs(base, "/api/findings/posture");
+    await page.getByRole("region", { name: "Posture score" }).getByText(posture.explanation, { exact: true }).waitFor();
     await shot("11-overview");
     const trend = await apiAs(base, "/api/findings/trend?days=30");
     check(trend.length > 0, "the API recorded a trend point today");

@@ -1,6 +1,6 @@
 """The team's executive report as HTML, and as PDF through WeasyPrint (every URL fetch refused).
 
-Sections: posture (active findings by severity, checks passing), the trend of active findings
+Sections: posture (the posture score, active findings by severity), the trend of active findings
 (an inline SVG chart drawn here, so nothing is fetched), top risks (by explained priority when
 threat intelligence has scored them, else by severity, and the report says which) and SLA
 breaches (active findings past their due date, oldest due first). Every value from a scanner
@@ -88,11 +88,10 @@ def report_html(summary: Mapping[str, Any]) -> str:
     active = summary["active_by_severity"]
     cards = "".join(f'<div class="card"><span class="muted">{severity}</span><b>{active.get(severity, 0)}</b></div>'
                     for severity in SEVERITIES)
-    checks = summary["checks"]
-    checks_line = (f"{checks['passing']} of {checks['evaluated']} checks passing "
-                   f"({checks['passing'] / checks['evaluated']:.0%}), from tools that report passing checks."
-                   if checks["evaluated"] else "No tool has reported passing checks yet (Prowler does): "
-                                               "only failing results are known.")
+    posture = summary["posture"]
+    checks_line = (f"Posture score {posture['score']} %: {posture['explanation']}. Only tools that report passing "
+                   "checks count; vulnerabilities are listed by severity." if posture["score"] is not None
+                   else f"No posture score yet. {posture['explanation']}.")
     top = summary["top_risks"]
     ranking = ("Ranked by explained priority (threat intelligence: KEV, EPSS, severity)." if summary["by_priority"]
                else "Ranked by severity: " + summary["priority_note"])

@@ -11,7 +11,7 @@ from cspm.core.container import ServiceContainer
 from cspm.core.errors import Forbidden
 from cspm.exports.formats import CODE_FINDINGS, SORTS, ExportFormat, chunks, encoded
 from cspm.exports.settings import ExportsSettings
-from cspm.findings.models import CheckResult, FindingStatus
+from cspm.findings.models import FindingStatus
 from cspm.findings.schemas import FindingFilters
 from cspm.findings.service import FindingsService
 from cspm.teams.schemas import TOGGLEABLE_MODULES
@@ -59,12 +59,7 @@ class ExportService:
         await self._require_findings(team_id)
         team = await self.teams.get(team_id=team_id)
         active = await self.findings.counts(team_id=team_id, filters=FindingFilters(status=ACTIVE))
-        passing = await self.findings.counts(team_id=team_id, filters=FindingFilters(result=CheckResult.PASS))
-        checked_tools = sorted(passing["by_tool"])
-        failing = {"total": 0}
-        if checked_tools:
-            failing = await self.findings.counts(team_id=team_id,
-                                                 filters=FindingFilters(tool=checked_tools, status=ACTIVE))
+        posture = await self.findings.posture(team_id=team_id)  # the Overview's score, by the same definition
         top, _ = await self.findings.list_page(team_id=team_id, filters=FindingFilters(status=ACTIVE),
                                                sort="priority", limit=self.settings.report_top_risks)
         by_priority = any(finding.get("priority") is not None for finding in top)
@@ -81,8 +76,7 @@ class ExportService:
             "team_name": team.get("name") or team_id, "generated_at": datetime.now(UTC),
             "active_total": active["total"], "active_by_severity": active["by_severity"],
             "overdue": active["overdue"],
-            "checks": {"passing": passing["total"], "evaluated": passing["total"] + failing["total"],
-                       "tools": checked_tools},
+            "posture": posture,
             "trend_days": self.settings.report_trend_days,
             "trend": await self.findings.trend(team_id=team_id, days=self.settings.report_trend_days),
             "top_risks": top, "by_priority": by_priority, "priority_note": priority_note,

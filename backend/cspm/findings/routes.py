@@ -23,6 +23,7 @@ from cspm.findings.schemas import (
     FindingSummary,
     GroupField,
     ImportResult,
+    PostureScore,
     SortField,
     StatusChange,
     StatusChangeResult,
@@ -112,6 +113,12 @@ async def list_findings(
 async def count_findings(principal: Reader, findings: Findings, selected: Filters) -> FindingCounts:
     """Counts the team's findings by severity, status and tool."""
     return FindingCounts.model_validate(await findings.counts(team_id=principal.team, filters=selected))
+
+
+@router.get("/posture", response_model=PostureScore)
+async def posture_score(principal: Reader, findings: Findings) -> PostureScore:
+    """The team's posture score: posture checks passing, among the tools that report passing checks."""
+    return PostureScore.model_validate(await findings.posture(team_id=principal.team))
 
 
 @router.get("/groups", response_model=FindingGroups)

@@ -100,6 +100,16 @@ class FindingCounts(BaseModel):
     by_tool: dict[str, int]
 
 
+class PostureScore(BaseModel):
+    """The team's posture score: the share of posture checks passing (see GET /api/findings/posture)."""
+
+    score: int | None = Field(description="Percent of checks passing; null until a tool has reported passing checks")
+    passing: int = Field(description="Passing checks")
+    evaluated: int = Field(description="Passing checks plus the same tools' active failures")
+    tools: list[str] = Field(description="The tools that reported passing checks (the score counts only theirs)")
+    explanation: str
+
+
 class FindingGroup(BaseModel):
     key: str = Field(description="The group's value: rule id, CVE id, resource id, account, region, service or tool")
     label: str | None = Field(default=None, description="A title for the key (the rule's title, the resource's name)")

@@ -20,7 +20,7 @@ from cspm.core.providers import provider
 from cspm.core.settings import load
 from cspm.findings.ingest import FindingsIngestService, IngestRequest, IngestResult
 from cspm.findings.lifecycle import LifecycleService
-from cspm.findings.models import FindingStatus, Severity
+from cspm.findings.models import CheckResult, FindingStatus, Severity
 from cspm.findings.repository import FindingsRepository, overdue_filter, text_filter
 from cspm.findings.schemas import FindingFilters, GroupField, SortField
 from cspm.findings.settings import FindingsSettings
@@ -49,6 +49,7 @@ GROUP_FIELDS: dict[str, tuple[str, bool]] = {
 SEVERITY_BY_RANK = {severity.rank: severity for severity in Severity}
 
 logger = logging.getLogger(__name__)
+ACTIVE_STATUSES = [status for status in FindingStatus if status.active]
 
 AUTO_TOOL = "auto"
 """The import's default tool: recognised from the report's first bytes."""
@@ -283,6 +284,26 @@ class FindingsService:
     async def counts(self, *, team_id: str, filters: FindingFilters) -> dict[str, Any]:
         now = datetime.now(UTC)
         return await self.findings.facets(team_id, self.build_query(filters, now), now)
+
+    async def posture(self, *, team_id: str) -> dict[str, Any]:
+        """The team's posture score, one definition for the Overview and the executive report.
+
+        The share of posture checks passing: among the tools that report passing checks (Prowler,
+        Checkov, kube-bench...), their passes against their active failures. Triaged failures no
+        longer count. Vulnerabilities and other tools' findings are not checks and are left out, so
+        a Trivy import does not move it; with no such tool there is no score (not another metric)."""
+        passing = await self.counts(team_id=team_id, filters=FindingFilters(result=CheckResult.PASS))
+        tools = sorted(tool for tool, count in passing["by_tool"].items() if count)
+        failing = 0
+        if tools:
+            failing = (await self.counts(team_id=team_id, filters=FindingFilters(
+                result=CheckResult.FAIL, tool=tools, status=ACTIVE_STATUSES)))["total"]
+        evaluated = passing["total"] + failing
+        score = round(100 * passing["total"] / evaluated) if evaluated else None
+        explanation = (f"{passing['total']} of {evaluated} checks passing ({', '.join(tools)})" if evaluated else
+                       "No posture checks yet: import a report from a tool that reports passing checks (Prowler)")
+        return {"score": score, "passing": passing["total"], "evaluated": evaluated, "tools": tools,
+                "explanation": explanation}
 
     async def detail(self, *, team_id: str, finding_id: str) -> dict[str, Any]:
         document = await self.findings.get(team_id, finding_id, what="finding")

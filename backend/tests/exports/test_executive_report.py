@@ -51,7 +51,12 @@ async def test_executive_report_renders_posture_trend_risks_and_breaches(client,
     assert "Executive security report" in text and "Top risks" in text and "SLA breaches" in text
     assert f"{counts['total']} active findings" in text
     assert counts["overdue"] > 0 and f"{counts['overdue']} active findings are past their due date" in text
-    assert "11 of 37 checks passing" in text  # the real Prowler report: 11 PASS, 26 FAIL
+    # One posture score: the Overview's (GET /api/findings/posture) is the report's. The real Prowler report
+    # has 11 PASS and 26 FAIL; the Trivy and other imports' vulnerabilities are not checks and do not count.
+    posture = (await client.get("/api/findings/posture", headers=session.headers)).json()
+    assert posture == {"score": 30, "passing": 11, "evaluated": 37, "tools": ["prowler"],
+                       "explanation": "11 of 37 checks passing (prowler)"}
+    assert "Posture score 30 %: 11 of 37 checks passing (prowler)" in " ".join(text.split())
     top = (await client.get("/api/findings", headers=session.headers,
                             params={"sort": "priority", "limit": 1, "status": ["open", "reopened"]})).json()
     assert "Ranked by explained priority" in text and f"{top['items'][0]['priority']:.2f}" in text
@@ -69,4 +74,6 @@ async def test_executive_report_of_an_empty_team_says_so(client, auth, tmp_path)
     assert response.status_code == 200, response.text
     text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     assert "No active findings." in text and "No SLA breaches." in text and "Not enough history" in text
+    assert "No posture score yet" in text
+    assert (await client.get("/api/findings/posture", headers=session.headers)).json()["score"] is None
     assert len(pdftoppm(response.content, tmp_path)) == 1

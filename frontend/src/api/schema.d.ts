@@ -1762,6 +1762,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/findings/posture": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Posture Score
+         * @description The team's posture score: posture checks passing, among the tools that report passing checks.
+         */
+        get: operations["posture_score_api_findings_posture_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/findings/suppression-rules": {
         parameters: {
             query?: never;
@@ -6950,6 +6970,34 @@ export interface components {
              * Format: password
              */
             new_password: string;
+        };
+        /**
+         * PostureScore
+         * @description The team's posture score: the share of posture checks passing (see GET /api/findings/posture).
+         */
+        PostureScore: {
+            /**
+             * Evaluated
+             * @description Passing checks plus the same tools' active failures
+             */
+            evaluated: number;
+            /** Explanation */
+            explanation: string;
+            /**
+             * Passing
+             * @description Passing checks
+             */
+            passing: number;
+            /**
+             * Score
+             * @description Percent of checks passing; null until a tool has reported passing checks
+             */
+            score: number | null;
+            /**
+             * Tools
+             * @description The tools that reported passing checks (the score counts only theirs)
+             */
+            tools: string[];
         };
         /** Priority */
         Priority: {
@@ -13196,6 +13244,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    posture_score_api_findings_posture_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostureScore"];
                 };
             };
             /** @description Validation Error */

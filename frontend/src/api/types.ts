@@ -11,6 +11,7 @@ export type FindingSummary = Schemas["FindingSummary"];
 export type FindingDetail = Schemas["FindingDetail"];
 export type FindingPage = Schemas["FindingPage"];
 export type FindingCounts = Schemas["FindingCounts"];
+export type PostureScore = Schemas["PostureScore"];
 export type ImportResult = Schemas["ImportResult"];
 export type SuppressionRule = Schemas["SuppressionRuleOut"];
 export type Me = Schemas["MeOut"];

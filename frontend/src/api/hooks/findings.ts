@@ -51,6 +51,16 @@ export function useFindingCounts(filters: FindingFilters = {}) {
   });
 }
 
+/** The team's posture score (GET /api/findings/posture): the one the executive report prints too. */
+export function usePostureScore() {
+  const team = useActiveTeam();
+  return useQuery({
+    queryKey: [...keys.findings(team), "posture"],
+    queryFn: ({ signal }) => unwrap(api.GET("/api/findings/posture", { signal })),
+    enabled: !!team,
+  });
+}
+
 export function useFinding(findingId: string | null) {
   const team = useActiveTeam();
   return useQuery({

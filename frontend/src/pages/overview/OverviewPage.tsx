@@ -1,7 +1,7 @@
 import { useMemo, useState } from "react";
 import { Link } from "react-router-dom";
 import { Bar, BarChart, CartesianGrid, Cell, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { useFindingCounts, useFindingsPage, useFindingsTrend } from "../../api/hooks/findings";
+import { useFindingCounts, useFindingsPage, useFindingsTrend, usePostureScore } from "../../api/hooks/findings";
 import { useFramework, useFrameworks } from "../../api/hooks/compliance";
 import { useRuns } from "../../api/hooks/scans";
 import { useCan } from "../../app/AuthGate";
@@ -15,7 +15,7 @@ import { SeverityBadge } from "../../components/badges";
 import { formatDate, formatNumber, humanize, resourceLabel, SEVERITY_LABEL, STATUS_LABEL } from "../../components/format";
 import { Card, EmptyState, ErrorState, PageHeader, QueryState, Skeleton } from "../../components/ui";
 import { ExecutiveReportButton } from "./ExecutiveReportButton";
-import { postureScore, scoreTone } from "./posture";
+import { POSTURE_DEFINITION, scoreTone } from "./posture";
 import { fillTrend, trendDelta, utcToday, type TrendDay } from "./trend";
 
 export const SEVERITY_COLOR = { critical: "#dc2626", high: "#ea580c", medium: "#d97706", low: "#2563eb", info: "#64748b" };
@@ -285,24 +285,23 @@ export default function OverviewPage() {
   const canScans = useCan("scans:read") && scansOn;
   const active = useFindingCounts({ status: ACTIVE });
   const all = useFindingCounts({});
-  const passed = useFindingCounts({ result: "pass" });
-  const posture = postureScore(passed.data, active.data, all.data);
-  const error = active.error ?? all.error ?? passed.error;
+  const posture = usePostureScore();
+  const error = active.error ?? all.error ?? posture.error;
 
   return (
     <div className="page">
       <PageHeader title="Overview" subtitle="Your team's security posture across every scanner" actions={<ExecutiveReportButton />} />
       {error ? (
-        <ErrorState error={error} onRetry={() => { active.refetch(); all.refetch(); passed.refetch(); }} title="Could not load the posture summary" />
+        <ErrorState error={error} onRetry={() => { active.refetch(); all.refetch(); posture.refetch(); }} title="Could not load the posture summary" />
       ) : (
         <div className="grid grid-overview">
           <Card title="Posture score" className="card-score" id="posture">
-            {active.isPending || all.isPending || passed.isPending ? <Skeleton rows={3} /> : (
+            {posture.isPending ? <Skeleton rows={3} /> : (
               <div className="score">
-                <ScoreRing score={posture.score} />
+                <ScoreRing score={posture.data?.score ?? null} />
                 <div>
-                  <p className="score-explain">{posture.explanation || "Import a report to compute a score."}</p>
-                  <p className="muted small">{posture.basis === "checks" ? "Share of posture checks passing; triaged failures no longer count." : posture.basis === "risk" ? "Critical counts 10, high 5, medium 2, low 1." : ""}</p>
+                  <p className="score-explain">{posture.data?.explanation}</p>
+                  <p className="muted small">{POSTURE_DEFINITION}</p>
                 </div>
               </div>
             )}
