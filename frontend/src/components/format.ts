@@ -88,3 +88,17 @@ export function ruleLine(ruleId: string, cveIds: readonly string[]): string {
   const others = cveIds.filter((cve) => cve !== ruleId).slice(0, 2);
   return others.length ? `${ruleId} · ${others.join(", ")}` : ruleId;
 }
+
+/**
+ * Splits an identifier into a head that may be shortened and the tail that tells it apart from its
+ * neighbours: an ARN's part after its last ':' or '/', a path's or URL's last segment. Anything else
+ * (a name, an id without separators) is all tail. head + tail is always the whole value.
+ */
+export function identifierParts(value: string): { head: string; tail: string } {
+  const trimmed = value.replace(/[/:]+$/, "");
+  const isArn = /^arn:/i.test(trimmed);
+  const cut = isArn ? Math.max(trimmed.lastIndexOf(":"), trimmed.lastIndexOf("/")) : trimmed.lastIndexOf("/");
+  if (cut <= 0 || cut === trimmed.length - 1) return { head: "", tail: value };
+  return { head: value.slice(0, cut + 1), tail: value.slice(cut + 1) };
+}
+

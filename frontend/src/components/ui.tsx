@@ -1,6 +1,7 @@
 /** Small building blocks shared by every page. */
 import { useEffect, useId, useRef, type ButtonHTMLAttributes, type ReactNode } from "react";
 import { errorMessage } from "../api/errors";
+import { identifierParts } from "./format";
 import { Icon, type IconName } from "./Icon";
 
 type Variant = "primary" | "secondary" | "ghost" | "danger";
@@ -330,5 +331,20 @@ export function Switch({ checked, onChange, label, disabled, busy }: { checked: 
     >
       <span className="switch-thumb" aria-hidden="true" />
     </button>
+  );
+}
+
+/**
+ * A long identifier (ARN, path, URL) that, when cut, loses its middle: the head shrinks first with an
+ * ellipsis, the distinguishing tail stays whole. The full value is in the tooltip.
+ */
+export function Identifier({ value, className = "" }: { value: string; className?: string }) {
+  const { head, tail } = identifierParts(value);
+  return (
+    <span className={`ident ${className}`} title={value}>
+      {head && <span className="ident-head" aria-hidden="true">{head}</span>}
+      <span className="ident-tail" aria-hidden="true">{tail}</span>
+      <span className="sr-only">{value}</span>
+    </span>
   );
 }

@@ -65,4 +65,14 @@ describe("FindingsTable", () => {
     expect(props.onLoadMore).toHaveBeenCalled();
     expect(screen.getByText(/Loading more findings/)).toBeInTheDocument();
   });
+
+  it("keeps the distinguishing tail of a resource visible, the full value on hover", () => {
+    const arn = (name: string) => ({ type: "AwsIamRole", id: `arn:aws:iam::123456789012:role/${name}` });
+    setup({ rows: [{ ...finding(0), resource: arn("deploy-role") }, { ...finding(1), title: "Finding number 0", resource: arn("audit-role") }], hasMore: false, total: 2 });
+    const rows = screen.getAllByRole("row").filter((row) => row.hasAttribute("data-index"));
+    const tails = rows.map((row) => row.querySelector(".ident-tail")?.textContent);
+    expect(tails).toEqual(["deploy-role", "audit-role"]);
+    expect(within(rows[1]).getByTitle("arn:aws:iam::123456789012:role/audit-role")).toHaveClass("ident");
+    expect(rows[1].querySelector(".ident-head")?.textContent).toBe("arn:aws:iam::123456789012:role/");
+  });
 });

@@ -8,7 +8,8 @@ import { createColumnHelper, flexRender, getCoreRowModel, useReactTable, type Ro
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { FindingSort, FindingSummary } from "../../api/types";
 import { SeverityBadge, StatusBadge } from "../../components/badges";
-import { formatDate, formatShortDate, humanize, resourceLabel, ruleLine, timeAgo } from "../../components/format";
+import { formatDate, formatDateTime, formatShortDate, humanize, resourceLabel, ruleLine, timeAgo } from "../../components/format";
+import { Identifier } from "../../components/ui";
 
 export const ROW_HEIGHT = 48;
 const column = createColumnHelper<FindingSummary>();
@@ -79,10 +80,10 @@ export function FindingsTable({
       column.accessor((finding) => resourceLabel(finding.resource), {
         id: "resource",
         header: "Resource",
-        size: 200,
+        size: 240,
         cell: (info) => (
           <div className="cell-title">
-            <span className="cell-main mono" title={info.getValue()}>{info.getValue()}</span>
+            <Identifier value={info.getValue()} className="cell-main mono" />
             <span className="cell-sub">{String(info.row.original.resource.type ?? "")}</span>
           </div>
         ),
@@ -104,7 +105,7 @@ export function FindingsTable({
       }),
       column.accessor("source_tool", { header: "Tool", size: 92, cell: (info) => <span className="tool-tag">{humanize(info.getValue())}</span> }),
       column.accessor("status", { header: "Status", size: 124, cell: (info) => <StatusBadge status={info.getValue()} /> }),
-      column.accessor("last_seen", { header: "Last seen", size: 100, cell: (info) => <span title={info.getValue()}>{timeAgo(info.getValue())}</span> }),
+      column.accessor("last_seen", { header: "Last seen", size: 132, cell: (info) => <span title={formatDateTime(info.getValue())}>{timeAgo(info.getValue())}</span> }),
       column.accessor("sla_due_at", {
         header: "SLA due",
         size: 108,

@@ -13,7 +13,7 @@ import { SEVERITIES, type FindingCounts, type FindingStatus } from "../../api/ty
 import { useTheme } from "../../app/theme";
 import { SeverityBadge } from "../../components/badges";
 import { formatDate, formatNumber, humanize, resourceLabel, SEVERITY_LABEL, STATUS_LABEL } from "../../components/format";
-import { Card, EmptyState, ErrorState, PageHeader, QueryState, Skeleton } from "../../components/ui";
+import { Card, EmptyState, ErrorState, Identifier, PageHeader, QueryState, Skeleton } from "../../components/ui";
 import { ExecutiveReportButton } from "./ExecutiveReportButton";
 import { postureScore, scoreTone } from "./posture";
 import { fillTrend, trendDelta, utcToday, type TrendDay } from "./trend";
@@ -123,7 +123,7 @@ function SlaBreaches() {
                 <SeverityBadge severity={finding.severity} />
                 <span className="list-main">
                   <span className="list-title">{finding.title}</span>
-                  <span className="list-sub mono">{resourceLabel(finding.resource)}</span>
+                  <Identifier value={resourceLabel(finding.resource)} className="list-sub mono" />
                 </span>
                 <span className="overdue small nowrap">{finding.sla_due_at ? `due ${formatDate(finding.sla_due_at)}` : "overdue"}</span>
               </Link>
