@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import type { FindingSummary } from "../../api/types";
-import { FindingsTable, type FindingsTableProps } from "./FindingsTable";
+import { FindingsTable, visibleRows, type FindingsTableProps } from "./FindingsTable";
 
 function finding(index: number): FindingSummary {
   return {
@@ -74,5 +74,24 @@ describe("FindingsTable", () => {
     expect(tails).toEqual(["deploy-role", "audit-role"]);
     expect(within(rows[1]).getByTitle("arn:aws:iam::123456789012:role/audit-role")).toHaveClass("ident");
     expect(rows[1].querySelector(".ident-head")?.textContent).toBe("arn:aws:iam::123456789012:role/");
+  });
+
+  it("says which rows the box shows out of how many match, and follows the scroll", () => {
+    setup();
+    const footer = screen.getByTestId("visible-range");
+    // 720 px box, 40 px sticky header, 48 px rows: rows 1–14 show.
+    expect(footer).toHaveTextContent("Showing rows 1–14 of 100,000");
+    const box = screen.getByLabelText("Findings");
+    box.scrollTop = 480;
+    fireEvent.scroll(box);
+    expect(footer).toHaveTextContent("Showing rows 11–24 of 100,000");
+  });
+
+  it("counts rows as the user sees them when fewer than match", () => {
+    setup({ rows: Array.from({ length: 13 }, (_, index) => finding(index)), hasMore: false, total: 13 });
+    expect(screen.getByTestId("visible-range")).toHaveTextContent("Showing rows 1–13 of 13");
+    expect(visibleRows(0, 568, 13)).toEqual({ first: 0, last: 10 });
+    expect(visibleRows(96, 568, 13)).toEqual({ first: 2, last: 12 });
+    expect(visibleRows(0, 0, 0)).toBeNull();
   });
 });

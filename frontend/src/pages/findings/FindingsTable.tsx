@@ -8,10 +8,22 @@ import { createColumnHelper, flexRender, getCoreRowModel, useReactTable, type Ro
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { FindingSort, FindingSummary } from "../../api/types";
 import { SeverityBadge, StatusBadge } from "../../components/badges";
-import { formatDate, formatDateTime, formatShortDate, humanize, resourceLabel, ruleLine, timeAgo } from "../../components/format";
+import { formatDate, formatDateTime, formatNumber, formatShortDate, humanize, resourceLabel, ruleLine, timeAgo } from "../../components/format";
 import { Identifier } from "../../components/ui";
 
 export const ROW_HEIGHT = 48;
+const HEADER_HEIGHT = 40;
+
+/**
+ * The rows a reader actually sees in the scroll box (at least half of a row showing), as 0-based
+ * indexes; the sticky header covers the top of the box.
+ */
+export function visibleRows(scrollTop: number, viewportHeight: number, loaded: number, headerHeight = HEADER_HEIGHT): { first: number; last: number } | null {
+  if (loaded === 0) return null;
+  const first = Math.min(loaded - 1, Math.max(0, Math.round(scrollTop / ROW_HEIGHT)));
+  const last = Math.min(loaded - 1, Math.max(first, Math.round((scrollTop + viewportHeight - headerHeight) / ROW_HEIGHT) - 1));
+  return { first, last };
+}
 const column = createColumnHelper<FindingSummary>();
 
 const SORTABLE: Record<string, FindingSort> = { priority: "priority", severity: "severity", title: "title", first_seen: "first_seen", last_seen: "last_seen" };
@@ -175,13 +187,34 @@ export function FindingsTable({
     }
   }
 
+  // "Rows 1–11 of 13": what the box shows, next to how many match, updated as it scrolls.
+  const [view, setView] = useState({ top: 0, height: 0 });
+  function measureView() {
+    const element = scrollRef.current;
+    if (!element) return;
+    const next = { top: element.scrollTop, height: element.clientHeight };
+    setView((previous) => (previous.top === next.top && previous.height === next.height ? previous : next));
+  }
+  useEffect(() => {
+    measureView();
+    const element = scrollRef.current;
+    if (!element || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(() => measureView());
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  const headerHeight = scrollRef.current?.querySelector("thead")?.getBoundingClientRect().height || HEADER_HEIGHT;
+  const shown = visibleRows(view.top, view.height, tableRows.length, headerHeight);
+  const of = total ?? tableRows.length;
+
   const paddingTop = items.length ? items[0].start : 0;
   const paddingBottom = items.length ? virtualizer.getTotalSize() - items[items.length - 1].end : 0;
   // The title column takes the remaining width (at least 240 px); the others have fixed widths.
   const width = table.getAllLeafColumns().reduce((sum, col) => sum + (col.id === "title" ? 240 : col.getSize()), 0);
 
   return (
-    <div className="table-scroll" ref={scrollRef} aria-label="Findings" tabIndex={-1}>
+    <>
+    <div className="table-scroll" ref={scrollRef} aria-label="Findings" tabIndex={-1} onScroll={measureView}>
       <table className="data-table" style={{ minWidth: width }} aria-rowcount={total ?? tableRows.length} aria-multiselectable="true">
         <colgroup>
           {table.getAllLeafColumns().map((col) => (
@@ -258,5 +291,11 @@ export function FindingsTable({
         </tbody>
       </table>
     </div>
+    <div className="table-footer" data-testid="visible-range">
+      {shown ? (
+        <>Showing rows {formatNumber(shown.first + 1)}–{formatNumber(shown.last + 1)} of {formatNumber(of)}{hasMore && total == null ? "+" : ""}{shown.last + 1 < of ? " · scroll the table for more" : ""}</>
+      ) : "No rows"}
+    </div>
+    </>
   );
 }
