@@ -48,6 +48,42 @@ export function Skeleton({ rows = 4 }: { rows?: number }) {
   );
 }
 
+/**
+ * The shape of a page before it arrives (title, a row of cards, table rows): shown while a route's
+ * chunk or its first data loads, so the main area is never blank.
+ */
+export function PageSkeleton({ label = "Loading page" }: { label?: string }) {
+  return (
+    <div className="page page-skeleton" role="status" aria-label={label} aria-busy="true">
+      <div className="skeleton skeleton-title" />
+      <div className="skeleton skeleton-subtitle" />
+      <div className="skeleton-cards">
+        {Array.from({ length: 4 }, (_, index) => <div key={index} className="skeleton skeleton-card" />)}
+      </div>
+      <div className="skeleton-panel">
+        {Array.from({ length: 6 }, (_, index) => (
+          <div key={index} className="skeleton" style={{ width: `${92 - (index % 3) * 14}%` }} />
+        ))}
+      </div>
+    </div>
+  );
+}
+
+/** The app shell's outline (sidebar, top bar, a page skeleton) while the signed-in user's workspace loads. */
+export function ShellSkeleton({ label = "Loading your workspace" }: { label?: string }) {
+  return (
+    <div className="shell shell-skeleton">
+      <div className="sidebar sidebar-skeleton" aria-hidden="true">
+        {Array.from({ length: 7 }, (_, index) => <div key={index} className="skeleton skeleton-nav" />)}
+      </div>
+      <div className="shell-body">
+        <div className="topbar" aria-hidden="true"><div className="skeleton skeleton-search" /></div>
+        <main className="main"><PageSkeleton label={label} /></main>
+      </div>
+    </div>
+  );
+}
+
 export function EmptyState({ title, children, icon = "check" }: { title: string; children?: ReactNode; icon?: IconName }) {
   return (
     <div className="state state-empty">
