@@ -1,7 +1,7 @@
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import type { FindingSummary } from "../../api/types";
-import { FindingsTable, visibleRows, type FindingsTableProps } from "./FindingsTable";
+import { COMPACT_QUERY, FindingsTable, visibleRows, type FindingsTableProps } from "./FindingsTable";
 
 function finding(index: number): FindingSummary {
   return {
@@ -93,5 +93,25 @@ describe("FindingsTable", () => {
     expect(visibleRows(0, 568, 13)).toEqual({ first: 0, last: 10 });
     expect(visibleRows(96, 568, 13)).toEqual({ first: 2, last: 12 });
     expect(visibleRows(0, 0, 0)).toBeNull();
+  });
+
+  describe("at phone width", () => {
+    afterEach(() => vi.unstubAllGlobals());
+
+    it("keeps severity, finding, resource, status and SLA and drops the rest", () => {
+      vi.stubGlobal("matchMedia", (query: string) => ({ matches: query === COMPACT_QUERY, media: query, addEventListener: () => {}, removeEventListener: () => {} }));
+      setup({ rows: Array.from({ length: 3 }, (_, index) => finding(index)), hasMore: false, total: 3 });
+      const headers = screen.getAllByRole("columnheader").map((header) => header.textContent?.replace(/[↕↑↓]/g, "").trim());
+      expect(headers).toEqual(["", "Severity", "Finding", "Resource", "Status", "SLA due"]);
+      const table = screen.getByRole("table");
+      expect(table).toHaveClass("data-table-compact");
+      expect(table.querySelectorAll("col")).toHaveLength(6);
+    });
+
+    it("shows every column on a wider screen", () => {
+      vi.stubGlobal("matchMedia", (query: string) => ({ matches: false, media: query, addEventListener: () => {}, removeEventListener: () => {} }));
+      setup({ rows: [finding(0)], hasMore: false, total: 1 });
+      expect(screen.getAllByRole("columnheader")).toHaveLength(12);
+    });
   });
 });

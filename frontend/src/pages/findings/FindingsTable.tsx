@@ -12,6 +12,22 @@ import { formatDate, formatDateTime, formatNumber, formatShortDate, humanize, re
 import { Identifier } from "../../components/ui";
 
 export const ROW_HEIGHT = 48;
+/** At phone width the table keeps the columns that tell findings apart and scrolls sideways for the rest. */
+export const COMPACT_QUERY = "(max-width: 640px)";
+const COMPACT_HIDDEN = { priority: false, kev: false, epss: false, source_tool: false, last_seen: false, assignee: false };
+
+function useMediaQuery(query: string): boolean {
+  const [matches, setMatches] = useState(() => typeof window !== "undefined" && !!window.matchMedia?.(query).matches);
+  useEffect(() => {
+    const list = window.matchMedia?.(query);
+    if (!list) return;
+    const update = () => setMatches(list.matches);
+    update();
+    list.addEventListener("change", update);
+    return () => list.removeEventListener("change", update);
+  }, [query]);
+  return matches;
+}
 const HEADER_HEIGHT = 40;
 
 /**
@@ -133,6 +149,7 @@ export function FindingsTable({
     [],
   );
 
+  const compact = useMediaQuery(COMPACT_QUERY);
   const table = useReactTable({
     data: rows,
     columns,
@@ -142,7 +159,7 @@ export function FindingsTable({
     manualFiltering: true,
     manualPagination: true,
     enableRowSelection: true,
-    state: { rowSelection: selection },
+    state: { rowSelection: selection, columnVisibility: compact ? COMPACT_HIDDEN : {} },
     onRowSelectionChange: (updater) => onSelectionChange(typeof updater === "function" ? updater(selection) : updater),
   });
 
@@ -210,15 +227,16 @@ export function FindingsTable({
   const paddingTop = items.length ? items[0].start : 0;
   const paddingBottom = items.length ? virtualizer.getTotalSize() - items[items.length - 1].end : 0;
   // The title column takes the remaining width (at least 240 px); the others have fixed widths.
-  const width = table.getAllLeafColumns().reduce((sum, col) => sum + (col.id === "title" ? 240 : col.getSize()), 0);
+  const titleMin = compact ? 200 : 240;
+  const width = table.getVisibleLeafColumns().reduce((sum, col) => sum + (col.id === "title" ? titleMin : col.id === "select" && compact ? 40 : col.getSize()), 0);
 
   return (
     <>
     <div className="table-scroll" ref={scrollRef} aria-label="Findings" tabIndex={-1} onScroll={measureView}>
-      <table className="data-table" style={{ minWidth: width }} aria-rowcount={total ?? tableRows.length} aria-multiselectable="true">
+      <table className={`data-table ${compact ? "data-table-compact" : ""}`} style={{ minWidth: width }} aria-rowcount={total ?? tableRows.length} aria-multiselectable="true">
         <colgroup>
-          {table.getAllLeafColumns().map((col) => (
-            <col key={col.id} style={col.id === "title" ? undefined : { width: col.getSize() }} />
+          {table.getVisibleLeafColumns().map((col) => (
+            <col key={col.id} style={col.id === "title" ? undefined : { width: col.id === "select" && compact ? 40 : col.getSize() }} />
           ))}
         </colgroup>
         <thead>
@@ -250,7 +268,7 @@ export function FindingsTable({
         <tbody>
           {paddingTop > 0 && (
             <tr aria-hidden="true" style={{ height: paddingTop }}>
-              <td colSpan={columns.length} />
+              <td colSpan={table.getVisibleLeafColumns().length} />
             </tr>
           )}
           {items.map((item) => {
@@ -258,7 +276,7 @@ export function FindingsTable({
             if (!row) {
               return (
                 <tr key="loader" className="loader-row" style={{ height: ROW_HEIGHT }}>
-                  <td colSpan={columns.length}>
+                  <td colSpan={table.getVisibleLeafColumns().length}>
                     <span className="spinner spinner-sm" aria-hidden="true" /> Loading more findings…
                   </td>
                 </tr>
@@ -285,7 +303,7 @@ export function FindingsTable({
           })}
           {paddingBottom > 0 && (
             <tr aria-hidden="true" style={{ height: paddingBottom }}>
-              <td colSpan={columns.length} />
+              <td colSpan={table.getVisibleLeafColumns().length} />
             </tr>
           )}
         </tbody>
