@@ -79,19 +79,20 @@ describe("FindingsTable", () => {
   it("says which rows the box shows out of how many match, and follows the scroll", () => {
     setup();
     const footer = screen.getByTestId("visible-range");
-    // 720 px box, 40 px sticky header, 48 px rows: rows 1–14 show.
-    expect(footer).toHaveTextContent("Showing rows 1–14 of 100,000");
+    // 720 px box, 40 px sticky header, 56 px rows: rows 1–12 show.
+    expect(footer).toHaveTextContent("Showing rows 1–12 of 100,000");
     const box = screen.getByLabelText("Findings");
-    box.scrollTop = 480;
+    box.scrollTop = 560;
     fireEvent.scroll(box);
-    expect(footer).toHaveTextContent("Showing rows 11–24 of 100,000");
+    expect(footer).toHaveTextContent("Showing rows 11–22 of 100,000");
   });
 
   it("counts rows as the user sees them when fewer than match", () => {
     setup({ rows: Array.from({ length: 13 }, (_, index) => finding(index)), hasMore: false, total: 13 });
-    expect(screen.getByTestId("visible-range")).toHaveTextContent("Showing rows 1–13 of 13");
-    expect(visibleRows(0, 568, 13)).toEqual({ first: 0, last: 10 });
-    expect(visibleRows(96, 568, 13)).toEqual({ first: 2, last: 12 });
+    expect(screen.getByTestId("visible-range")).toHaveTextContent("Showing rows 1–12 of 13 · scroll the table for more");
+    // A 656 px box under a 40 px header shows 11 rows of 56 px: "1–11 of 13", not "13 match".
+    expect(visibleRows(0, 656, 13)).toEqual({ first: 0, last: 10 });
+    expect(visibleRows(112, 656, 13)).toEqual({ first: 2, last: 12 });
     expect(visibleRows(0, 0, 0)).toBeNull();
   });
 

@@ -11,7 +11,7 @@ import { SeverityBadge, StatusBadge } from "../../components/badges";
 import { formatDate, formatDateTime, formatNumber, formatShortDate, humanize, resourceLabel, ruleLine, timeAgo } from "../../components/format";
 import { Identifier } from "../../components/ui";
 
-export const ROW_HEIGHT = 48;
+export const ROW_HEIGHT = 56;
 /** At phone width the table keeps the columns that tell findings apart and scrolls sideways for the rest. */
 export const COMPACT_QUERY = "(max-width: 640px)";
 const COMPACT_HIDDEN = { priority: false, kev: false, epss: false, source_tool: false, last_seen: false, assignee: false };
@@ -100,7 +100,7 @@ export function FindingsTable({
         size: 300,
         cell: (info) => (
           <div className="cell-title">
-            <span className="cell-main" title={info.getValue()}>{info.getValue()}</span>
+            <span className="cell-main cell-clamp" title={info.getValue()}>{info.getValue()}</span>
             <span className="cell-sub">{ruleLine(info.row.original.rule_id, info.row.original.cve_ids)}</span>
           </div>
         ),
