@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareRequirementIds, formatShortDate, identifierParts, ruleLine } from "./format";
+import { compareRequirementIds, formatDate, formatDateTime, formatDay, formatShortDate, identifierParts, ruleLine } from "./format";
 
 describe("format", () => {
   it("orders requirement ids naturally", () => {
@@ -29,6 +29,16 @@ describe("format", () => {
     for (const value of ["arn:aws:iam::1:role/a/b", "a/b/c", "x", "arn:aws:s3:::b/"]) {
       const { head, tail } = identifierParts(value);
       expect(head + tail).toBe(value);
+    }
+  });
+
+  it("writes full dates with four-digit years", () => {
+    expect(formatDate("2027-03-01T12:00:00Z")).toMatch(/2027/);
+    expect(formatDateTime("2027-03-01T12:00:00Z")).toMatch(/2027/);
+    expect(formatDay("2027-01-02")).toMatch(/2027/);
+    expect(formatDay("2026-12-31")).toMatch(/31/);
+    for (const text of [formatDate("2027-03-01T12:00:00Z"), formatDay("2027-03-01"), formatShortDate("2027-03-01T12:00:00Z", new Date("2026-12-01T00:00:00Z"))]) {
+      expect(text).not.toMatch(/\b27\b/);
     }
   });
 });

@@ -102,3 +102,13 @@ export function identifierParts(value: string): { head: string; tail: string } {
   return { head: value.slice(0, cut + 1), tail: value.slice(cut + 1) };
 }
 
+
+/** A calendar day ("2026-12-03", UTC) in the locale's full date, four-digit year: "Dec 3, 2026". */
+export function formatDay(day: string): string {
+  return new Date(`${day}T00:00:00Z`).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
+}
+
+/** A calendar day for a chart's axis, where space is short and the year is in the tooltip: "Dec 3". */
+export function formatDayTick(day: string): string {
+  return new Date(`${day}T00:00:00Z`).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
+}

@@ -12,7 +12,7 @@ import { Area, AreaChart } from "recharts";
 import { SEVERITIES, type FindingCounts, type FindingStatus } from "../../api/types";
 import { useTheme } from "../../app/theme";
 import { SeverityBadge } from "../../components/badges";
-import { formatDate, formatNumber, humanize, resourceLabel, SEVERITY_LABEL, STATUS_LABEL } from "../../components/format";
+import { formatDate, formatDay, formatDayTick, formatNumber, humanize, resourceLabel, SEVERITY_LABEL, STATUS_LABEL } from "../../components/format";
 import { Card, EmptyState, ErrorState, Identifier, PageHeader, QueryState, Skeleton } from "../../components/ui";
 import { ExecutiveReportButton } from "./ExecutiveReportButton";
 import { postureScore, scoreTone } from "./posture";
@@ -195,9 +195,6 @@ function TopFailingControls() {
   );
 }
 
-function formatDay(day: string): string {
-  return new Date(`${day}T00:00:00Z`).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
-}
 
 const TREND_RANGES = [30, 90] as const;
 
@@ -255,7 +252,7 @@ function FindingsTrend() {
             <ResponsiveContainer width="100%" height={220}>
               <AreaChart data={series} margin={{ top: 8, right: 8, left: -12, bottom: 0 }}>
                 <CartesianGrid vertical={false} stroke={colors.grid} />
-                <XAxis dataKey="day" tickFormatter={formatDay} tick={{ fill: colors.axis, fontSize: 11 }} axisLine={false} tickLine={false} minTickGap={28} />
+                <XAxis dataKey="day" tickFormatter={formatDayTick} tick={{ fill: colors.axis, fontSize: 11 }} axisLine={false} tickLine={false} minTickGap={28} />
                 <YAxis allowDecimals={false} tick={{ fill: colors.axis, fontSize: 11 }} axisLine={false} tickLine={false} />
                 <Tooltip content={<TrendTooltip />} />
                 {SEVERITIES.map((severity) => (
