@@ -11,7 +11,7 @@ import { useMe, useRegistrationStatus } from "../api/hooks/auth";
 import { useTeamModules } from "../api/hooks/modules";
 import { setActiveTeamId, clearTokens } from "../api/session";
 import type { Me } from "../api/types";
-import { ErrorState, Spinner } from "../components/ui";
+import { ErrorState, ShellSkeleton, Spinner } from "../components/ui";
 import { DisabledModulesContext } from "./modules";
 import { useActiveTeam, useSignedIn } from "./team";
 import { CreateTeamScreen } from "../pages/auth/CreateTeamScreen";
@@ -61,7 +61,7 @@ export function AuthGate({ children }: { children: ReactNode }) {
     const next = location.pathname + location.search;
     return <Navigate to={next && next !== "/" ? `/login?next=${encodeURIComponent(next)}` : "/login"} replace />;
   }
-  if (me.isPending) return <Spinner label="Loading your workspace" />;
+  if (me.isPending) return <ShellSkeleton />;
   if (me.isError) {
     return (
       <div className="center-screen">
@@ -70,9 +70,9 @@ export function AuthGate({ children }: { children: ReactNode }) {
     );
   }
   if (!me.data.teams.length) return <CreateTeamScreen me={me.data} />;
-  if (!me.data.active_team_id) return <Spinner label="Opening your team" />;
+  if (!me.data.active_team_id) return <ShellSkeleton label="Opening your team" />;
   // If the switches cannot be read the shell shows every module: the API still refuses a switched-off one.
-  if (memberOfActive && modules.isPending) return <Spinner label="Loading your workspace" />;
+  if (memberOfActive && modules.isPending) return <ShellSkeleton />;
   return (
     <MeContext.Provider value={me.data}>
       <DisabledModulesContext.Provider value={disabled}>{children}</DisabledModulesContext.Provider>

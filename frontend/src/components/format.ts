@@ -88,3 +88,27 @@ export function ruleLine(ruleId: string, cveIds: readonly string[]): string {
   const others = cveIds.filter((cve) => cve !== ruleId).slice(0, 2);
   return others.length ? `${ruleId} · ${others.join(", ")}` : ruleId;
 }
+
+/**
+ * Splits an identifier into a head that may be shortened and the tail that tells it apart from its
+ * neighbours: an ARN's part after its last ':' or '/', a path's or URL's last segment. Anything else
+ * (a name, an id without separators) is all tail. head + tail is always the whole value.
+ */
+export function identifierParts(value: string): { head: string; tail: string } {
+  const trimmed = value.replace(/[/:]+$/, "");
+  const isArn = /^arn:/i.test(trimmed);
+  const cut = isArn ? Math.max(trimmed.lastIndexOf(":"), trimmed.lastIndexOf("/")) : trimmed.lastIndexOf("/");
+  if (cut <= 0 || cut === trimmed.length - 1) return { head: "", tail: value };
+  return { head: value.slice(0, cut + 1), tail: value.slice(cut + 1) };
+}
+
+
+/** A calendar day ("2026-12-03", UTC) in the locale's full date, four-digit year: "Dec 3, 2026". */
+export function formatDay(day: string): string {
+  return new Date(`${day}T00:00:00Z`).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
+}
+
+/** A calendar day for a chart's axis, where space is short and the year is in the tooltip: "Dec 3". */
+export function formatDayTick(day: string): string {
+  return new Date(`${day}T00:00:00Z`).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
+}

@@ -1,6 +1,7 @@
 /** Small building blocks shared by every page. */
 import { useEffect, useId, useRef, type ButtonHTMLAttributes, type ReactNode } from "react";
 import { errorMessage } from "../api/errors";
+import { identifierParts } from "./format";
 import { Icon, type IconName } from "./Icon";
 
 type Variant = "primary" | "secondary" | "ghost" | "danger";
@@ -43,6 +44,42 @@ export function Skeleton({ rows = 4 }: { rows?: number }) {
       {Array.from({ length: rows }, (_, index) => (
         <div key={index} className="skeleton" style={{ width: `${90 - (index % 3) * 15}%` }} />
       ))}
+    </div>
+  );
+}
+
+/**
+ * The shape of a page before it arrives (title, a row of cards, table rows): shown while a route's
+ * chunk or its first data loads, so the main area is never blank.
+ */
+export function PageSkeleton({ label = "Loading page" }: { label?: string }) {
+  return (
+    <div className="page page-skeleton" role="status" aria-label={label} aria-busy="true">
+      <div className="skeleton skeleton-title" />
+      <div className="skeleton skeleton-subtitle" />
+      <div className="skeleton-cards">
+        {Array.from({ length: 4 }, (_, index) => <div key={index} className="skeleton skeleton-card" />)}
+      </div>
+      <div className="skeleton-panel">
+        {Array.from({ length: 6 }, (_, index) => (
+          <div key={index} className="skeleton" style={{ width: `${92 - (index % 3) * 14}%` }} />
+        ))}
+      </div>
+    </div>
+  );
+}
+
+/** The app shell's outline (sidebar, top bar, a page skeleton) while the signed-in user's workspace loads. */
+export function ShellSkeleton({ label = "Loading your workspace" }: { label?: string }) {
+  return (
+    <div className="shell shell-skeleton">
+      <div className="sidebar sidebar-skeleton" aria-hidden="true">
+        {Array.from({ length: 7 }, (_, index) => <div key={index} className="skeleton skeleton-nav" />)}
+      </div>
+      <div className="shell-body">
+        <div className="topbar" aria-hidden="true"><div className="skeleton skeleton-search" /></div>
+        <main className="main"><PageSkeleton label={label} /></main>
+      </div>
     </div>
   );
 }
@@ -330,5 +367,20 @@ export function Switch({ checked, onChange, label, disabled, busy }: { checked: 
     >
       <span className="switch-thumb" aria-hidden="true" />
     </button>
+  );
+}
+
+/**
+ * A long identifier (ARN, path, URL) that, when cut, loses its middle: the head shrinks first with an
+ * ellipsis, the distinguishing tail stays whole. The full value is in the tooltip.
+ */
+export function Identifier({ value, className = "" }: { value: string; className?: string }) {
+  const { head, tail } = identifierParts(value);
+  return (
+    <span className={`ident ${className}`} title={value}>
+      {head && <span className="ident-head" aria-hidden="true">{head}</span>}
+      <span className="ident-tail" aria-hidden="true">{tail}</span>
+      <span className="sr-only">{value}</span>
+    </span>
   );
 }

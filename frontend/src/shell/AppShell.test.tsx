@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { screen, within } from "@testing-library/react";
 import { AuthGate } from "../app/AuthGate";
 import { renderWithProviders, signedInServer, testMe } from "../test/render";
-import { AppShell } from "./AppShell";
+import { lazy } from "react";
+import type { PlatformModule } from "../modules/registry";
+import { AppShell, MainContent } from "./AppShell";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -38,5 +40,29 @@ describe("module switches in the shell", () => {
     expect(within(nav).queryByRole("link", { name: "Overview" })).toBeNull();
     expect(within(nav).queryByRole("link", { name: "Findings" })).toBeNull();
     expect(calls.some((call) => call.path.startsWith("/api/findings"))).toBe(false);
+  });
+});
+
+describe("loading placeholders", () => {
+  it("outlines the shell, not a blank screen, while the signed-in workspace loads", async () => {
+    signedInServer({});
+    renderApp("/findings");
+    const placeholder = screen.getByRole("status", { name: "Loading your workspace" });
+    expect(placeholder).toHaveAttribute("aria-busy", "true");
+    expect(placeholder.querySelectorAll(".skeleton").length).toBeGreaterThan(4);
+    expect(await screen.findByRole("heading", { name: "Findings", level: 1 })).toBeInTheDocument();
+    expect(screen.queryByRole("status", { name: "Loading your workspace" })).toBeNull();
+  });
+
+  it("shows the page skeleton in the main area while a page's chunk loads", async () => {
+    signedInServer({});
+    const slow: PlatformModule = {
+      id: "slow", label: "Slow", path: "/slow", icon: "check", section: "Posture", description: "", backend: [],
+      component: lazy(() => new Promise<never>(() => {})), preload: () => Promise.resolve(),
+    };
+    renderWithProviders(<AuthGate><MainContent modules={[slow]} home="/slow" /></AuthGate>, { route: "/slow" });
+    const placeholder = await screen.findByRole("status", { name: "Loading page" });
+    expect(placeholder).toHaveAttribute("aria-busy", "true");
+    expect(placeholder.closest("main")).toHaveAttribute("id", "main");
   });
 });

@@ -3,7 +3,7 @@ import { Link, Navigate, Route, Routes, useLocation } from "react-router-dom";
 import { useCan, useCurrentUser } from "../app/AuthGate";
 import { useDisabledModules } from "../app/modules";
 import { ErrorBoundary } from "../components/ErrorBoundary";
-import { EmptyState, Spinner } from "../components/ui";
+import { EmptyState, PageSkeleton } from "../components/ui";
 import { isSwitchedOff, navigableModules, visibleModules, type PlatformModule } from "../modules/registry";
 import { Sidebar, useUnavailableBackends } from "./Sidebar";
 import { TopBar } from "./TopBar";
@@ -46,7 +46,7 @@ export function MainContent({ modules, home }: { modules: PlatformModule[]; home
   return (
     <main className="main" id="main">
       <ErrorBoundary resetKey={location.pathname}>
-        <Suspense fallback={<Spinner label="Loading page" />}>
+        <Suspense fallback={<PageSkeleton />}>
           <Routes>
             <Route path="/" element={<Navigate to={home} replace />} />
             {modules.map((module) => {

@@ -5,6 +5,7 @@ import { useCan } from "../../app/AuthGate";
 import { useModuleOn } from "../../app/modules";
 import { SeverityBadge, StatusBadge } from "../../components/badges";
 import { formatDate, formatDateTime, humanize, STATUS_LABEL, timeAgo } from "../../components/format";
+import { Markdown } from "../../components/Markdown";
 import { Button, Drawer, ErrorState, Skeleton } from "../../components/ui";
 import { MappedControls } from "./MappedControls";
 import { ThreatContext } from "./ThreatContext";
@@ -115,7 +116,7 @@ export function FindingDrawer({ findingId, onClose, onAction }: { findingId: str
           {finding.description && (
             <section>
               <h3>Description</h3>
-              <p className="prose">{finding.description}</p>
+              <Markdown source={finding.description} />
             </section>
           )}
           {finding.evidence && (
@@ -127,7 +128,7 @@ export function FindingDrawer({ findingId, onClose, onAction }: { findingId: str
           {finding.remediation && (
             <section>
               <h3>Remediation</h3>
-              <p className="prose">{finding.remediation}</p>
+              <Markdown source={finding.remediation} />
             </section>
           )}
           {showControls && (

@@ -1,7 +1,7 @@
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import type { FindingSummary } from "../../api/types";
-import { FindingsTable, type FindingsTableProps } from "./FindingsTable";
+import { COMPACT_QUERY, FindingsTable, visibleRows, type FindingsTableProps } from "./FindingsTable";
 
 function finding(index: number): FindingSummary {
   return {
@@ -64,5 +64,55 @@ describe("FindingsTable", () => {
     const props = setup({ rows: Array.from({ length: 10 }, (_, index) => finding(index)) });
     expect(props.onLoadMore).toHaveBeenCalled();
     expect(screen.getByText(/Loading more findings/)).toBeInTheDocument();
+  });
+
+  it("keeps the distinguishing tail of a resource visible, the full value on hover", () => {
+    const arn = (name: string) => ({ type: "AwsIamRole", id: `arn:aws:iam::123456789012:role/${name}` });
+    setup({ rows: [{ ...finding(0), resource: arn("deploy-role") }, { ...finding(1), title: "Finding number 0", resource: arn("audit-role") }], hasMore: false, total: 2 });
+    const rows = screen.getAllByRole("row").filter((row) => row.hasAttribute("data-index"));
+    const tails = rows.map((row) => row.querySelector(".ident-tail")?.textContent);
+    expect(tails).toEqual(["deploy-role", "audit-role"]);
+    expect(within(rows[1]).getByTitle("arn:aws:iam::123456789012:role/audit-role")).toHaveClass("ident");
+    expect(rows[1].querySelector(".ident-head")?.textContent).toBe("arn:aws:iam::123456789012:role/");
+  });
+
+  it("says which rows the box shows out of how many match, and follows the scroll", () => {
+    setup();
+    const footer = screen.getByTestId("visible-range");
+    // 720 px box, 40 px sticky header, 56 px rows: rows 1–12 show.
+    expect(footer).toHaveTextContent("Showing rows 1–12 of 100,000");
+    const box = screen.getByLabelText("Findings");
+    box.scrollTop = 560;
+    fireEvent.scroll(box);
+    expect(footer).toHaveTextContent("Showing rows 11–22 of 100,000");
+  });
+
+  it("counts rows as the user sees them when fewer than match", () => {
+    setup({ rows: Array.from({ length: 13 }, (_, index) => finding(index)), hasMore: false, total: 13 });
+    expect(screen.getByTestId("visible-range")).toHaveTextContent("Showing rows 1–12 of 13 · scroll the table for more");
+    // A 656 px box under a 40 px header shows 11 rows of 56 px: "1–11 of 13", not "13 match".
+    expect(visibleRows(0, 656, 13)).toEqual({ first: 0, last: 10 });
+    expect(visibleRows(112, 656, 13)).toEqual({ first: 2, last: 12 });
+    expect(visibleRows(0, 0, 0)).toBeNull();
+  });
+
+  describe("at phone width", () => {
+    afterEach(() => vi.unstubAllGlobals());
+
+    it("keeps severity, finding, resource, status and SLA and drops the rest", () => {
+      vi.stubGlobal("matchMedia", (query: string) => ({ matches: query === COMPACT_QUERY, media: query, addEventListener: () => {}, removeEventListener: () => {} }));
+      setup({ rows: Array.from({ length: 3 }, (_, index) => finding(index)), hasMore: false, total: 3 });
+      const headers = screen.getAllByRole("columnheader").map((header) => header.textContent?.replace(/[↕↑↓]/g, "").trim());
+      expect(headers).toEqual(["", "Severity", "Finding", "Resource", "Status", "SLA due"]);
+      const table = screen.getByRole("table");
+      expect(table).toHaveClass("data-table-compact");
+      expect(table.querySelectorAll("col")).toHaveLength(6);
+    });
+
+    it("shows every column on a wider screen", () => {
+      vi.stubGlobal("matchMedia", (query: string) => ({ matches: false, media: query, addEventListener: () => {}, removeEventListener: () => {} }));
+      setup({ rows: [finding(0)], hasMore: false, total: 1 });
+      expect(screen.getAllByRole("columnheader")).toHaveLength(12);
+    });
   });
 });

@@ -8,9 +8,38 @@ import { createColumnHelper, flexRender, getCoreRowModel, useReactTable, type Ro
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { FindingSort, FindingSummary } from "../../api/types";
 import { SeverityBadge, StatusBadge } from "../../components/badges";
-import { formatDate, formatShortDate, humanize, resourceLabel, ruleLine, timeAgo } from "../../components/format";
+import { formatDate, formatDateTime, formatNumber, formatShortDate, humanize, resourceLabel, ruleLine, timeAgo } from "../../components/format";
+import { Identifier } from "../../components/ui";
 
-export const ROW_HEIGHT = 48;
+export const ROW_HEIGHT = 56;
+/** At phone width the table keeps the columns that tell findings apart and scrolls sideways for the rest. */
+export const COMPACT_QUERY = "(max-width: 640px)";
+const COMPACT_HIDDEN = { priority: false, kev: false, epss: false, source_tool: false, last_seen: false, assignee: false };
+
+function useMediaQuery(query: string): boolean {
+  const [matches, setMatches] = useState(() => typeof window !== "undefined" && !!window.matchMedia?.(query).matches);
+  useEffect(() => {
+    const list = window.matchMedia?.(query);
+    if (!list) return;
+    const update = () => setMatches(list.matches);
+    update();
+    list.addEventListener("change", update);
+    return () => list.removeEventListener("change", update);
+  }, [query]);
+  return matches;
+}
+const HEADER_HEIGHT = 40;
+
+/**
+ * The rows a reader actually sees in the scroll box (at least half of a row showing), as 0-based
+ * indexes; the sticky header covers the top of the box.
+ */
+export function visibleRows(scrollTop: number, viewportHeight: number, loaded: number, headerHeight = HEADER_HEIGHT): { first: number; last: number } | null {
+  if (loaded === 0) return null;
+  const first = Math.min(loaded - 1, Math.max(0, Math.round(scrollTop / ROW_HEIGHT)));
+  const last = Math.min(loaded - 1, Math.max(first, Math.round((scrollTop + viewportHeight - headerHeight) / ROW_HEIGHT) - 1));
+  return { first, last };
+}
 const column = createColumnHelper<FindingSummary>();
 
 const SORTABLE: Record<string, FindingSort> = { priority: "priority", severity: "severity", title: "title", first_seen: "first_seen", last_seen: "last_seen" };
@@ -71,7 +100,7 @@ export function FindingsTable({
         size: 300,
         cell: (info) => (
           <div className="cell-title">
-            <span className="cell-main" title={info.getValue()}>{info.getValue()}</span>
+            <span className="cell-main cell-clamp" title={info.getValue()}>{info.getValue()}</span>
             <span className="cell-sub">{ruleLine(info.row.original.rule_id, info.row.original.cve_ids)}</span>
           </div>
         ),
@@ -79,10 +108,10 @@ export function FindingsTable({
       column.accessor((finding) => resourceLabel(finding.resource), {
         id: "resource",
         header: "Resource",
-        size: 200,
+        size: 240,
         cell: (info) => (
           <div className="cell-title">
-            <span className="cell-main mono" title={info.getValue()}>{info.getValue()}</span>
+            <Identifier value={info.getValue()} className="cell-main mono" />
             <span className="cell-sub">{String(info.row.original.resource.type ?? "")}</span>
           </div>
         ),
@@ -104,7 +133,7 @@ export function FindingsTable({
       }),
       column.accessor("source_tool", { header: "Tool", size: 92, cell: (info) => <span className="tool-tag">{humanize(info.getValue())}</span> }),
       column.accessor("status", { header: "Status", size: 124, cell: (info) => <StatusBadge status={info.getValue()} /> }),
-      column.accessor("last_seen", { header: "Last seen", size: 100, cell: (info) => <span title={info.getValue()}>{timeAgo(info.getValue())}</span> }),
+      column.accessor("last_seen", { header: "Last seen", size: 132, cell: (info) => <span title={formatDateTime(info.getValue())}>{timeAgo(info.getValue())}</span> }),
       column.accessor("sla_due_at", {
         header: "SLA due",
         size: 108,
@@ -120,6 +149,7 @@ export function FindingsTable({
     [],
   );
 
+  const compact = useMediaQuery(COMPACT_QUERY);
   const table = useReactTable({
     data: rows,
     columns,
@@ -129,7 +159,7 @@ export function FindingsTable({
     manualFiltering: true,
     manualPagination: true,
     enableRowSelection: true,
-    state: { rowSelection: selection },
+    state: { rowSelection: selection, columnVisibility: compact ? COMPACT_HIDDEN : {} },
     onRowSelectionChange: (updater) => onSelectionChange(typeof updater === "function" ? updater(selection) : updater),
   });
 
@@ -174,17 +204,39 @@ export function FindingsTable({
     }
   }
 
+  // "Rows 1–11 of 13": what the box shows, next to how many match, updated as it scrolls.
+  const [view, setView] = useState({ top: 0, height: 0 });
+  function measureView() {
+    const element = scrollRef.current;
+    if (!element) return;
+    const next = { top: element.scrollTop, height: element.clientHeight };
+    setView((previous) => (previous.top === next.top && previous.height === next.height ? previous : next));
+  }
+  useEffect(() => {
+    measureView();
+    const element = scrollRef.current;
+    if (!element || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(() => measureView());
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  const headerHeight = scrollRef.current?.querySelector("thead")?.getBoundingClientRect().height || HEADER_HEIGHT;
+  const shown = visibleRows(view.top, view.height, tableRows.length, headerHeight);
+  const of = total ?? tableRows.length;
+
   const paddingTop = items.length ? items[0].start : 0;
   const paddingBottom = items.length ? virtualizer.getTotalSize() - items[items.length - 1].end : 0;
   // The title column takes the remaining width (at least 240 px); the others have fixed widths.
-  const width = table.getAllLeafColumns().reduce((sum, col) => sum + (col.id === "title" ? 240 : col.getSize()), 0);
+  const titleMin = compact ? 200 : 240;
+  const width = table.getVisibleLeafColumns().reduce((sum, col) => sum + (col.id === "title" ? titleMin : col.id === "select" && compact ? 40 : col.getSize()), 0);
 
   return (
-    <div className="table-scroll" ref={scrollRef} aria-label="Findings" tabIndex={-1}>
-      <table className="data-table" style={{ minWidth: width }} aria-rowcount={total ?? tableRows.length} aria-multiselectable="true">
+    <>
+    <div className="table-scroll" ref={scrollRef} aria-label="Findings" tabIndex={-1} onScroll={measureView}>
+      <table className={`data-table ${compact ? "data-table-compact" : ""}`} style={{ minWidth: width }} aria-rowcount={total ?? tableRows.length} aria-multiselectable="true">
         <colgroup>
-          {table.getAllLeafColumns().map((col) => (
-            <col key={col.id} style={col.id === "title" ? undefined : { width: col.getSize() }} />
+          {table.getVisibleLeafColumns().map((col) => (
+            <col key={col.id} style={col.id === "title" ? undefined : { width: col.id === "select" && compact ? 40 : col.getSize() }} />
           ))}
         </colgroup>
         <thead>
@@ -216,7 +268,7 @@ export function FindingsTable({
         <tbody>
           {paddingTop > 0 && (
             <tr aria-hidden="true" style={{ height: paddingTop }}>
-              <td colSpan={columns.length} />
+              <td colSpan={table.getVisibleLeafColumns().length} />
             </tr>
           )}
           {items.map((item) => {
@@ -224,7 +276,7 @@ export function FindingsTable({
             if (!row) {
               return (
                 <tr key="loader" className="loader-row" style={{ height: ROW_HEIGHT }}>
-                  <td colSpan={columns.length}>
+                  <td colSpan={table.getVisibleLeafColumns().length}>
                     <span className="spinner spinner-sm" aria-hidden="true" /> Loading more findings…
                   </td>
                 </tr>
@@ -251,11 +303,17 @@ export function FindingsTable({
           })}
           {paddingBottom > 0 && (
             <tr aria-hidden="true" style={{ height: paddingBottom }}>
-              <td colSpan={columns.length} />
+              <td colSpan={table.getVisibleLeafColumns().length} />
             </tr>
           )}
         </tbody>
       </table>
     </div>
+    <div className="table-footer" data-testid="visible-range">
+      {shown ? (
+        <>Showing rows {formatNumber(shown.first + 1)}–{formatNumber(shown.last + 1)} of {formatNumber(of)}{hasMore && total == null ? "+" : ""}{shown.last + 1 < of ? " · scroll the table for more" : ""}</>
+      ) : "No rows"}
+    </div>
+    </>
   );
 }

@@ -12,8 +12,8 @@ import { Area, AreaChart } from "recharts";
 import { SEVERITIES, type FindingCounts, type FindingStatus } from "../../api/types";
 import { useTheme } from "../../app/theme";
 import { SeverityBadge } from "../../components/badges";
-import { formatDate, formatNumber, humanize, resourceLabel, SEVERITY_LABEL, STATUS_LABEL } from "../../components/format";
-import { Card, EmptyState, ErrorState, PageHeader, QueryState, Skeleton } from "../../components/ui";
+import { formatDate, formatDay, formatDayTick, formatNumber, humanize, resourceLabel, SEVERITY_LABEL, STATUS_LABEL } from "../../components/format";
+import { Card, EmptyState, ErrorState, Identifier, PageHeader, QueryState, Skeleton } from "../../components/ui";
 import { ExecutiveReportButton } from "./ExecutiveReportButton";
 import { POSTURE_DEFINITION, scoreTone } from "./posture";
 import { fillTrend, trendDelta, utcToday, type TrendDay } from "./trend";
@@ -123,7 +123,7 @@ function SlaBreaches() {
                 <SeverityBadge severity={finding.severity} />
                 <span className="list-main">
                   <span className="list-title">{finding.title}</span>
-                  <span className="list-sub mono">{resourceLabel(finding.resource)}</span>
+                  <Identifier value={resourceLabel(finding.resource)} className="list-sub mono" />
                 </span>
                 <span className="overdue small nowrap">{finding.sla_due_at ? `due ${formatDate(finding.sla_due_at)}` : "overdue"}</span>
               </Link>
@@ -195,9 +195,6 @@ function TopFailingControls() {
   );
 }
 
-function formatDay(day: string): string {
-  return new Date(`${day}T00:00:00Z`).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
-}
 
 const TREND_RANGES = [30, 90] as const;
 
@@ -255,7 +252,7 @@ function FindingsTrend() {
             <ResponsiveContainer width="100%" height={220}>
               <AreaChart data={series} margin={{ top: 8, right: 8, left: -12, bottom: 0 }}>
                 <CartesianGrid vertical={false} stroke={colors.grid} />
-                <XAxis dataKey="day" tickFormatter={formatDay} tick={{ fill: colors.axis, fontSize: 11 }} axisLine={false} tickLine={false} minTickGap={28} />
+                <XAxis dataKey="day" tickFormatter={formatDayTick} tick={{ fill: colors.axis, fontSize: 11 }} axisLine={false} tickLine={false} minTickGap={28} />
                 <YAxis allowDecimals={false} tick={{ fill: colors.axis, fontSize: 11 }} axisLine={false} tickLine={false} />
                 <Tooltip content={<TrendTooltip />} />
                 {SEVERITIES.map((severity) => (
