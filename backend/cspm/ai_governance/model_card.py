@@ -8,16 +8,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from cspm.core.errors import ServiceUnavailable
-
-try:  # WeasyPrint loads Pango when imported: a server without it still serves the Markdown card.
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
-    PDF_UNAVAILABLE: str | None = None
-except OSError as exc:
-    PDF_UNAVAILABLE = f"PDF model cards are unavailable on this server (WeasyPrint cannot load Pango: {exc}); " \
-                      "the Markdown card works"
+from cspm.core.pdf import html_to_pdf
 
 RISK_NAMES = {"prohibited": "Unacceptable (prohibited)", "high_risk": "High-risk", "limited": "Limited (transparency)",
               "minimal": "Minimal"}
@@ -99,15 +90,8 @@ code { font-family: monospace; }
 """
 
 
-def no_fetching() -> URLFetcher:
-    """The card is rendered from team-entered text: it never makes the server fetch anything (no SSRF)."""
-    return URLFetcher(allowed_protocols=(), allow_redirects=False, timeout=1)
-
-
 def render_pdf(markdown: str) -> bytes:
     """The Markdown card as PDF: markdown-it without raw HTML, WeasyPrint with every URL fetch refused."""
-    if PDF_UNAVAILABLE:
-        raise ServiceUnavailable(PDF_UNAVAILABLE)
     body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
     html = f"<html><head><meta charset='utf-8'><style>{CARD_CSS}</style></head><body>{body}</body></html>"
-    return bytes(HTML(string=html, url_fetcher=no_fetching()).write_pdf())
+    return html_to_pdf(html, what="PDF model cards", instead="the Markdown card works")

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from cspm.core.pdf import html_to_pdf
+
 CSV_COLUMNS = ("ref", "group", "section", "level", "requirement", "answer", "reason", "tier", "target_tier", "notes",
                "evidence", "links", "answered_by", "answered_at", "suggested", "suggested_by_findings",
                "scf_controls")
@@ -115,6 +117,5 @@ generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC</p>
 
 
 def pdf_bytes(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], template: Mapping[str, Any]) -> bytes:
-    from weasyprint import HTML  # noqa: PLC0415 - heavy import (fonts, Pango) paid only by PDF exports
-
-    return HTML(string=report_html(summary, rows, template)).write_pdf()
+    return html_to_pdf(report_html(summary, rows, template), what="the assessment PDF",
+                       instead="the CSV and JSON exports work")

@@ -45,6 +45,7 @@ DRIFT = "compliance_drift_events"
 REFRESHES = "compliance_team_refreshes"
 ATTESTATIONS = "compliance_attestations"
 REQUIREMENT_EVIDENCE = "compliance_requirement_evidence"
+REPORTS = "compliance_framework_reports"
 
 ACTIVE_POINTER_ID = "active"
 IMPORT_LOCK_ID = "import-lock"
@@ -70,6 +71,8 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec(POSTURE_DB, SNAPSHOTS, [("team_id", ASCENDING), ("taken_at", DESCENDING)], "idx_team_taken_at"),
     IndexSpec(POSTURE_DB, DRIFT, [("team_id", ASCENDING), ("at", DESCENDING)], "idx_team_at"),
     IndexSpec(POSTURE_DB, REFRESHES, [("team_id", ASCENDING)], "idx_team_refresh_unique", unique=True),
+    IndexSpec(POSTURE_DB, REPORTS, [("team_id", ASCENDING), ("framework_id", ASCENDING), ("generated_at", DESCENDING)],
+              "idx_team_framework_reports"),
     IndexSpec(POSTURE_DB, DRIFT, [("team_id", ASCENDING), ("kind", ASCENDING), ("at", DESCENDING)],
               "idx_team_kind_at"),
     IndexSpec(POSTURE_DB, ATTESTATIONS, [("team_id", ASCENDING), ("key", ASCENDING)], "idx_team_key_unique",
@@ -213,6 +216,18 @@ class RequirementEvidenceRepository(TeamScopedRepository):
                           upsert=True) for ref, state in states.items()], ordered=False)
         for chunk in chunked(list(deletes)):
             await self.collection.delete_many(self.scoped(team_id, {"ref": {"$in": chunk}}))
+
+
+class FrameworkReportRepository(TeamScopedRepository):
+    """What each framework report showed (scores, requirement states): the next report's drift section."""
+
+    async def last(self, team_id: str, framework_id: str) -> dict[str, Any] | None:
+        found = await self.find(team_id, {"framework_id": framework_id}, sort=[("generated_at", -1)], limit=1)
+        return found[0] if found else None
+
+    async def add(self, team_id: str, framework_id: str, snapshot: Mapping[str, Any], moment: datetime) -> None:
+        await self.collection.insert_one(self.scoped(team_id, {**snapshot, "framework_id": framework_id,
+                                                               "generated_at": moment}))
 
 
 class TeamRefreshRepository(TeamScopedRepository):

@@ -6,6 +6,8 @@ active team to the service; the SCF registry itself is global and read-only here
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -16,12 +18,14 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from cspm.auth.dependencies import Principal, require_permission
+from cspm.compliance import report
 from cspm.compliance.models import DriftKind, RequirementAnswer, StatusOverride
 from cspm.compliance.registry_service import CommonControlRegistryService
 from cspm.compliance.service import ComplianceService
 from cspm.core.container import ServiceContainer
 from cspm.core.dependencies import service
 from cspm.core.fields import MultiLineText
+from cspm.teams.service import TeamService
 
 
 @asynccontextmanager
@@ -45,6 +49,7 @@ Reader = Annotated[Principal, Depends(require_permission("compliance:read"))]
 Writer = Annotated[Principal, Depends(require_permission("compliance:write"))]
 Compliance = Annotated[ComplianceService, Depends(service(ComplianceService))]
 Registries = Annotated[CommonControlRegistryService, Depends(service(CommonControlRegistryService))]
+Teams = Annotated[TeamService, Depends(service(TeamService))]
 
 
 class ClearOverride(BaseModel):
@@ -71,6 +76,24 @@ async def list_frameworks(principal: Reader, compliance: Compliance) -> dict[str
 async def framework_detail(framework_id: str, principal: Reader, compliance: Compliance) -> dict[str, Any]:
     """Returns a framework's requirements, their SCF controls, the team's state, findings and evidence."""
     return await compliance.framework_detail(principal.team, framework_id)
+
+
+@router.get("/frameworks/{framework_id}/report", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}},
+                             "description": "The framework's compliance report (PDF)"}})
+async def framework_report(framework_id: str, request: Request, principal: Reader, compliance: Compliance,
+                           teams: Teams) -> Response:
+    """The framework's compliance report as PDF: summary, every requirement's state with its evidence counts,
+    and the drift since the team's previous report of it."""
+    team = await teams.get(team_id=principal.team)
+    content = await compliance.framework_report(principal.team, framework_id, actor=principal.user_id,
+                                                team_name=team.get("name") or principal.team, ip=_ip(request))
+    pdf = await asyncio.to_thread(report.render_pdf, content["detail"], content["drift"],
+                                  team_name=content["team_name"], generated_at=content["generated_at"])
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", framework_id)
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="compliance-{name}-{content["generated_at"]:%Y%m%d}.pdf"',
+        "Cache-Control": "no-store"})
 
 
 @router.get("/frameworks/{framework_id}/equivalents")

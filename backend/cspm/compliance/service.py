@@ -15,6 +15,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from cspm.audit.service import AuditService
+from cspm.compliance import report
 from cspm.compliance.crosswalk import ControlMappingEngine, DirectEvidence, RequirementStatus
 from cspm.compliance.drift import ComplianceDriftDetectionService, StatusChange
 from cspm.compliance.engine import AutonomousComplianceEngine
@@ -27,12 +28,14 @@ from cspm.compliance.repository import (
     HISTORY,
     LINKS,
     POSTURE_DB,
+    REPORTS,
     REQUIREMENT_EVIDENCE,
     SNAPSHOTS,
     STATES,
     ControlStateRepository,
     DriftEventRepository,
     FindingLinkRepository,
+    FrameworkReportRepository,
     HistoryRepository,
     RequirementEvidenceRepository,
     SnapshotRepository,
@@ -64,6 +67,7 @@ class ComplianceService:
         self.snapshots = SnapshotRepository(posture[SNAPSHOTS])
         self.events = DriftEventRepository(posture[DRIFT])
         self.requirement_evidence = RequirementEvidenceRepository(posture[REQUIREMENT_EVIDENCE])
+        self.reports = FrameworkReportRepository(posture[REPORTS])
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
@@ -129,6 +133,19 @@ class ComplianceService:
                     key: direct_state.get(key) for key in ("path", "tags", "counts", "failing_findings", "evidence")},
             })
         return {**view.summary(framework, with_lists=True), "requirements": requirements}
+
+    async def framework_report(self, team_id: str, framework_id: str, *, actor: str, team_name: str,
+                               ip: str | None = None) -> dict[str, Any]:
+        """What a framework's PDF report shows, and the drift since the team's previous one (then kept)."""
+        detail = await self.framework_detail(team_id, framework_id)
+        moment = now()
+        drift = report.drift_since(await self.reports.last(team_id, framework_id), detail)
+        await self.reports.add(team_id, framework_id, report.snapshot_of(detail), moment)
+        await self.audit.record("compliance.framework_report", actor_id=actor, team_id=team_id, ip=ip,
+                                target_type="framework", target_id=framework_id,
+                                target_name=detail.get("title") or detail.get("name") or framework_id,
+                                details={"score": detail.get("score"), "changes_since_last": len(drift["changes"])})
+        return {"detail": detail, "drift": drift, "team_name": team_name, "generated_at": moment}
 
     async def control_detail(self, team_id: str, scf_id: str, *, findings_limit: int = 100) -> dict[str, Any]:
         registry = await self.registries.registry()

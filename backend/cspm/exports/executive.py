@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from cspm.core.errors import ServiceUnavailable
+from cspm.core.pdf import html_to_pdf
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_COLOURS = {"critical": "#8b0000", "high": "#d9480f", "medium": "#e6a700", "low": "#2b7bb9", "info": "#868e96"}
@@ -119,11 +119,5 @@ SLA date. {_e(checks_line)}</p>
 
 def render_pdf(summary: Mapping[str, Any]) -> bytes:
     """The report as PDF; a server without Pango answers 503 saying so (the exports still work)."""
-    try:  # WeasyPrint loads Pango when imported: paid only by the PDF, and a server without it still exports.
-        from weasyprint import HTML  # noqa: PLC0415
-    except OSError as exc:
-        raise ServiceUnavailable(f"the executive PDF is unavailable on this server (WeasyPrint cannot load Pango: "
-                                 f"{exc}); the CSV, JSON, OCSF and SARIF exports work") from None
-    from cspm.ai_governance.model_card import no_fetching  # noqa: PLC0415 - the shared no-fetch policy
-
-    return bytes(HTML(string=report_html(summary), url_fetcher=no_fetching()).write_pdf())
+    return html_to_pdf(report_html(summary), what="the executive PDF",
+                       instead="the CSV, JSON, OCSF and SARIF exports work")

@@ -6,9 +6,10 @@ import pytest
 
 from cspm.ai_governance.act import ActFileError, load_act, parse_act
 from cspm.ai_governance.classification import Derogation, build_questions, classify, questionnaire
-from cspm.ai_governance.model_card import no_fetching, render_pdf
+from cspm.ai_governance.model_card import render_pdf
 from cspm.ai_governance.obligations import obligations_for
 from cspm.core.errors import Unprocessable
+from cspm.core.pdf import no_fetching
 
 ACT = load_act()
 JUSTIFICATION = "The system only reformats CVs into a fixed template; a recruiter reads every original CV."

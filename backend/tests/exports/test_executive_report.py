@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 
 from cspm.core.database.registry import Database
 from tests.exports.helpers import import_all
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def pdftoppm(pdf: bytes, out: Path) -> list[Path]:
-    binary = shutil.which("pdftoppm")
-    if binary is None:
-        pytest.fail("pdftoppm not found: install poppler-utils (scripts/system-packages.sh)")
-    source = out / "report.pdf"
-    source.write_bytes(pdf)
-    subprocess.run([binary, "-png", "-r", "60", str(source), str(out / "page")], check=True, timeout=60)
-    return sorted(out.glob("page-*.png"))
+from tests.pdf_helpers import PNG_SIGNATURE, pdftoppm
 
 
 async def test_executive_report_renders_posture_trend_risks_and_breaches(client, auth, shared_dir, container,

@@ -1580,6 +1580,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/compliance/frameworks/{framework_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Framework Report
+         * @description The framework's compliance report as PDF: summary, every requirement's state with its evidence counts,
+         *     and the drift since the team's previous report of it.
+         */
+        get: operations["framework_report_api_compliance_frameworks__framework_id__report_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/compliance/frameworks/{framework_id}/soa": {
         parameters: {
             query?: never;
@@ -12853,6 +12874,40 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     }[];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    framework_report_api_compliance_frameworks__framework_id__report_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The active team of this request. */
+                "X-Team-ID"?: string | null;
+            };
+            path: {
+                framework_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The framework's compliance report (PDF) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
                 };
             };
             /** @description Validation Error */

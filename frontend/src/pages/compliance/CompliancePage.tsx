@@ -5,6 +5,7 @@ import {
   downloadSoa, useAnswerRequirement, useClearControlStatus, useControl, useDrift, useFramework, useFrameworks, useScoreHistory, useSetControlStatus,
   type ControlStatus, type FrameworkSummary, type Requirement, type RequirementStatus,
 } from "../../api/hooks/compliance";
+import { useDownload } from "../../api/hooks/download";
 import { useCan } from "../../app/AuthGate";
 import { useTheme } from "../../app/theme";
 import { Pill, SeverityBadge } from "../../components/badges";
@@ -274,6 +275,7 @@ function FrameworkView({ frameworkId, onControl }: { frameworkId: string; onCont
   const [search, setSearch] = useState("");
   const [answering, setAnswering] = useState<Requirement | null>(null);
   const [exportError, setExportError] = useState<unknown>(null);
+  const report = useDownload();
   if (framework.isPending) return <Skeleton rows={10} />;
   if (framework.isError) return <ErrorState error={framework.error} onRetry={() => framework.refetch()} />;
   const data = framework.data;
@@ -284,8 +286,15 @@ function FrameworkView({ frameworkId, onControl }: { frameworkId: string; onCont
   return (
     <div className="page">
       <PageHeader title={data.name} subtitle={<><Link to="/compliance">Compliance</Link> · {data.title}</>}
-        actions={<><Button icon="upload" onClick={() => exportSoa("csv")}>Export SoA (CSV)</Button><Button variant="ghost" onClick={() => exportSoa("json")}>JSON</Button></>} />
+        actions={<>
+          <Button icon="activity" busy={report.busy !== null} title="Summary, every requirement's state and evidence, drift since the last report"
+            onClick={() => report.start("report", `/api/compliance/frameworks/${encodeURIComponent(frameworkId)}/report`, `compliance-${frameworkId}-${new Date().toISOString().slice(0, 10)}.pdf`)}>
+            Report (PDF)
+          </Button>
+          <Button icon="upload" onClick={() => exportSoa("csv")}>Export SoA (CSV)</Button><Button variant="ghost" onClick={() => exportSoa("json")}>JSON</Button>
+        </>} />
       <InlineError error={exportError} />
+      {report.error && <p className="field-error" role="alert">{report.error}</p>}
       <div className="grid grid-compliance">
         <Card title="Score" id="fw-score">
           <div className="score-trio">
