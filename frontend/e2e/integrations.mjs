@@ -7,7 +7,9 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 
-const RECEIVER_PORT = Number(process.env.CSPM_E2E_RECEIVER_PORT ?? 18481);
+// Port 0: the kernel picks a free one as the receiver listens, so two end-to-end runs on one machine
+// never collide (a fixed port did, under CI's concurrent runs).
+const RECEIVER_PORT = Number(process.env.CSPM_E2E_RECEIVER_PORT ?? 0);
 const SECRET = "whsec-e2e-0123456789abcdef";
 const CRITICAL_REPORT = "trivy/severity_prio.json";
 
@@ -32,12 +34,15 @@ function startReceiver() {
       response.writeHead(204).end();
     });
   });
-  return new Promise((resolve) => server.listen(RECEIVER_PORT, "127.0.0.1", () => resolve({ server, verified })));
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(RECEIVER_PORT, "127.0.0.1", () => resolve({ server, verified, port: server.address().port }));
+  });
 }
 
 export async function integrationsSteps({ page, step, shot, check, apiAs, base, scans }) {
   const receiver = await startReceiver();
-  const url = `http://127.0.0.1:${RECEIVER_PORT}/cspm/events`;
+  const url = `http://127.0.0.1:${receiver.port}/cspm/events`;
   try {
     await step("integrations: set up a signed webhook through the wizard", async () => {
       await page.getByRole("link", { name: "Integrations", exact: true }).click();

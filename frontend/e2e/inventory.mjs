@@ -11,18 +11,23 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./server.mjs";
 
-const REGISTRY_PORT = Number(process.env.CSPM_E2E_REGISTRY_PORT ?? 18322);
+// A free port per run (a fixed one let two runs on one machine talk to each other's registry).
+let REGISTRY_PORT = Number(process.env.CSPM_E2E_REGISTRY_PORT ?? 0);
 
 function bucketRows(names, versioning) {
   return JSON.stringify({ rows: names.map((name) => ({ arn: `arn:aws:s3:::${name}`, name, region: "eu-west-1", versioning_enabled: versioning, tags: { owner: "platform" } })) });
 }
 
 async function startRegistry(workDir) {
+  REGISTRY_PORT ||= await freePort();
   const config = join(workDir, "config.yml");
   writeFileSync(config, `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(workDir, "data")}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${REGISTRY_PORT}\n`);
   const child = spawn("docker-registry", ["serve", config], { stdio: "ignore" });
   for (let attempt = 0; attempt < 100; attempt += 1) {
+    // One that exited could not listen: the port answering would then be someone else's.
+    if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}) before answering on port ${REGISTRY_PORT}`);
     try {
       if ((await fetch(`http://127.0.0.1:${REGISTRY_PORT}/v2/`)).ok) return child;
     } catch { /* not listening yet */ }
