@@ -8,11 +8,11 @@ what moved. Requirement ids, titles and tool text are escaped: the PDF is built 
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from cspm.core.pdf import escape as _e
 from cspm.core.pdf import html_to_pdf
 
 STATE_LABELS = {"satisfied": "Satisfied", "partially_satisfied": "Partially satisfied",
@@ -33,10 +33,6 @@ tr { page-break-inside: avoid; } td.num { text-align: right; white-space: nowrap
 .card b { display: block; font-size: 14pt; }
 .state { color: #fff; padding: 0 1mm; border-radius: 1mm; white-space: nowrap; }
 """
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value))
 
 
 def _percent(value: float | None) -> str:

@@ -85,11 +85,11 @@ async def framework_report(framework_id: str, request: Request, principal: Reade
                            teams: Teams) -> Response:
     """The framework's compliance report as PDF: summary, every requirement's state with its evidence counts,
     and the drift since the team's previous report of it."""
-    team = await teams.get(team_id=principal.team)
     content = await compliance.framework_report(principal.team, framework_id, actor=principal.user_id,
-                                                team_name=team.get("name") or principal.team, ip=_ip(request))
+                                                ip=_ip(request))
+    team = await teams.get(team_id=principal.team)
     pdf = await asyncio.to_thread(report.render_pdf, content["detail"], content["drift"],
-                                  team_name=content["team_name"], generated_at=content["generated_at"])
+                                  team_name=team.get("name") or principal.team, generated_at=content["generated_at"])
     name = re.sub(r"[^A-Za-z0-9._-]", "_", framework_id)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="compliance-{name}-{content["generated_at"]:%Y%m%d}.pdf"',

@@ -134,7 +134,7 @@ class ComplianceService:
             })
         return {**view.summary(framework, with_lists=True), "requirements": requirements}
 
-    async def framework_report(self, team_id: str, framework_id: str, *, actor: str, team_name: str,
+    async def framework_report(self, team_id: str, framework_id: str, *, actor: str,
                                ip: str | None = None) -> dict[str, Any]:
         """What a framework's PDF report shows, and the drift since the team's previous one (then kept)."""
         detail = await self.framework_detail(team_id, framework_id)
@@ -145,7 +145,7 @@ class ComplianceService:
                                 target_type="framework", target_id=framework_id,
                                 target_name=detail.get("title") or detail.get("name") or framework_id,
                                 details={"score": detail.get("score"), "changes_since_last": len(drift["changes"])})
-        return {"detail": detail, "drift": drift, "team_name": team_name, "generated_at": moment}
+        return {"detail": detail, "drift": drift, "generated_at": moment}
 
     async def control_detail(self, team_id: str, scf_id: str, *, findings_limit: int = 100) -> dict[str, Any]:
         registry = await self.registries.registry()

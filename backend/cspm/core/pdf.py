@@ -8,9 +8,15 @@ without Pango answers 503 for PDFs while everything else (CSV, JSON, Markdown) s
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from cspm.core.errors import ServiceUnavailable
+
+
+def escape(value: object) -> str:
+    """A value as HTML text for a report (None as nothing): tool and user text never becomes markup."""
+    return html.escape("" if value is None else str(value))
 
 
 def no_fetching() -> Any:

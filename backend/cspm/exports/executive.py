@@ -9,11 +9,11 @@ report is escaped: the PDF is built from tool and user text.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from cspm.core.pdf import escape as _e
 from cspm.core.pdf import html_to_pdf
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -33,10 +33,6 @@ th { background: #eee; text-align: left; } td.num { text-align: right; white-spa
 .card b { display: block; font-size: 15pt; } .sev { color: #fff; padding: 0 1mm; border-radius: 1mm; }
 .wrap { word-break: break-all; }
 """
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value))
 
 
 def _date(value: Any) -> str:
