@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -46,6 +47,22 @@ class AwsAccountCreate(_Create):
     secret_access_key: SecretStr | None = None
     session_token: SecretStr | None = None
     regions: list[Annotated[str, Field(pattern=AWS_REGION)]] = Field(default_factory=list, max_length=40)
+    endpoint_url: str | None = Field(
+        default=None, max_length=2048,
+        description="This account's AWS endpoint (moto, LocalStack, an AWS-compatible API) for discovery, "
+                    "connection tests and Prowler; unset means CLOUD_AWS_ENDPOINT_URL, or AWS itself")
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint_shape(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("endpoint_url must be an http(s) URL with a host")
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise ValueError("endpoint_url takes no user name, password, query or fragment")
+        return value.strip().rstrip("/")
 
     @model_validator(mode="after")
     def _method_fields(self) -> AwsAccountCreate:

@@ -98,6 +98,8 @@ class AwsProvider(CloudProviderAdapter):
 
     def split(self, request: AwsAccountCreate) -> AccountParts:
         identifiers: dict[str, Any] = {"account_id": request.account_id, "regions": request.regions}
+        if request.endpoint_url:
+            identifiers["endpoint_url"] = request.endpoint_url
         secrets: dict[str, Any]
         if request.auth_method is AwsAuthMethod.ROLE:
             identifiers["role_arn"] = request.role_arn
@@ -112,10 +114,15 @@ class AwsProvider(CloudProviderAdapter):
                 secrets["session_token"] = request.session_token.get_secret_value()
         return AccountParts(str(request.auth_method), identifiers, secrets)
 
-    def _client(self, service: str, region: str, **credentials: Any) -> Any:
+    def endpoint(self, identifiers: dict[str, Any]) -> str | None:
+        """The account's own endpoint, else the platform's (CLOUD_AWS_ENDPOINT_URL), else AWS (None)."""
+        return identifiers.get("endpoint_url") or self.settings.aws_endpoint_url
+
+    def _client(self, service: str, identifiers: dict[str, Any], **credentials: Any) -> Any:
         timeout = self.settings.test_timeout_seconds
         config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1})
-        return boto3.client(service, region_name=region, endpoint_url=self.settings.aws_endpoint_url,
+        region = (identifiers.get("regions") or ["us-east-1"])[0]
+        return boto3.client(service, region_name=region, endpoint_url=self.endpoint(identifiers),
                             config=config, **credentials)
 
     def sdk_credentials(self, identifiers: dict[str, Any], secrets: dict[str, Any], *,
@@ -123,8 +130,7 @@ class AwsProvider(CloudProviderAdapter):
         """boto3 client keyword arguments for the account: its keys, or its role assumed (blocking call)."""
         if "role_arn" in identifiers:
             # The regional STS endpoint of the account's first region: accounts may limit STS to their regions.
-            region = (identifiers.get("regions") or ["us-east-1"])[0]
-            sts = self._client("sts", region)  # the platform's own identity assumes the customer's role
+            sts = self._client("sts", identifiers)  # the platform's own identity assumes the customer's role
             assumed = sts.assume_role(RoleArn=identifiers["role_arn"], RoleSessionName=session_name,
                                       ExternalId=secrets["external_id"], DurationSeconds=duration_seconds)
             return {"aws_access_key_id": assumed["Credentials"]["AccessKeyId"],
@@ -134,8 +140,7 @@ class AwsProvider(CloudProviderAdapter):
                 "aws_session_token": secrets.get("session_token")}
 
     def _caller_identity(self, identifiers: dict[str, Any], secrets: dict[str, Any]) -> dict[str, Any]:
-        region = (identifiers.get("regions") or ["us-east-1"])[0]
-        return self._client("sts", region, **self.sdk_credentials(identifiers, secrets)).get_caller_identity()
+        return self._client("sts", identifiers, **self.sdk_credentials(identifiers, secrets)).get_caller_identity()
 
     async def test_connection(self, identifiers: dict[str, Any], secrets: dict[str, Any]) -> ConnectionTest:
         started = time.monotonic()
@@ -171,8 +176,8 @@ class AwsProvider(CloudProviderAdapter):
             if secrets.get("session_token"):
                 env["AWS_SESSION_TOKEN"] = secrets["session_token"]
         env["AWS_DEFAULT_REGION"] = (identifiers.get("regions") or ["us-east-1"])[0]
-        if self.settings.aws_endpoint_url:
-            env["AWS_ENDPOINT_URL"] = self.settings.aws_endpoint_url
+        if endpoint := self.endpoint(identifiers):
+            env["AWS_ENDPOINT_URL"] = endpoint  # boto3 (and so Prowler) reads it for every service
         return ScanCredentials(Target(TargetKind.CLOUD_ACCOUNT, identifiers["account_id"], options), env)
 
 

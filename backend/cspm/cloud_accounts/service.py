@@ -25,7 +25,8 @@ from cspm.cloud_accounts.repository import CloudAccountRepository
 from cspm.cloud_accounts.settings import CloudAccountSettings
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
-from cspm.core.errors import Conflict
+from cspm.core.errors import BadRequest, Conflict
+from cspm.scanners.network_policy import DestinationPolicy, DestinationRefused
 from cspm.targets.repository import TargetRepository
 
 logger = logging.getLogger(__name__)
@@ -42,20 +43,37 @@ def account_out(document: dict[str, Any]) -> CloudAccountOut:
 
 class CloudAccountService:
     def __init__(self, repository: CloudAccountRepository, vault: CredentialVault,
-                 providers: CloudProviderFactory, targets: TargetRepository | None = None) -> None:
+                 providers: CloudProviderFactory, targets: TargetRepository | None = None,
+                 destinations: DestinationPolicy | None = None) -> None:
         self.repository = repository
         self.vault = vault
         self.providers = providers
         self.targets = targets
+        self.destinations = destinations or DestinationPolicy()
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
+        from cspm.scanners.executors.factory import ScannerExecutorFactory  # noqa: PLC0415 - only its policy
+
         settings = container.resolve(CloudAccountSettings)
         return cls(CloudAccountRepository(container.database), CredentialVault(container.settings.fernet_keys),
-                   CloudProviderFactory(settings), TargetRepository(container.database.db(Database.ORCHESTRATION)))
+                   CloudProviderFactory(settings), TargetRepository(container.database.db(Database.ORCHESTRATION)),
+                   container.resolve(ScannerExecutorFactory).destinations)
+
+    def _check_endpoint(self, identifiers: dict[str, Any]) -> None:
+        """An account's own endpoint is a destination a team chose: the scan allow-list decides, as for
+        targets (the operator's CLOUD_AWS_ENDPOINT_URL is trusted). Checked when set and before each use."""
+        endpoint = identifiers.get("endpoint_url")
+        if not endpoint:
+            return
+        try:
+            self.destinations.check_url(endpoint)
+        except DestinationRefused as exc:
+            raise BadRequest(f"endpoint_url refused: {exc}") from None
 
     async def create(self, *, team_id: str, user_id: str, request: Any) -> CloudAccountOut:
         parts = self.providers.get(request.provider).split(request)
+        self._check_endpoint(parts.identifiers)
         now = datetime.now(UTC)
         document = {
             "_id": ObjectId(), "team_id": team_id, "user_id": user_id, "provider": str(request.provider),
@@ -87,6 +105,7 @@ class CloudAccountService:
         if str(request.provider) != current["provider"]:
             raise Conflict(f"this is a {current['provider']} account; send {current['provider']} credentials")
         parts = self.providers.get(request.provider).split(request)
+        self._check_endpoint(parts.identifiers)
         return account_out(await self.repository.update(team_id, account_id, {
             "auth_method": parts.auth_method, "identifiers": parts.identifiers,
             "credentials": self.vault.encrypt(parts.secrets), "updated_at": datetime.now(UTC), "last_test": None}))
@@ -102,14 +121,15 @@ class CloudAccountService:
 
     async def _open(self, team_id: str, account_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         document = await self.repository.get_with_credentials(team_id, account_id)
+        self._check_endpoint(document["identifiers"])  # the allow-list may have changed since
         return document, self.vault.decrypt(document["credentials"])
 
     async def test_connection(self, *, team_id: str, account_id: str) -> ConnectionTest:
         """Ask the provider who these credentials are; the outcome is stored as `last_test`."""
         try:
             document, secrets = await self._open(team_id, account_id)
-        except CredentialDecryptionError as exc:
-            result = ConnectionTest(ok=False, reason=str(exc), checked_at=datetime.now(UTC))
+        except (CredentialDecryptionError, BadRequest) as exc:
+            result = ConnectionTest(ok=False, reason=str(getattr(exc, "detail", exc)), checked_at=datetime.now(UTC))
         else:
             result = await self.providers.get(document["provider"]).test_connection(document["identifiers"], secrets)
         await self.repository.update(team_id, account_id, {"last_test": result.model_dump()})

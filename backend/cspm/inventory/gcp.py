@@ -1,7 +1,8 @@
 """GCP discovery: the Cloud Asset Inventory API (``assets.list``) per project, with google-auth.
 
-One listing per project returns every core type (instances, networks, firewalls, buckets,
-service accounts, Cloud SQL, functions, GKE, forwarding rules); ``pageToken`` pagination.
+One listing per project (or of the organization, when no project is named) returns every core
+type (instances, networks, firewalls, buckets, service accounts, Cloud SQL, functions, GKE,
+forwarding rules); ``pageToken`` pagination.
 """
 
 from __future__ import annotations
@@ -41,24 +42,28 @@ def to_resource(asset: dict[str, Any], project: str) -> DiscoveredResource:
 class GcpCollector:
     source = "gcp-cloud-asset"
 
-    def __init__(self, key: dict[str, Any], projects: list[str], *, timeout: float, batch_size: int) -> None:
+    def __init__(self, key: dict[str, Any], projects: list[str], *, timeout: float, batch_size: int,
+                 api_url: str = ASSET_API, organization_id: str | None = None) -> None:
+        self.api_url = api_url.rstrip("/")
         self.key = key
-        self.projects = projects
+        # The named projects; an organization without them is listed whole (assets.list takes either parent).
+        self.parents = [f"projects/{project}" for project in projects] or (
+            [f"organizations/{organization_id}"] if organization_id else [])
         self.timeout = timeout
         self.batch_size = batch_size
 
-    def _project(self, session: AuthorizedSession, project: str) -> Iterator[list[DiscoveredResource]]:
+    def _parent(self, session: AuthorizedSession, parent: str) -> Iterator[list[DiscoveredResource]]:
         token: str | None = None
         for _ in range(MAX_PAGES):
             params: dict[str, Any] = {"contentType": "RESOURCE", "assetTypes": list(ASSET_TYPES),
                                       "pageSize": min(self.batch_size, 1000)}
             if token:
                 params["pageToken"] = token
-            response = session.get(f"{ASSET_API}/projects/{project}/assets", params=params, timeout=self.timeout)
+            response = session.get(f"{self.api_url}/{parent}/assets", params=params, timeout=self.timeout)
             if response.status_code != 200:
                 raise RuntimeError(f"Cloud Asset API answered HTTP {response.status_code}: {response.text[:200]}")
             body = response.json()
-            yield [to_resource(asset, project) for asset in body.get("assets", [])]
+            yield [to_resource(asset, parent.split("/", 1)[1]) for asset in body.get("assets", [])]
             token = body.get("nextPageToken")
             if not token:
                 return
@@ -66,12 +71,13 @@ class GcpCollector:
     def _listing(self, report: CollectorReport) -> Iterator[list[DiscoveredResource]]:
         credentials = service_account.Credentials.from_service_account_info(self.key, scopes=list(SCOPES))
         session = AuthorizedSession(credentials)
-        for project in self.projects:
-            scope = f"cloudasset:{project}"
+        for parent in self.parents:
+            kind, name = parent.split("/", 1)
+            scope = f"cloudasset:{name}"
             try:
-                yield from self._project(session, project)
+                yield from self._parent(session, parent)
             except (google_auth_exceptions.GoogleAuthError, RequestException, RuntimeError, ValueError) as exc:
-                report.fail(scope, scrub(f"GCP project {project}: {type(exc).__name__}: {exc}"))
+                report.fail(scope, scrub(f"GCP {kind[:-1]} {name}: {type(exc).__name__}: {exc}"))
             else:
                 report.complete_scopes.add(scope)
 

@@ -29,7 +29,7 @@ from cspm.core.database.registry import Database
 from cspm.core.errors import Conflict, CSPMError
 from cspm.core.logging import scrub
 from cspm.inventory.aws import AwsCollector, describe_error
-from cspm.inventory.azure import AzureCollector
+from cspm.inventory.azure import AzureCloud, AzureCollector
 from cspm.inventory.gcp import GcpCollector
 from cspm.inventory.models import (
     ChangeKind,
@@ -179,14 +179,19 @@ class InventoryService:
             except Exception as exc:  # noqa: BLE001 - botocore's errors, described for the run
                 raise Conflict(f"could not open the AWS account: {describe_error(exc)}") from None
             return AwsCollector(identifiers["account_id"], credentials, list(identifiers.get("regions") or []),
-                                endpoint_url=self.cloud_settings.aws_endpoint_url,
+                                endpoint_url=aws.endpoint(identifiers),
                                 max_attempts=settings.aws_max_attempts, timeout=settings.request_timeout_seconds,
                                 batch_size=settings.write_batch_size)
         if provider == "gcp":
             return GcpCollector(secrets["service_account_key"], list(identifiers.get("project_ids") or []),
-                                timeout=settings.request_timeout_seconds, batch_size=settings.write_batch_size)
+                                timeout=settings.request_timeout_seconds, batch_size=settings.write_batch_size,
+                                api_url=settings.gcp_asset_api_url,
+                                organization_id=identifiers.get("organization_id"))
+        cloud = AzureCloud(settings.azure_authority_host, settings.azure_management_url,
+                           settings.azure_instance_discovery)
         return AzureCollector(identifiers["tenant_id"], identifiers["client_id"], secrets["client_secret"],
-                              list(identifiers["subscription_ids"]), timeout=settings.request_timeout_seconds)
+                              list(identifiers["subscription_ids"]), timeout=settings.request_timeout_seconds,
+                              cloud=cloud)
 
     async def _store_batch(self, team_id: str, run: dict[str, Any], batch: list[DiscoveredResource],
                            counts: dict[str, int]) -> None:

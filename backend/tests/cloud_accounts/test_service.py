@@ -14,7 +14,7 @@ from cspm.cloud_accounts.crypto import CredentialVault
 from cspm.cloud_accounts.models import CloudAccountCreate, CloudAccountUpdate
 from cspm.cloud_accounts.service import CloudAccountService
 from cspm.core.database.registry import Database
-from cspm.core.errors import Conflict, NotFound
+from cspm.core.errors import BadRequest, Conflict, NotFound
 
 from .conftest import MOTO_ACCOUNT, SECRET_KEY, aws_keys, moto_iam_user
 
@@ -96,6 +96,36 @@ async def test_aws_wrong_account_and_unreachable_endpoint(container, moto_endpoi
     assert SECRET_KEY not in result.reason
     stored_test = (await service.get(team_id=TEAM_A, account_id=other.id)).last_test
     assert stored_test.reason == result.reason
+
+
+async def test_an_account_with_its_own_endpoint_uses_it_everywhere(container, moto_endpoint, dead_endpoint,
+                                                                   use_endpoint):
+    """The platform's CLOUD_AWS_ENDPOINT_URL points at a dead port: the account's endpoint_url wins
+    for the connection test and for Prowler's environment."""
+    service = use_endpoint(dead_endpoint)
+    key_id, secret = moto_iam_user(moto_endpoint)
+    account = await service.create(team_id=TEAM_A, user_id="u1", request=request(
+        {**aws_keys("moto"), "access_key_id": key_id, "secret_access_key": secret,
+         "endpoint_url": moto_endpoint + "/"}))
+    assert account.identifiers["endpoint_url"] == moto_endpoint
+    result = await service.test_connection(team_id=TEAM_A, account_id=account.id)
+    assert result.ok, result.reason
+    scan = await service.scan_credentials(team_id=TEAM_A, account_id=account.id)
+    assert scan.env["AWS_ENDPOINT_URL"] == moto_endpoint
+
+
+async def test_an_endpoint_outside_the_scan_allow_list_is_refused(container, use_endpoint):
+    service = use_endpoint(None)
+    for endpoint, rule in (("http://169.254.169.254", "metadata"), ("http://10.0.0.5:4566", "private")):
+        with pytest.raises(BadRequest) as refused:
+            await service.create(team_id=TEAM_A, user_id="u1",
+                                 request=request({**aws_keys(), "endpoint_url": endpoint}))
+        assert refused.value.detail.startswith("endpoint_url refused:"), refused.value.detail
+        assert rule in refused.value.detail.lower(), refused.value.detail
+    for bad in ("127.0.0.1:5000", "ftp://127.0.0.1", "http://user:pw@127.0.0.1", "http://127.0.0.1/?x=1"):
+        with pytest.raises(ValidationError, match="endpoint_url"):
+            request({**aws_keys(), "endpoint_url": bad})
+    assert await service.list(team_id=TEAM_A) == []
 
 
 async def test_aws_role_assumption_against_moto(container, moto_endpoint, use_endpoint, monkeypatch):

@@ -17,19 +17,20 @@ def _client(endpoint: str, service: str, key: tuple[str, str]):
                         aws_secret_access_key=key[1])
 
 
-async def _account(container, key: tuple[str, str], team: str = "team-a") -> str:
+async def _account(container, key: tuple[str, str], team: str = "team-a", endpoint: str | None = None) -> str:
     from cspm.cloud_accounts.models import AwsAccountCreate
     from cspm.cloud_accounts.service import CloudAccountService
 
     request = AwsAccountCreate(name=f"moto-{uuid.uuid4().hex[:6]}", account_id="123456789012",
                                auth_method="access_keys", access_key_id=key[0], secret_access_key=key[1],
-                               regions=["us-east-1"])
+                               regions=["us-east-1"], endpoint_url=endpoint)
     account = await container.resolve(CloudAccountService).create(team_id=team, user_id="u1", request=request)
     return account.id
 
 
-async def test_discover_change_delete_and_diff(container, moto_endpoint, inventory_for):
-    inventory = inventory_for(moto_endpoint, batch_size=50)
+async def test_discover_change_delete_and_diff(container, moto_endpoint, dead_endpoint, inventory_for):
+    # The platform-wide endpoint is dead: discovery reaches moto through the account's own endpoint_url.
+    inventory = inventory_for(dead_endpoint, batch_size=50)
     key = moto_iam_user(moto_endpoint)
     suffix = uuid.uuid4().hex[:8]
     ec2, s3 = _client(moto_endpoint, "ec2", key), _client(moto_endpoint, "s3", key)
@@ -37,7 +38,7 @@ async def test_discover_change_delete_and_diff(container, moto_endpoint, invento
     group = ec2.create_security_group(GroupName=f"web-{suffix}", Description="web", VpcId=vpc)["GroupId"]
     bucket = f"inventory-{suffix}"
     s3.create_bucket(Bucket=bucket)
-    account_id = await _account(container, key)
+    account_id = await _account(container, key, endpoint=moto_endpoint)
 
     first = await inventory.discover(team_id="team-a", account_id=account_id, actor="u1")
     assert first["state"] == "succeeded", first["errors"]

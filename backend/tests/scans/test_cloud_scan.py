@@ -11,17 +11,14 @@ from tests.scans.test_orchestration import wait_finished
 pytestmark = pytest.mark.slow
 
 
-async def test_prowler_scan_of_an_aws_account_through_the_api(client, auth, moto_endpoint,  # noqa: F811
-                                                               monkeypatch):
+async def test_prowler_scan_of_an_aws_account_through_the_api(client, auth, moto_endpoint):  # noqa: F811
     if locate("prowler") is None:
         pytest.fail("prowler is not installed: run scripts/install-prowler.sh (scripts/test.sh does)")
-    # Through the environment: the worker that runs the scan builds its own settings.
-    monkeypatch.setenv("CLOUD_AWS_ENDPOINT_URL", moto_endpoint)
     analyst = await auth.user(role="analyst")
     account = await client.post("/api/cloud-accounts", headers=analyst.headers, json={
         "name": "moto", "provider": "aws", "account_id": "123456789012", "auth_method": "access_keys",
         "access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "regions": ["us-east-1"]})
+        "regions": ["us-east-1"], "endpoint_url": moto_endpoint})  # the account's own endpoint reaches Prowler
     assert account.status_code == 201, account.text
     assert "secret_access_key" not in account.text and "wJalrXUtnFEMI" not in account.text
     unknown = await client.post("/api/targets", headers=analyst.headers, json={

@@ -55,6 +55,9 @@ function AwsFields({ value, set, errors }: { value: Section<"aws">; set: (patch:
       <Field label="Regions (optional)" error={errors.regions} hint="Comma-separated; empty scans every enabled region.">
         {(id) => <input id={id} value={value.regions} onChange={(event) => set({ regions: event.target.value })} placeholder="eu-west-1, us-east-1" />}
       </Field>
+      <Field label="Endpoint URL (optional)" error={errors.endpoint_url} hint="An AWS-compatible API for this account (LocalStack, moto); empty means AWS itself.">
+        {(id) => <input id={id} value={value.endpoint_url} onChange={(event) => set({ endpoint_url: event.target.value })} placeholder="http://127.0.0.1:5000" />}
+      </Field>
     </>
   );
 }

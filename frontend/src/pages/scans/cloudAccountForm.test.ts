@@ -17,7 +17,7 @@ describe("AWS drafts", () => {
     const draft = aws({ role_arn: "arn:aws:iam::123456789012:role/cspm-audit", external_id: "ext-123456", regions: "eu-west-1, us-east-1", access_key_id: "AKIAIOSFODNN7EXAMPLE" });
     expect(validateDraft(draft)).toEqual({});
     expect(draftToBody(draft)).toEqual({
-      provider: "aws", name: "Production AWS", account_id: "123456789012", regions: ["eu-west-1", "us-east-1"],
+      provider: "aws", name: "Production AWS", account_id: "123456789012", regions: ["eu-west-1", "us-east-1"], endpoint_url: null,
       auth_method: "role", role_arn: "arn:aws:iam::123456789012:role/cspm-audit", external_id: "ext-123456",
     });
   });
@@ -41,6 +41,17 @@ describe("AWS drafts", () => {
     });
     const keys = validateDraft(aws({ auth_method: "access_keys", access_key_id: "ABCD", secret_access_key: "short" }));
     expect(Object.keys(keys).sort()).toEqual(["access_key_id", "secret_access_key"]);
+  });
+
+  it("sends an account's own endpoint (moto, LocalStack) and refuses one the backend would", () => {
+    const draft = aws({ role_arn: "arn:aws:iam::123456789012:role/a", external_id: "ext-123456", endpoint_url: " http://127.0.0.1:5000 " });
+    expect(validateDraft(draft)).toEqual({});
+    expect(draftToBody(draft)).toMatchObject({ endpoint_url: "http://127.0.0.1:5000" });
+    for (const bad of ["127.0.0.1:5000", "ftp://host", "http://user:pw@host", "http://host/?a=1"]) {
+      expect(validateDraft({ ...draft, aws: { ...draft.aws, endpoint_url: bad } }).endpoint_url).toMatch(/http\(s\) URL/);
+    }
+    const account = { provider: "aws" as const, auth_method: "access_keys", name: "moto", identifiers: { account_id: "123456789012", access_key_id_suffix: "MPLE", regions: [], endpoint_url: "http://127.0.0.1:5000" } };
+    expect(describeAccount(account).details).toContain("endpoint http://127.0.0.1:5000");
   });
 });
 

@@ -18,7 +18,7 @@ export function providerShort(provider: string): string {
 export interface CloudAccountDraft {
   provider: CloudProvider;
   name: string;
-  aws: { account_id: string; auth_method: "role" | "access_keys"; role_arn: string; external_id: string; access_key_id: string; secret_access_key: string; session_token: string; regions: string };
+  aws: { account_id: string; auth_method: "role" | "access_keys"; role_arn: string; external_id: string; access_key_id: string; secret_access_key: string; session_token: string; regions: string; endpoint_url: string };
   gcp: { service_account_key: string; project_ids: string; organization_id: string };
   azure: { tenant_id: string; client_id: string; client_secret: string; subscription_ids: string };
 }
@@ -27,7 +27,7 @@ export function emptyDraft(provider: CloudProvider = "aws", name = ""): CloudAcc
   return {
     provider,
     name,
-    aws: { account_id: "", auth_method: "role", role_arn: "", external_id: "", access_key_id: "", secret_access_key: "", session_token: "", regions: "" },
+    aws: { account_id: "", auth_method: "role", role_arn: "", external_id: "", access_key_id: "", secret_access_key: "", session_token: "", regions: "", endpoint_url: "" },
     gcp: { service_account_key: "", project_ids: "", organization_id: "" },
     azure: { tenant_id: "", client_id: "", client_secret: "", subscription_ids: "" },
   };
@@ -67,6 +67,17 @@ export function inspectServiceAccountKey(text: string): KeySummary {
 
 export type DraftErrors = Partial<Record<string, string>>;
 
+/** The backend's endpoint_url rule: http(s), a host, no credentials, query or fragment. */
+function isEndpointUrl(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  return (url.protocol === "http:" || url.protocol === "https:") && !!url.hostname && !url.username && !url.password && !url.search && !url.hash;
+}
+
 /** Field → message for everything the backend would refuse. */
 export function validateDraft(draft: CloudAccountDraft): DraftErrors {
   const errors: DraftErrors = {};
@@ -87,6 +98,8 @@ export function validateDraft(draft: CloudAccountDraft): DraftErrors {
     }
     const badRegion = splitList(aws.regions).find((region) => !AWS_REGION.test(region));
     if (badRegion) errors.regions = `“${badRegion}” is not an AWS region (e.g. eu-west-1).`;
+    const endpoint = aws.endpoint_url.trim();
+    if (endpoint && !isEndpointUrl(endpoint)) errors.endpoint_url = "An http(s) URL with a host and no user name, query or fragment (e.g. http://127.0.0.1:5000).";
   } else if (draft.provider === "gcp") {
     const gcp = draft.gcp;
     const key = inspectServiceAccountKey(gcp.service_account_key);
@@ -116,7 +129,7 @@ export function draftToBody(draft: CloudAccountDraft): CloudAccountCreate {
   const name = draft.name.trim();
   if (draft.provider === "aws") {
     const aws = draft.aws;
-    const common = { provider: "aws" as const, name, account_id: aws.account_id.trim(), regions: splitList(aws.regions) };
+    const common = { provider: "aws" as const, name, account_id: aws.account_id.trim(), regions: splitList(aws.regions), endpoint_url: aws.endpoint_url.trim() || null };
     return aws.auth_method === "role"
       ? { ...common, auth_method: "role", role_arn: aws.role_arn.trim(), external_id: aws.external_id }
       : { ...common, auth_method: "access_keys", access_key_id: aws.access_key_id.trim(), secret_access_key: aws.secret_access_key, session_token: aws.session_token || null };
@@ -139,7 +152,9 @@ export function describeAccount(account: Pick<CloudAccount, "provider" | "auth_m
   if (account.provider === "aws") {
     const regions = list(ids.regions);
     const via = ids.role_arn ? `role ${String(ids.role_arn)}` : ids.access_key_id_suffix ? `access key …${String(ids.access_key_id_suffix)}` : account.auth_method;
-    return { primary: `Account ${String(ids.account_id ?? "—")}`, details: [via, regions.length ? `regions ${regions.join(", ")}` : "all regions"] };
+    const details = [via, regions.length ? `regions ${regions.join(", ")}` : "all regions"];
+    if (ids.endpoint_url) details.push(`endpoint ${String(ids.endpoint_url)}`);
+    return { primary: `Account ${String(ids.account_id ?? "—")}`, details };
   }
   if (account.provider === "gcp") {
     const projects = list(ids.project_ids);
