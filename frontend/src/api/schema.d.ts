@@ -4183,6 +4183,11 @@ export interface components {
             account_id: string;
             auth_method: components["schemas"]["AwsAuthMethod"];
             /**
+             * Endpoint Url
+             * @description This account's AWS endpoint (moto, LocalStack, an AWS-compatible API) for discovery, connection tests and Prowler; unset means CLOUD_AWS_ENDPOINT_URL, or AWS itself
+             */
+            endpoint_url?: string | null;
+            /**
              * External Id
              * @description Required with auth_method=role
              */
