@@ -50,19 +50,23 @@ class SkippedRecord:
     reason: str
 
 
-def findings_or_skip[**Args](index: int, build: Callable[Args, CanonicalFinding | Iterable[CanonicalFinding]],
+def findings_or_skip[**Args](index: int,
+                              build: Callable[Args, CanonicalFinding | Iterable[CanonicalFinding] | None],
                               *args: Args.args, **kwargs: Args.kwargs) -> list[CanonicalFinding | SkippedRecord]:
     """All the findings ``build(*args)`` makes of record ``index`` or, if it raises RecordError, the
-    record's SkippedRecord: never half a record."""
+    record's SkippedRecord: never half a record. ``build`` returns None for a record that is, by the
+    format's rules, not a finding (a suppressed result): that is not a skip."""
     try:
         built = build(*args, **kwargs)
+        if built is None:
+            return []
         return [built] if isinstance(built, CanonicalFinding) else list(built)
     except RecordError as exc:
         return [SkippedRecord(index, exc.problem)]
 
 
 def each_record[Record](records: Iterable[Record],
-                        build: Callable[[Record, int], CanonicalFinding | Iterable[CanonicalFinding]]
+                        build: Callable[[Record, int], CanonicalFinding | Iterable[CanonicalFinding] | None]
                         ) -> Iterator[CanonicalFinding | SkippedRecord]:
     """The findings of every record, and a SkippedRecord for each one that raises RecordError.
 

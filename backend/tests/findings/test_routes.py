@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from cspm.scanners.streaming import MAX_JSON_DEPTH
+from tests.scanners.helpers import REPORTS
 
 TRIVY = "trivy/scheme_2_many_vulns.json"
 PROWLER = "prowler/prowler_5.46_aws_moto_s3_iam.ocsf.json"
@@ -48,6 +50,22 @@ async def test_import_rejects_bad_reports_with_reasons(client, analyst, shared_d
     assert missing_file.status_code == 422
     listing = await client.get("/api/findings", headers=analyst.headers, params={"result": "any"})
     assert listing.json()["items"] == []
+
+
+async def test_import_answers_the_skipped_record_and_the_run_keeps_it(client, analyst):
+    """The real CodeQL SARIF log with its third result stripped of rule and message: the other 71 import."""
+    document = json.loads((REPORTS / "sarif/codeQL-output.sarif").read_bytes())
+    for key in ("ruleId", "ruleIndex", "rule", "message"):
+        document["runs"][0]["results"][2].pop(key, None)
+    response = await client.post("/api/findings/import", headers=analyst.headers,
+                                 files={"file": ("codeql.sarif", json.dumps(document).encode(), "application/json")},
+                                 data={"tool": "sarif", "scope": "repo-1"})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    skipped = [{"index": 3, "reason": "run #1 result #3 has no ruleId and no message"}]
+    assert body["skipped"] == skipped and body["counts"]["skipped"] == 1 and body["counts"]["parsed"] == 71
+    run = await client.get(f"/api/scans/{body['run_id']}", headers=analyst.headers)
+    assert run.status_code == 200 and run.json()["skipped"] == skipped
 
 
 async def test_a_deeply_nested_report_is_refused_and_the_next_import_works(client, analyst, shared_dir):

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from cspm.findings.models import CanonicalFinding
+from cspm.scanners.base import SkippedRecord
 from cspm.scanners.parsers import get_parser
 
 REPORTS = Path(__file__).resolve().parent / "reports"
@@ -20,6 +21,12 @@ def parse(tool: str, path: Path) -> list[CanonicalFinding]:
 
 def parse_bytes(tool: str, data: bytes) -> list[CanonicalFinding]:
     return list(get_parser(tool).parse(io.BytesIO(data)))
+
+
+def findings_and_skipped(tool: str, data: bytes) -> tuple[list[CanonicalFinding], list[SkippedRecord]]:
+    """The report's findings and its skipped records, apart."""
+    items = list(get_parser(tool).parse(io.BytesIO(data)))
+    return ([i for i in items if isinstance(i, CanonicalFinding)], [i for i in items if isinstance(i, SkippedRecord)])
 
 
 def by_result(findings: list[CanonicalFinding]) -> dict[str, int]:

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from cspm.findings.models import CheckResult, FindingCategory, Severity
-from cspm.scanners.base import ReportFormatError
-from tests.scanners.helpers import REPORTS, only, parse, parse_bytes
+from cspm.scanners.base import ReportFormatError, SkippedRecord
+from tests.scanners.helpers import REPORTS, findings_and_skipped, only, parse, parse_bytes
 
 COREUTILS = "pkg:deb/ubuntu/coreutils@8.32-4.1ubuntu1?arch=amd64&distro=ubuntu-22.04"
 IMAGE = ("pkg:oci/ubuntu@sha256%3A6042500cf4b44023ea1894effe7890666b0c5c7871ed83a97c36c76ae560bb9b"
@@ -67,3 +67,21 @@ def test_an_sbom_without_vulnerabilities_points_to_the_sbom_import() -> None:
     with pytest.raises(ReportFormatError, match="SBOM import"):
         parse("cyclonedx", REPORTS / "syft/syft_1.18.1_dir.cdx.json")
     assert parse_bytes("cyclonedx", b'{"bomFormat": "CycloneDX", "specVersion": "1.5", "vulnerabilities": []}') == []
+
+
+def test_a_vulnerability_without_id_or_not_an_object_is_skipped_and_the_rest_imports() -> None:
+    path = REPORTS / "cyclonedx/log4j.json"
+    document = json.loads(path.read_bytes())
+    vulnerabilities = document["vulnerabilities"]
+    lost = {vulnerabilities[2].pop("id"), vulnerabilities[4]["id"]}
+    vulnerabilities[4] = "GHSA-7rjr-3q55-vv33"
+    findings, skipped = findings_and_skipped("cyclonedx", json.dumps(document).encode())
+    assert skipped == [SkippedRecord(3, "vulnerability #3 has no id"),
+                       SkippedRecord(5, "vulnerability #5 is not a JSON object")]
+    assert [f.dedup_key for f in findings] == [f.dedup_key for f in parse("cyclonedx", path) if f.rule_id not in lost]
+
+
+def test_a_truncated_document_is_still_refused_whole() -> None:
+    data = (REPORTS / "cyclonedx/log4j.json").read_bytes()
+    with pytest.raises(ReportFormatError, match="truncated"):
+        parse_bytes("cyclonedx", data[: len(data) // 2])

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from cspm.findings.models import CheckResult, FindingCategory, Severity
-from tests.scanners.helpers import REPORTS, only, parse, parse_bytes
+from cspm.scanners.base import ReportFormatError, SkippedRecord
+from tests.scanners.helpers import REPORTS, findings_and_skipped, only, parse, parse_bytes
 
 
 def test_failed_control_fields() -> None:
@@ -41,3 +44,22 @@ def test_skipped_controls_are_not_findings() -> None:
     findings = parse_bytes("kubescape", json.dumps(report).encode())
     assert [(f.rule_id, f.result, f.resource.id, f.resource.region) for f in findings] == [
         ("C-0002", CheckResult.PASS, "default/Pod/web", "default")]
+
+
+def test_a_result_without_resource_id_or_not_an_object_is_skipped_and_the_rest_imports() -> None:
+    path = REPORTS / "kubescape/many_findings.json"
+    document = json.loads(path.read_bytes())
+    results = document["results"]
+    lost = {results[1].pop("resourceID"), results[3]["resourceID"]}
+    results[3] = 4
+    findings, skipped = findings_and_skipped("kubescape", json.dumps(document).encode())
+    assert skipped == [SkippedRecord(2, "resource #2 has no resourceID"),
+                       SkippedRecord(4, "resource #4 is not a JSON object")]
+    assert [f.dedup_key for f in findings] == [f.dedup_key for f in parse("kubescape", path)
+                                               if f.identity["resource"] not in lost]
+
+
+def test_a_truncated_report_is_still_refused_whole() -> None:
+    data = (REPORTS / "kubescape/many_findings.json").read_bytes()
+    with pytest.raises(ReportFormatError, match="truncated"):
+        parse_bytes("kubescape", data[: len(data) // 2])

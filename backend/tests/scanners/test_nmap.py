@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET  # builds test input from a real report; the parser uses defusedxml
 from pathlib import Path
 
+import pytest
+
 from cspm.findings.models import FindingCategory, Severity
+from cspm.scanners.base import ReportFormatError, SkippedRecord
 from cspm.scanners.nmap.parser import NSE_OUTPUT_MAX_CHARS
-from tests.scanners.helpers import REPORTS, only, parse, parse_bytes
+from tests.scanners.helpers import REPORTS, findings_and_skipped, only, parse, parse_bytes
 
 
 def test_open_ports_only(shared_dir: Path) -> None:
@@ -67,3 +71,31 @@ def test_script_output_beyond_the_limit_is_cut_and_says_so() -> None:
     evidence = parse_bytes("nmap", report)[0].evidence or ""
     assert evidence.endswith(f"[output cut: the first {NSE_OUTPUT_MAX_CHARS} of {NSE_OUTPUT_MAX_CHARS + 10} "
                              "characters are kept]")
+
+
+def test_a_host_without_address_is_skipped_and_the_other_hosts_import(shared_dir: Path) -> None:
+    """issue12411.xml: two hosts with two open ports each; the first loses its address and hostnames."""
+    path = shared_dir / "scans/nmap/issue12411.xml"
+    root = ET.parse(path).getroot()
+    first = next(root.iter("host"))
+    for child in [c for c in first if c.tag in ("address", "hostnames")]:
+        first.remove(child)
+    findings, skipped = findings_and_skipped("nmap", ET.tostring(root))
+    assert skipped == [SkippedRecord(1, "host #1 has neither an IP address nor a hostname")]
+    assert [f.dedup_key for f in findings] == [f.dedup_key for f in parse("nmap", path)
+                                               if f.identity["host"] == "54.239.28.85"]
+
+
+def test_an_open_port_without_portid_skips_its_host() -> None:
+    path = REPORTS / "nmap/nmap_7_localhost_sV.xml"
+    root = ET.parse(path).getroot()
+    open_port = next(p for p in root.iter("port") if p.find("state[@state='open']") is not None)
+    del open_port.attrib["portid"]
+    findings, skipped = findings_and_skipped("nmap", ET.tostring(root))
+    assert skipped == [SkippedRecord(1, "host #1: an open port has no portid")] and findings == []
+
+
+def test_a_truncated_report_is_still_refused_whole(shared_dir: Path) -> None:
+    data = (shared_dir / "scans/nmap/issue12411.xml").read_bytes()
+    with pytest.raises(ReportFormatError):
+        parse_bytes("nmap", data[: len(data) // 2])

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from cspm.findings.models import CheckResult, FindingCategory, Severity
-from cspm.scanners.base import ReportFormatError
-from tests.scanners.helpers import REPORTS, by_result, only, parse, parse_bytes
+from cspm.scanners.base import ReportFormatError, SkippedRecord
+from tests.scanners.helpers import REPORTS, by_result, findings_and_skipped, only, parse, parse_bytes
 
 
 def test_semgrep_security_severity_word_cwe_and_fingerprint() -> None:
@@ -97,3 +97,36 @@ def test_two_drivers_reporting_the_same_rule_on_the_same_file_stay_apart() -> No
 def test_bad_logs_are_refused(log: dict[str, object], message: str) -> None:
     with pytest.raises(ReportFormatError, match=message):
         parse_bytes("sarif", json.dumps(log).encode())
+
+
+def _codeql_with_two_bad_results(*, results_first: bool) -> bytes:
+    """The real CodeQL log with result #2 replaced by a string and result #5 stripped of its rule and message."""
+    document = json.loads((REPORTS / "sarif/codeQL-output.sarif").read_bytes())
+    run = document["runs"][0]
+    run["results"][1] = "py/empty-except"
+    for key in ("ruleId", "ruleIndex", "rule", "message"):
+        run["results"][4].pop(key, None)
+    if results_first:
+        document["runs"] = [{"results": run.pop("results"), **run}]
+    return json.dumps(document).encode()
+
+
+@pytest.mark.parametrize("results_first", [False, True])
+def test_a_bad_result_is_skipped_and_the_rest_of_the_log_imports(results_first: bool) -> None:
+    findings, skipped = findings_and_skipped("sarif", _codeql_with_two_bad_results(results_first=results_first))
+    assert skipped == [SkippedRecord(2, "run #1 result #2 is not a JSON object"),
+                       SkippedRecord(5, "run #1 result #5 has no ruleId and no message")]
+    original = parse("sarif", REPORTS / "sarif/codeQL-output.sarif")
+    assert [f.dedup_key for f in findings] == [f.dedup_key for i, f in enumerate(original) if i not in (1, 4)]
+
+
+def test_a_result_without_rule_but_with_a_message_is_still_a_finding() -> None:
+    """SARIF allows results without a rule (appendix K.3): Gitleaks 7.5 writes them."""
+    findings, skipped = findings_and_skipped("sarif", (REPORTS / "sarif/gitleaks_7.5.0.sarif").read_bytes())
+    assert skipped == [] and {f.rule_id for f in findings} == {"sarif-result"}
+
+
+def test_a_truncated_log_is_still_refused_whole() -> None:
+    data = (REPORTS / "sarif/codeQL-output.sarif").read_bytes()
+    with pytest.raises(ReportFormatError, match="truncated"):
+        parse_bytes("sarif", data[: len(data) // 2])

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from cspm.findings.models import Severity
-from tests.scanners.helpers import REPORTS, only, parse, parse_bytes
+from cspm.scanners.base import ReportFormatError, SkippedRecord
+from tests.scanners.helpers import REPORTS, findings_and_skipped, only, parse, parse_bytes
 
 
 def test_revoked_certificate_and_grade() -> None:
@@ -39,3 +42,37 @@ def test_attacks_only_ssl_labs_tests() -> None:
     assert set(rules) == {"poodle-tls", "freak", "cbc-padding-oracle", "heartbleed", "ccs-injection"}
     assert rules["freak"].cve_ids == ["CVE-2015-0204"] and rules["cbc-padding-oracle"].evidence == (
         "SSL Labs: zombiePoodle = 3")
+
+
+def test_a_bad_host_result_is_skipped_and_the_other_hosts_import() -> None:
+    """ssl_labs_multiple_v1.5.0.json: three assessed hosts; the first loses its name, the third its endpoints
+    (SSL Labs' answer for a host it cannot resolve), and a fourth item is not an object."""
+    path = REPORTS / "ssl_labs/ssl_labs_multiple_v1.5.0.json"
+    hosts = json.loads(path.read_bytes())
+    del hosts[0]["host"]
+    del hosts[2]["endpoints"]
+    hosts[2].update(status="ERROR", statusMessage="Unable to resolve domain name")
+    hosts.append("example.org")
+    findings, skipped = findings_and_skipped("ssl_labs", json.dumps(hosts).encode())
+    assert skipped == [SkippedRecord(1, "host #1 has no host"),
+                       SkippedRecord(3, "host #3 (revoked.badssl.com) has no endpoints "
+                                        "(ERROR: Unable to resolve domain name)"),
+                       SkippedRecord(4, "host #4 is not a JSON object")]
+    kept = [f.dedup_key for f in parse("ssl_labs", path) if f.identity["target"].startswith("dh1024.badssl.com:")]
+    assert kept and [f.dedup_key for f in findings] == kept
+
+
+def test_a_list_without_any_host_result_is_refused_whole() -> None:
+    with pytest.raises(ReportFormatError, match="no item is an SSL Labs host result"):
+        parse_bytes("ssl_labs", json.dumps([{"id": "x"}, "y"]).encode())
+
+
+def test_protocol_ids_of_the_wrong_type_are_ignored_not_a_crash() -> None:
+    path = REPORTS / "ssl_labs/ssl_labs_revoked_v1.5.0.json"
+    document = json.loads(path.read_bytes())
+    host = document[0] if isinstance(document, list) else document
+    details = host["endpoints"][0]["details"]
+    details["protocols"].append({"id": [771]})
+    details["suites"].append({"protocol": {"id": 771}, "list": []})
+    assert [f.dedup_key for f in parse_bytes("ssl_labs", json.dumps(document).encode())] == [
+        f.dedup_key for f in parse("ssl_labs", path)]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import xml.etree.ElementTree as ET  # builds test input from a real report; the parser uses defusedxml
 from pathlib import Path
 
+import pytest
+
 from cspm.findings.models import FindingCategory, Severity
+from cspm.scanners.base import ReportFormatError, SkippedRecord
 from cspm.scanners.sslyze.parser_common import RULES
-from tests.scanners.helpers import REPORTS, only, parse
+from tests.scanners.helpers import REPORTS, findings_and_skipped, only, parse, parse_bytes
 
 
 def _rules(findings: list) -> list[tuple[str, str]]:
@@ -66,3 +71,43 @@ def test_every_rule_is_documented_and_mapped() -> None:
     for rule_id, rule in RULES.items():
         assert rule.rule_id == rule_id and rule.title and rule.remediation
         assert rule.cwe is None or rule.cwe.startswith("CWE-")
+
+
+def test_a_json_server_without_location_is_skipped_and_the_other_imports(shared_dir: Path) -> None:
+    path = shared_dir / "scans/sslyze/two_targets_two_vuln_old.json"
+    document = json.loads(path.read_bytes())
+    del document["server_scan_results"][0]["server_info"]
+    findings, skipped = findings_and_skipped("sslyze", json.dumps(document).encode())
+    assert skipped == [SkippedRecord(1, "server #1 names no hostname and port")]
+    kept = [f.dedup_key for f in parse("sslyze", path) if f.identity["target"] == "info.example.com:443"]
+    assert kept and [f.dedup_key for f in findings] == kept
+
+
+def test_a_json_server_with_bad_commands_or_not_an_object_is_skipped(shared_dir: Path) -> None:
+    path = shared_dir / "scans/sslyze/two_targets_two_vuln_old.json"
+    document = json.loads(path.read_bytes())
+    document["server_scan_results"][1]["scan_commands_results"] = ["heartbleed"]
+    document["server_scan_results"].append("www.example.org:443")
+    findings, skipped = findings_and_skipped("sslyze", json.dumps(document).encode())
+    assert skipped == [SkippedRecord(2, "server #2 (info.example.com:443): scan_commands_results is not an object"),
+                       SkippedRecord(3, "server #3 is not a JSON object")]
+    assert {f.identity["target"] for f in findings} == {"www.example.com:443"}
+
+
+def test_an_xml_target_without_host_and_port_is_skipped_and_the_other_imports(shared_dir: Path) -> None:
+    path = shared_dir / "scans/sslyze/report_two_target_many_vuln.xml"
+    root = ET.parse(path).getroot()
+    first = next(root.iter("target"))
+    for attribute in ("host", "ip", "port"):
+        del first.attrib[attribute]
+    findings, skipped = findings_and_skipped("sslyze", ET.tostring(root))
+    assert skipped == [SkippedRecord(1, "target #1 has no host and port attributes")]
+    kept = [f.dedup_key for f in parse("sslyze", path) if f.identity["target"] == "www.heroku.com:443"]
+    assert kept and [f.dedup_key for f in findings] == kept
+
+
+@pytest.mark.parametrize("name", ["two_targets_two_vuln_old.json", "report_two_target_many_vuln.xml"])
+def test_a_truncated_report_is_still_refused_whole(shared_dir: Path, name: str) -> None:
+    data = (shared_dir / "scans/sslyze" / name).read_bytes()
+    with pytest.raises(ReportFormatError):
+        parse_bytes("sslyze", data[: len(data) // 2])

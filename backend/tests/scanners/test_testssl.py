@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cspm.findings.models import CheckResult, FindingCategory, Severity
-from cspm.scanners.base import ReportFormatError
-from tests.scanners.helpers import REPORTS, only, parse
+from cspm.scanners.base import ReportFormatError, SkippedRecord
+from tests.scanners.helpers import REPORTS, findings_and_skipped, only, parse, parse_bytes
 
 LOCAL = "testssl/testssl_3.0.8_selfsigned_localhost"
 
@@ -44,3 +46,43 @@ def test_each_address_of_a_name_is_its_own_server() -> None:
 def test_a_target_that_could_not_be_scanned_is_refused() -> None:
     with pytest.raises(ReportFormatError, match=r"testssl.sh could not scan testssl.target.de:443 \(scanProblem"):
         parse("testssl", REPORTS / "testssl/failed_target.csv")
+
+
+# Truncated testssl.sh reports (all three formats) are refused whole: test_rejection.py.
+
+
+def test_a_json_check_without_id_or_with_an_unknown_severity_is_skipped_and_the_rest_imports() -> None:
+    path = REPORTS / "testssl/testssl_3.0.8_selfsigned_localhost.json"
+    checks = json.loads(path.read_bytes())
+    lost = {checks[2].pop("id"), checks[3]["id"]}
+    checks[3]["severity"] = "SEVERE"
+    findings, skipped = findings_and_skipped("testssl", json.dumps(checks).encode())
+    assert skipped == [SkippedRecord(3, "check #3 has no id or severity"),
+                       SkippedRecord(4, "check #4: unknown testssl.sh severity 'SEVERE'")]
+    assert [f.dedup_key for f in findings] == [f.dedup_key for f in parse("testssl", path) if f.rule_id not in lost]
+
+
+def test_a_pretty_json_check_without_severity_is_skipped_and_the_rest_imports() -> None:
+    path = REPORTS / "testssl/testssl_3.0.8_selfsigned_localhost.pretty.json"
+    document = json.loads(path.read_bytes())
+    cipher_order = document["scanResult"][0]["serverPreferences"][0]  # the report's 21st check
+    assert cipher_order["id"] == "cipher_order"
+    del cipher_order["severity"]
+    findings, skipped = findings_and_skipped("testssl", json.dumps(document).encode())
+    assert skipped == [SkippedRecord(21, "target #1 serverPreferences #21 has no id or severity")]
+    assert [f.dedup_key for f in findings] == [f.dedup_key for f in parse("testssl", path)
+                                               if f.rule_id != "cipher_order"]
+
+
+def test_a_csv_row_without_host_or_with_an_unknown_severity_is_skipped_by_its_line() -> None:
+    path = REPORTS / "testssl/defectdojo_many_vuln.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    assert lines[1].startswith('"engine_problem","www.defectdojo.org/"') and lines[4].startswith('"SSLv2",')
+    lost = {f.dedup_key for f in parse_bytes("testssl", "".join([lines[0], lines[1], lines[4]]).encode())}
+    lines[1] = lines[1].replace('"www.defectdojo.org/"', '""')
+    lines[4] = lines[4].replace('"OK"', '"SEVERE"')
+    findings, skipped = findings_and_skipped("testssl", "".join(lines).encode())
+    assert skipped == [SkippedRecord(2, "CSV line 2 names no target host"),
+                       SkippedRecord(5, "CSV line 5: unknown testssl.sh severity 'SEVERE'")]
+    assert len(lost) == 2
+    assert [f.dedup_key for f in findings] == [f.dedup_key for f in parse("testssl", path) if f.dedup_key not in lost]

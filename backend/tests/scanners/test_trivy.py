@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cspm.findings.models import CheckResult, FindingCategory, Severity
+import pytest
+
+from cspm.findings.models import CanonicalFinding, CheckResult, FindingCategory, Severity
+from cspm.scanners.base import ReportFormatError, SkippedRecord
 from cspm.scanners.parsers import get_parser
-from tests.scanners.helpers import REPORTS, only, parse, parse_bytes
+from tests.scanners.helpers import REPORTS, findings_and_skipped, only, parse, parse_bytes
 
 
 def test_vulnerability_fields(shared_dir: Path) -> None:
@@ -139,3 +143,49 @@ def test_vex_not_affected_is_passing_evidence_and_fixed_stays_open() -> None:
     statuses = {(f.evidence or "").split("Status: ")[1].split("\n")[0]: f.result for f in findings}
     assert statuses == {"not_affected": CheckResult.PASS, **{status: CheckResult.FAIL for status in (
         "unknown", "affected", "fixed", "under_investigation", "will_not_fix", "fix_deferred", "end_of_life")}}
+
+
+def _corrupt_and_parse(path: Path, corrupt: Callable[[dict[str, Any]], None]
+                       ) -> tuple[list[CanonicalFinding], list[SkippedRecord], list[CanonicalFinding]]:
+    """The real report with `corrupt` applied: its findings and skipped records, and the original's findings."""
+    document = json.loads(path.read_bytes())
+    corrupt(document)
+    findings, skipped = findings_and_skipped("trivy", json.dumps(document).encode())
+    return findings, skipped, parse("trivy", path)
+
+
+def test_a_vulnerability_without_its_id_is_skipped_and_the_rest_imports(shared_dir: Path) -> None:
+    path = shared_dir / "scans/trivy/scheme_2_many_vulns.json"
+    findings, skipped, original = _corrupt_and_parse(
+        path, lambda d: d["Results"][0]["Vulnerabilities"][1].pop("VulnerabilityID"))
+    assert skipped == [SkippedRecord(2, "vulnerability #2 has no VulnerabilityID")]
+    assert [f.dedup_key for f in findings] == [f.dedup_key for i, f in enumerate(original) if i != 1]
+
+
+def test_a_non_object_misconfiguration_and_a_secret_without_rule_are_skipped(shared_dir: Path) -> None:
+    def corrupt(document: dict[str, Any]) -> None:
+        document["Results"][1]["Misconfigurations"][0] = "DS002"
+        del document["Results"][2]["Secrets"][0]["RuleID"]
+    findings, skipped, original = _corrupt_and_parse(
+        shared_dir / "scans/trivy/misconfigurations_and_secrets.json", corrupt)
+    assert skipped == [SkippedRecord(3, "misconfiguration #3 is not a JSON object"),
+                       SkippedRecord(4, "secret #4 has no RuleID")]
+    assert [f.dedup_key for f in findings] == [f.dedup_key for i, f in enumerate(original) if i not in (2, 3)]
+
+
+def test_a_vulnerability_without_its_package_is_skipped_but_an_old_package_stub_is_no_finding(shared_dir: Path
+                                                                                             ) -> None:
+    def corrupt(document: dict[str, Any]) -> None:
+        del document["Results"][0]["Vulnerabilities"][2]["PkgName"]
+    findings, skipped, original = _corrupt_and_parse(shared_dir / "scans/trivy/scheme_2_many_vulns.json", corrupt)
+    assert skipped == [SkippedRecord(3, f"vulnerability #3 ({original[2].rule_id}) has no PkgName")]
+    assert len(findings) == len(original) - 1
+    # legacy_trivy_mix.json opens with {"PkgName": "simplito/elliptic-php"}: a package, not an advisory
+    _, stub_skipped = findings_and_skipped("trivy", (shared_dir / "scans/trivy/legacy_trivy_mix.json").read_bytes())
+    assert stub_skipped == []
+
+
+def test_a_truncated_report_is_still_refused_whole(shared_dir: Path) -> None:
+    data = (shared_dir / "scans/trivy/scheme_2_many_vulns.json").read_bytes()
+    with pytest.raises(ReportFormatError, match="truncated"):
+        parse_bytes("trivy", data[: len(data) // 2])

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import xml.etree.ElementTree as ET  # builds test input from a real report; the parser uses defusedxml
 from pathlib import Path
 
+import pytest
+
 from cspm.findings.models import FindingCategory, Severity
-from tests.scanners.helpers import REPORTS, only, parse
+from cspm.scanners.base import ReportFormatError, SkippedRecord
+from tests.scanners.helpers import REPORTS, findings_and_skipped, only, parse, parse_bytes
 
 
 def test_xml_alert_instances(shared_dir: Path) -> None:
@@ -69,3 +74,34 @@ def test_same_scan_keeps_keys_between_runs(shared_dir: Path) -> None:
     first = {f.dedup_key for f in parse("zap", shared_dir / "scans/zap/0_zap_sample.xml")}
     second = {f.dedup_key for f in parse("zap", shared_dir / "scans/zap/2_zap_sample_0_and_new_endpoint.xml")}
     assert first < second and len(second - first) == 1
+
+
+def test_an_xml_alert_naming_no_plugin_is_skipped_and_the_others_import(shared_dir: Path) -> None:
+    path = shared_dir / "scans/zap/0_zap_sample.xml"
+    root = ET.parse(path).getroot()
+    second = list(root.iter("alertitem"))[1]
+    for field in [child for child in second if child.tag in ("pluginid", "alertRef", "alert", "name")]:
+        second.remove(field)
+    findings, skipped = findings_and_skipped("zap", ET.tostring(root))
+    assert skipped == [SkippedRecord(2, "alert #2 has no pluginid, alertRef, name or alert")]
+    assert [f.dedup_key for f in findings] == [f.dedup_key for f in parse("zap", path) if f.rule_id != "10054"]
+
+
+def test_a_json_alert_with_bad_instances_or_not_an_object_is_skipped() -> None:
+    path = REPORTS / "zap/baseline_2.16.1_abridged.json"
+    document = json.loads(path.read_bytes())
+    alerts = document["site"][0]["alerts"]
+    alerts[0]["instances"] = "http://host.docker.internal:5173"
+    alerts.append(["not", "an", "alert"])
+    findings, skipped = findings_and_skipped("zap", json.dumps(document).encode())
+    assert skipped == [SkippedRecord(1, "alert #1 (10038-1): instances is not a list"),
+                       SkippedRecord(3, "alert #3 is not a JSON object")]
+    assert [f.rule_id for f in findings] == ["10020-1"]
+
+
+@pytest.mark.parametrize("path", ["scans/zap/0_zap_sample.xml", "zap/log4shell_2.11.1.json"])
+def test_a_truncated_report_is_still_refused_whole(shared_dir: Path, path: str) -> None:
+    full = shared_dir / path if path.startswith("scans/") else REPORTS / path
+    data = full.read_bytes()
+    with pytest.raises(ReportFormatError):
+        parse_bytes("zap", data[: len(data) // 2])

@@ -10,7 +10,9 @@ Read twice, both times streamed: a first pass collects what ``affects[].ref`` po
 ``metadata.component``, the document's subject); the second converts the vulnerabilities one by
 one. A vulnerability affecting several components is one finding per component. A CycloneDX
 document without a ``vulnerabilities`` list is an SBOM (inventory), refused here with a pointer
-to the SBOM import; an empty list is a report with no findings.
+to the SBOM import; an empty list is a report with no findings. A vulnerability that is not an
+object or has no ``id`` is skipped with its position (vulnerabilities counted from 1) and the
+reason; a truncated or non-CycloneDX document is refused whole.
 
 VEX: ``analysis.state`` ``not_affected``, ``false_positive``, ``resolved`` and
 ``resolved_with_pedigree`` are not open issues: they become ``result=pass`` (evidence that the
@@ -34,7 +36,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import ReportFormatError, SkippedRecord
 from cspm.scanners.cyclonedx.parser_vulnerabilities import TOOL, Inventory, findings
 from cspm.scanners.sniff import what_is_it
 from cspm.scanners.streaming import JsonEvents, PeekedReport
@@ -45,7 +47,7 @@ class CycloneDxParser:
     tool: str = TOOL
     formats: tuple[str, ...] = ("cyclonedx-json",)
 
-    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
+    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding | SkippedRecord]:
         return parse_in_two_passes(self.tool, report, what="CycloneDX JSON document", read_context=_read_inventory,
                                    items="vulnerabilities.item", item_name="vulnerability", convert=findings)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cspm.findings.models import CanonicalFinding, CheckResult, FindingCategory, PackageRef, Resource, Severity
+from cspm.scanners.base import RecordError
 from cspm.scanners.normalize import (
     as_list,
     build_finding,
@@ -132,8 +133,8 @@ def _analysis(vulnerability: dict[str, Any]) -> tuple[CheckResult, str | None]:
 
 def findings(vulnerability: dict[str, Any], inventory: Inventory, position: str) -> Iterator[CanonicalFinding]:
     vuln_id = text(vulnerability.get("id"))
-    if vuln_id is None:
-        return  # CycloneDX allows a vulnerability without an id; nothing would identify it
+    if vuln_id is None:  # CycloneDX allows it, but nothing would identify the finding
+        raise RecordError(TOOL, f"{position} has no id")
     own_source = _source(vulnerability)
     ratings = _ratings(vulnerability)
     score, vector = _cvss(ratings, own_source)

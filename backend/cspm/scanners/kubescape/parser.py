@@ -12,7 +12,9 @@ in some versions), the second converts the results one resource at a time. ``res
 
 Status: ``failed`` → ``result=fail``, ``passed`` → ``result=pass`` (compliance evidence);
 ``skipped``/``excluded`` (irrelevant, or excepted by the user) are not findings. Older reports
-(Kubescape 2) have no control status: the control failed when one of its rules failed.
+(Kubescape 2) have no control status: the control failed when one of its rules failed. A result
+that is not an object or has no ``resourceID`` is skipped with its position (results counted
+from 1) and the reason; a truncated or non-Kubescape report is refused whole.
 
 Identity (hashed into ``dedup_key``): ``control`` (controlID) + ``resource`` (Kubescape's
 resourceID: source-path hash, API version, namespace, kind and name) + ``cluster``.
@@ -30,7 +32,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import ReportFormatError, SkippedRecord
 from cspm.scanners.kubescape.parser_controls import TOOL, Summary, findings
 from cspm.scanners.normalize import text
 from cspm.scanners.sniff import what_is_it
@@ -44,7 +46,7 @@ class KubescapeParser:
     tool: str = TOOL
     formats: tuple[str, ...] = ("json",)
 
-    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
+    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding | SkippedRecord]:
         return parse_in_two_passes(self.tool, report, what="Kubescape JSON report", read_context=_read_summary,
                                    items="results.item", item_name="resource", convert=findings)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cspm.findings.models import CanonicalFinding, CheckResult, FindingCategory, Resource, Severity
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import RecordError
 from cspm.scanners.normalize import (
     as_list,
     build_finding,
@@ -107,7 +107,7 @@ def _paths(control: dict[str, Any]) -> tuple[list[str], list[str]]:
 def findings(result: dict[str, Any], summary: Summary, position: str) -> Iterator[CanonicalFinding]:
     resource_id = text(result.get("resourceID"))
     if resource_id is None:
-        raise ReportFormatError(TOOL, f"{position} has no resourceID")
+        raise RecordError(TOOL, f"{position} has no resourceID")
     workload = _workload(resource_id)
     for control in as_list(result.get("controls")):
         control = mapping(control)

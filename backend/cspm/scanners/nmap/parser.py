@@ -8,7 +8,9 @@ version extrainfo tunnel>``, ``<cpe>`` and ``<script id output>``.
 
 Only ports in state ``open`` are findings (category ``network``, severity ``info``): closed,
 filtered, ``open|filtered`` and the ``<extraports>`` summary are not; a host without open
-ports yields nothing. On an open port, the ``vulners`` NSE script's CVEs are findings of their
+ports yields nothing. A host naming no address or hostname, or with an open port without portid,
+is skipped whole (hosts counted from 1) with the reason, and the other hosts import; a truncated
+or non-Nmap report is refused whole. On an open port, the ``vulners`` NSE script's CVEs are findings of their
 own (``parser_vulners``: category ``vulnerability``, severity from the CVSS score vulners gives).
 
 Identity (hashed into ``dedup_key``): ``host`` (the IP address; the first hostname when Nmap
@@ -29,7 +31,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from cspm.findings.models import CanonicalFinding, FindingCategory, Resource, Severity
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import RecordError, ReportFormatError, SkippedRecord, findings_or_skip
 from cspm.scanners.nmap.parser_vulners import SCRIPT_ID as VULNERS_SCRIPT
 from cspm.scanners.nmap.parser_vulners import vulners_findings
 from cspm.scanners.normalize import build_finding, identity, join_text, scan_scope, text
@@ -46,13 +48,13 @@ class NmapParser:
     tool: str = TOOL
     formats: tuple[str, ...] = ("xml",)
 
-    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
+    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding | SkippedRecord]:
         stream = open_report(self.tool, report)
         if stream.first_char() != "<":
             raise ReportFormatError(self.tool, f"not an Nmap XML report: {what_is_it(stream.head)}")
         return self._findings(stream)
 
-    def _findings(self, stream: PeekedReport) -> Iterator[CanonicalFinding]:
+    def _findings(self, stream: PeekedReport) -> Iterator[CanonicalFinding | SkippedRecord]:
         root: ET.Element | None = None
         hosts = 0
         for event, element in iter_xml(TOOL, stream):
@@ -66,7 +68,7 @@ class NmapParser:
                 continue
             if tag == "host":
                 hosts += 1
-                yield from _host_findings(element, f"host #{hosts}")
+                yield from findings_or_skip(hosts, _host_findings, element, f"host #{hosts}")
                 if root is not None:
                     root.remove(element)
 
@@ -79,7 +81,7 @@ def _host_findings(host: ET.Element, position: str) -> Iterator[CanonicalFinding
     hostname = text(hostnames[0].get("name")) if hostnames else None
     name = address or hostname
     if name is None:
-        raise ReportFormatError(TOOL, f"{position} has neither an IP address nor a hostname")
+        raise RecordError(TOOL, f"{position} has neither an IP address nor a hostname")
     for port in host.findall("ports/port"):
         state = port.find("state")
         if state is None or state.get("state") != "open":
@@ -87,7 +89,7 @@ def _host_findings(host: ET.Element, position: str) -> Iterator[CanonicalFinding
         protocol = text(port.get("protocol")) or "tcp"
         number = text(port.get("portid"))
         if number is None:
-            raise ReportFormatError(TOOL, f"{position}: a port has no portid")
+            raise RecordError(TOOL, f"{position}: an open port has no portid")
         service = port.find("service")
         service_name = text(service.get("name")) if service is not None else None
         endpoint = f"[{name}]:{number}" if ":" in name else f"{name}:{number}"

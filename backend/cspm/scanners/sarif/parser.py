@@ -14,7 +14,9 @@ in memory until its ``tool`` has been read (one run's results, never more).
 stay apart. ``kind`` ``pass`` is ``result=pass``, ``review``/``open`` are ``result=manual``;
 ``informational``/``notApplicable`` results and results whose suppression was accepted (an
 in-source ``nosem``/``# noqa``-style or external suppression: the user's own decision) are not
-findings.
+findings. A result that is not an object, or has neither a rule id nor a message, is skipped with
+its position (results counted across the log's runs, 1-based) and the reason; the rest imports. A
+truncated log, or one not SARIF 2.1.0, is refused whole.
 
 Identity (hashed into ``dedup_key``): ``driver`` + ``rule`` + ``file`` (the primary location's
 URI as written) + the result's ``fingerprints`` (else ``partialFingerprints``), all of them
@@ -37,7 +39,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import ReportFormatError, SkippedRecord, findings_or_skip
 from cspm.scanners.normalize import text
 from cspm.scanners.sarif.parser_results import TOOL, Run, to_finding
 from cspm.scanners.sniff import what_is_it
@@ -50,18 +52,18 @@ class SarifParser:
     tool: str = TOOL
     formats: tuple[str, ...] = ("sarif", "json")
 
-    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
+    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding | SkippedRecord]:
         stream = open_report(self.tool, report)
         if stream.first_char() != "{":
             raise ReportFormatError(self.tool, f"not a SARIF log (expected a JSON object): {what_is_it(stream.head)}")
         return _findings(stream)
 
 
-def _findings(stream: PeekedReport) -> Iterator[CanonicalFinding]:
+def _findings(stream: PeekedReport) -> Iterator[CanonicalFinding | SkippedRecord]:
     events = JsonEvents(TOOL, stream)
     keys: set[str] = set()
     run = Run(index=0)
-    pending: list[dict[str, Any]] = []
+    pending: list[Any] = []
     count = 0
     for prefix, event, value in events:
         if prefix == "":
@@ -80,18 +82,16 @@ def _findings(stream: PeekedReport) -> Iterator[CanonicalFinding]:
             elif event == "end_map":
                 for result in pending:  # results read before this run's tool (a reordered report)
                     count += 1
-                    yield from to_finding(result, run, f"run #{run.index} result #{count}")
+                    yield from findings_or_skip(count, to_finding, result, run, f"run #{run.index} result #{count}")
             elif event != "map_key":
                 raise ReportFormatError(TOOL, f"run #{run.index + 1} is not a JSON object")
         elif prefix == "runs.item.tool" and event == "start_map":
             run.read_tool(events.build(event, value))
         elif prefix == "runs.item.results.item":
-            result = events.build(event, value)
-            if not isinstance(result, dict):
-                raise ReportFormatError(TOOL, f"run #{run.index}: a result is not a JSON object")
+            result = events.build(event, value)  # one that is not an object is skipped by to_finding
             if run.tool_read:
                 count += 1
-                yield from to_finding(result, run, f"run #{run.index} result #{count}")
+                yield from findings_or_skip(count, to_finding, result, run, f"run #{run.index} result #{count}")
             else:
                 pending.append(result)
     if "runs" not in keys or "version" not in keys:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cspm.findings.models import CanonicalFinding, CheckResult, FindingCategory, Resource, Severity
+from cspm.scanners.base import RecordError
 from cspm.scanners.normalize import (
     as_list,
     build_finding,
@@ -187,7 +188,9 @@ def _title(rule: dict[str, Any], message: str | None, rule_id: str) -> str:
     return title if len(title) <= TITLE_MAX_CHARS else title[:TITLE_MAX_CHARS - 1] + "…"
 
 
-def to_finding(result: dict[str, Any], run: Run, position: str) -> Iterator[CanonicalFinding]:
+def to_finding(result: object, run: Run, position: str) -> Iterator[CanonicalFinding]:
+    if not isinstance(result, dict):
+        raise RecordError(TOOL, f"{position} is not a JSON object")
     kind = (text(result.get("kind")) or "fail").lower()
     suppression = _suppression(result)
     if kind in _NOT_RESULTS or suppression == "accepted":
@@ -196,6 +199,8 @@ def to_finding(result: dict[str, Any], run: Run, position: str) -> Iterator[Cano
     reference = mapping(result.get("rule"))
     rule_id = text(result.get("ruleId")) or text(reference.get("id")) or text(rule.get("id"))
     message = _message(result.get("message"))
+    if rule_id is None and message is None:
+        raise RecordError(TOOL, f"{position} has no ruleId and no message")  # nothing says what it found
     if rule_id is None:
         rule_id = "sarif-result"  # SARIF allows results without a rule (appendix K.3): the message says it all
     severity, tool_severity = _severity(result, rule)

@@ -55,10 +55,15 @@ def _code(details: dict[str, Any], key: str) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def _protocol_key(protocol_id: object) -> str | None:
+    """sslyze's key for an SSL Labs protocol id; None for anything else (a list would not even hash)."""
+    return _PROTOCOL_IDS.get(protocol_id) if isinstance(protocol_id, int) else None
+
+
 def _accepted(details: dict[str, Any]) -> dict[str, list[CipherSuite]]:
     accepted: dict[str, list[CipherSuite]] = {}
     for group in as_list(details.get("suites")):
-        key = _PROTOCOL_IDS.get(mapping(group).get("protocol"))  # type: ignore[arg-type]
+        key = _protocol_key(mapping(group).get("protocol"))
         if key is None:
             continue
         for suite in as_list(mapping(group).get("list")):
@@ -68,7 +73,7 @@ def _accepted(details: dict[str, Any]) -> dict[str, list[CipherSuite]]:
                 accepted.setdefault(key, []).append(CipherSuite(
                     name=name, key_size=strength if isinstance(strength, int) else None, anonymous="_anon_" in name))
     for protocol in as_list(details.get("protocols")):
-        key = _PROTOCOL_IDS.get(mapping(protocol).get("id"))  # type: ignore[arg-type]
+        key = _protocol_key(mapping(protocol).get("id"))
         if key is not None and key not in accepted and PROTOCOLS[key][1] is not None:
             # An accepted legacy protocol whose suites SSL Labs did not list is still accepted.
             accepted[key] = [CipherSuite(name=f"(suites not listed for {PROTOCOLS[key][0]})")]

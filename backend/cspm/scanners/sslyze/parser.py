@@ -8,7 +8,9 @@ TLS_FALLBACK_SCSV, missing extended master secret, each accepted legacy protocol
 SSL 3.0, TLS 1.0, TLS 1.1), anonymous/NULL/export suites, TLS 1.2 suites outside Mozilla's
 intermediate profile, an untrusted certificate chain (validation errors per trust store),
 a host-name mismatch, a SHA-1 signed chain and, when the HTTP header scan ran, a missing
-HSTS header. Unreachable servers and errored scan commands yield nothing.
+HSTS header. Unreachable servers and errored scan commands yield nothing. A server the report does
+not locate (no host and port) is skipped with its position and the reason, and the other servers
+import; a truncated or non-sslyze report is refused whole.
 
 Identity (hashed into ``dedup_key``): ``target`` (host:port as scanned) + ``issue`` (the rule
 id). The evidence holds the details (accepted suites, validation errors), so a change in the
@@ -21,7 +23,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import ReportFormatError, SkippedRecord
 from cspm.scanners.sniff import what_is_it
 from cspm.scanners.sslyze.parser_common import TOOL
 from cspm.scanners.sslyze.parser_json import parse_json
@@ -33,7 +35,7 @@ class SslyzeParser:
     tool: str = TOOL
     formats: tuple[str, ...] = ("json", "xml")
 
-    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
+    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding | SkippedRecord]:
         stream = open_report(self.tool, report)
         first = stream.first_char()
         if first == "<":

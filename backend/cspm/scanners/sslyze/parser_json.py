@@ -6,7 +6,9 @@
   ``scan_result.<command> = {"status": "COMPLETED", "result": {...}}``.
 
 Servers that could not be reached (``connectivity_status`` ERROR) and commands that errored
-or were not scheduled contribute nothing. Certificate validation failures are read from
+or were not scheduled contribute nothing. A server that is not an object, names no hostname and
+port, or whose scan_commands_results is not an object is skipped with its position (servers
+counted from 1) and the reason. Certificate validation failures are read from
 ``openssl_error_string`` (≤ 5) or ``validation_error`` (6).
 """
 
@@ -16,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import RecordError, ReportFormatError, SkippedRecord, findings_or_skip
 from cspm.scanners.normalize import as_list, mapping, text
 from cspm.scanners.sniff import what_is_it
 from cspm.scanners.sslyze.parser_common import PROTOCOLS, TOOL, CipherSuite, TlsServer, findings
@@ -25,7 +27,7 @@ from cspm.scanners.streaming import JsonEvents, PeekedReport
 _REPORT_KEYS = {"server_scan_results", "sslyze_version", "sslyze_url", "server_connectivity_errors"}
 
 
-def parse_json(stream: PeekedReport) -> Iterator[CanonicalFinding]:
+def parse_json(stream: PeekedReport) -> Iterator[CanonicalFinding | SkippedRecord]:
     events = JsonEvents(TOOL, stream, big_integers=True)
     keys: set[str] = set()
     servers = 0
@@ -38,15 +40,20 @@ def parse_json(stream: PeekedReport) -> Iterator[CanonicalFinding]:
                 keys.add(value)
             elif event not in ("start_map", "end_map"):
                 raise ReportFormatError(TOOL, "not an sslyze JSON report: the document is a single scalar value")
-        elif prefix == "server_scan_results.item" and event == "start_map":
-            result = events.build(event, value)
+        elif prefix == "server_scan_results.item" and event not in ("map_key", "end_map", "end_array"):
+            result = events.build(event, value)  # any JSON value: one that is not an object is skipped
             servers += 1
-            server = _server(result, f"server #{servers}")
-            if server is not None:
-                yield from findings(server, f"server #{servers}")
+            yield from findings_or_skip(servers, _server_findings, result, f"server #{servers}")
     if not keys & _REPORT_KEYS:
         raise ReportFormatError(TOOL, "not an sslyze JSON report: no server_scan_results or sslyze_version; "
                                       + what_is_it(stream.head))
+
+
+def _server_findings(result: object, position: str) -> Iterator[CanonicalFinding]:
+    if not isinstance(result, dict):
+        raise RecordError(TOOL, f"{position} is not a JSON object")
+    server = _server(result, position)
+    return findings(server, position) if server is not None else iter(())
 
 
 def _server(result: dict[str, Any], position: str) -> TlsServer | None:
@@ -59,13 +66,15 @@ def _server(result: dict[str, Any], position: str) -> TlsServer | None:
     host = text(location.get("hostname")) or text(location.get("ip_address"))
     port = location.get("port")
     if host is None or port is None:
-        raise ReportFormatError(TOOL, f"{position} names no hostname and port")
+        raise RecordError(TOOL, f"{position} names no hostname and port")
     server = TlsServer(host=host, port=port, ip=text(location.get("ip_address")))
     if isinstance(result.get("scan_result"), dict):
         commands = {name: entry.get("result") for name, entry in result["scan_result"].items()
                     if isinstance(entry, dict) and entry.get("status") == "COMPLETED"}
     else:
-        commands = dict(result.get("scan_commands_results") or {})
+        commands = result.get("scan_commands_results") or {}
+        if not isinstance(commands, dict):
+            raise RecordError(TOOL, f"{position} ({server.endpoint}): scan_commands_results is not an object")
     _fill(server, {name: value for name, value in commands.items() if isinstance(value, dict)})
     return server
 

@@ -4,7 +4,8 @@
 (``hostnameValidation@certificateMatchesServerHostname``, ``pathValidation@validationResult``
 per trust store, ``verifiedCertificateChain@hasSha1SignedCertificate``), ``compression``,
 ``fallback``, ``heartbleed``, ``openssl_ccs``, ``reneg``, ``robot`` and ``sslv2`` … ``tlsv1_3``
-(``acceptedCipherSuites/cipherSuite@name@keySize@anonymous``).
+(``acceptedCipherSuites/cipherSuite@name@keySize@anonymous``). A target without host and port
+attributes is skipped with its position (targets counted from 1) and the reason.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import xml.etree.ElementTree as ET  # only for the Element type: parsing goes th
 from collections.abc import Iterator
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import RecordError, ReportFormatError, SkippedRecord, findings_or_skip
 from cspm.scanners.normalize import text
 from cspm.scanners.sniff import what_is_it
 from cspm.scanners.sslyze.parser_common import TOOL, CipherSuite, TlsServer, findings
@@ -23,7 +24,7 @@ _PROTOCOL_TAGS = {"sslv2": "ssl_2_0", "sslv3": "ssl_3_0", "tlsv1": "tls_1_0", "t
                   "tlsv1_2": "tls_1_2", "tlsv1_3": "tls_1_3"}
 
 
-def parse_xml(stream: PeekedReport) -> Iterator[CanonicalFinding]:
+def parse_xml(stream: PeekedReport) -> Iterator[CanonicalFinding | SkippedRecord]:
     stack: list[ET.Element] = []
     targets = 0
     for event, element in iter_xml(TOOL, stream):
@@ -37,8 +38,12 @@ def parse_xml(stream: PeekedReport) -> Iterator[CanonicalFinding]:
         stack.pop()
         if tag == "target" and stack and local_name(stack[-1].tag) == "results":
             targets += 1
-            yield from findings(_server(element, f"target #{targets}"), f"target #{targets}")
+            yield from findings_or_skip(targets, _target_findings, element, f"target #{targets}")
             stack[-1].remove(element)
+
+
+def _target_findings(target: ET.Element, position: str) -> Iterator[CanonicalFinding]:
+    return findings(_server(target, position), position)
 
 
 def _flag(element: ET.Element | None, attribute: str) -> bool | None:
@@ -51,7 +56,7 @@ def _server(target: ET.Element, position: str) -> TlsServer:
     host = text(target.get("host")) or text(target.get("ip"))
     port = text(target.get("port"))
     if host is None or port is None:
-        raise ReportFormatError(TOOL, f"{position} has no host and port attributes")
+        raise RecordError(TOOL, f"{position} has no host and port attributes")
     server = TlsServer(host=host, port=port, ip=text(target.get("ip")))
     server.heartbleed = _flag(target.find("heartbleed/openSslHeartbleed"), "isVulnerable")
     server.ccs_injection = _flag(target.find("openssl_ccs/openSslCcsInjection"), "isVulnerable")

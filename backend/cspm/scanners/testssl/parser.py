@@ -12,6 +12,11 @@ Every format is a list of checks ``{id, ip ("host/ip"), port, severity, cve, cwe
   the target, because importing it would resolve that target's open findings as if it had
   been scanned clean.
 
+A check without id or severity, with an unknown severity word, naming no target host or (flat
+JSON) not an object is skipped with its position and the reason, and the other checks import:
+the index is the check's place in the flat JSON list, its CSV line, or its place among the
+pretty JSON's checks (counted across targets). A truncated or non-testssl.sh report is refused.
+
 Identity (hashed into ``dedup_key``): ``target`` (host:port, the host name when testssl.sh had
 one, else the IP) + ``ip`` (the address scanned: a name with several addresses is scanned once
 per address, and one server may fail a check another passes) + ``check`` (testssl.sh's id,
@@ -29,7 +34,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import ReportFormatError, SkippedRecord
 from cspm.scanners.streaming import open_report
 from cspm.scanners.testssl.parser_common import TOOL
 from cspm.scanners.testssl.parser_csv import parse_csv
@@ -40,7 +45,7 @@ class TestsslParser:
     tool: str = TOOL
     formats: tuple[str, ...] = ("json", "csv")
 
-    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
+    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding | SkippedRecord]:
         stream = open_report(self.tool, report)
         first = stream.first_char()
         if first in ("[", "{"):

@@ -6,7 +6,7 @@ import csv
 from collections.abc import Iterator
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import ReportFormatError, SkippedRecord, findings_or_skip
 from cspm.scanners.sniff import what_is_it
 from cspm.scanners.streaming import PeekedReport, decode_error, text_lines
 from cspm.scanners.testssl.parser_common import TOOL, to_finding
@@ -14,7 +14,7 @@ from cspm.scanners.testssl.parser_common import TOOL, to_finding
 REQUIRED_COLUMNS = ("id", "fqdn/ip", "port", "severity", "finding")
 
 
-def parse_csv(stream: PeekedReport) -> Iterator[CanonicalFinding]:
+def parse_csv(stream: PeekedReport) -> Iterator[CanonicalFinding | SkippedRecord]:
     reader = csv.DictReader(text_lines(TOOL, stream), strict=True)
     rows = 0
     try:
@@ -28,9 +28,7 @@ def parse_csv(stream: PeekedReport) -> Iterator[CanonicalFinding]:
                 raise ReportFormatError(TOOL, f"CSV line {reader.line_num} does not have the header's "
                                               f"{len(header)} fields (truncated report?)")
             rows += 1
-            finding = to_finding(row, f"CSV line {reader.line_num}")
-            if finding is not None:
-                yield finding
+            yield from findings_or_skip(reader.line_num, to_finding, row, f"CSV line {reader.line_num}")
     except csv.Error as exc:
         raise ReportFormatError(TOOL, f"truncated or malformed CSV at line {reader.line_num}: {exc}") from None
     except UnicodeDecodeError as exc:

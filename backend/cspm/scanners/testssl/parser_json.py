@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import ReportFormatError, SkippedRecord, each_record
 from cspm.scanners.normalize import as_list, mapping
 from cspm.scanners.sniff import what_is_it
 from cspm.scanners.streaming import PeekedReport, json_items
@@ -15,23 +15,26 @@ from cspm.scanners.testssl.parser_common import TOOL, to_finding
 _TARGET_KEYS = {"targetHost", "ip", "port", "rDNS", "service", "hostname"}
 
 
-def parse_json(stream: PeekedReport) -> Iterator[CanonicalFinding]:
+def parse_json(stream: PeekedReport) -> Iterator[CanonicalFinding | SkippedRecord]:
     if stream.first_char() == "[":
-        count = 0
-        for check in json_items(TOOL, stream, "item"):
-            count += 1
-            yield from _convert(check, f"check #{count}")
+        yield from each_record(json_items(TOOL, stream, "item"),
+                               lambda check, count: to_finding(check, f"check #{count}"))
         return
     targets = 0
-    for target in json_items(TOOL, stream, "scanResult.item"):
-        targets += 1
-        yield from _target(mapping(target), f"target #{targets}")
+
+    def checks() -> Iterator[tuple[dict[str, Any], str]]:  # every target's, so indexes count across targets
+        nonlocal targets
+        for target in json_items(TOOL, stream, "scanResult.item"):
+            targets += 1
+            yield from _target_checks(mapping(target), f"target #{targets}")
+
+    yield from each_record(checks(), lambda check, _index: to_finding(*check))
     if targets == 0 and b'"scanResult"' not in stream.head:
         raise ReportFormatError(TOOL, "not a testssl.sh JSON report: no scanResult list; " + what_is_it(stream.head))
 
 
-def _target(target: dict[str, Any], position: str) -> Iterator[CanonicalFinding]:
-    """A pretty-JSON target: its sections hold the checks; the address is the target's."""
+def _target_checks(target: dict[str, Any], position: str) -> Iterator[tuple[dict[str, Any], str]]:
+    """A pretty-JSON target's checks with their positions: its sections hold them; the address is the target's."""
     address = {"ip": f"{target.get('targetHost') or ''}/{target.get('ip') or ''}", "port": target.get("port")}
     count = 0
     for section, checks in target.items():
@@ -40,12 +43,4 @@ def _target(target: dict[str, Any], position: str) -> Iterator[CanonicalFinding]
         for check in as_list(checks):
             count += 1
             if isinstance(check, dict):
-                yield from _convert({**address, **check, "ip": address["ip"]}, f"{position} {section} #{count}")
-
-
-def _convert(check: object, position: str) -> Iterator[CanonicalFinding]:
-    if not isinstance(check, dict):
-        raise ReportFormatError(TOOL, f"{position} is not a JSON object")
-    finding = to_finding(check, position)
-    if finding is not None:
-        yield finding
+                yield {**address, **check, "ip": address["ip"]}, f"{position} {section} #{count}"

@@ -14,7 +14,10 @@ Results without findings, and ``Packages``/``Metadata`` blocks, are skipped with
 built. Trivy writes ``ArtifactName``/``ClusterName`` before the results; a re-serialised report
 with its keys reordered is read twice (first pass: those names only) so the identities do not
 change. Vulnerability stubs without an id, and misconfigurations in ``EXCEPTION`` status (the
-user's own Trivy exceptions) are not findings. Misconfigurations in ``PASS`` status (with
+user's own Trivy exceptions) are not findings. Any other item that is not a JSON object, lacks its
+id (VulnerabilityID and PkgName, AVDID/ID, RuleID, Name) or has an invalid field is skipped with its
+position (items counted across the report, 1-based) and the reason; the rest imports. A truncated
+or non-Trivy report is still refused whole. Misconfigurations in ``PASS`` status (with
 ``--include-non-failures``) become ``result=pass``, and so do vulnerabilities whose ``Status`` is
 ``not_affected`` (a VEX statement Trivy applied with ``--vex``): assessed, not open. ``Status``
 ``fixed`` stays a failure: Trivy writes it whenever a fixed version exists (``--ignore-unfixed``
@@ -46,7 +49,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import ReportFormatError, SkippedRecord, findings_or_skip
 from cspm.scanners.normalize import text
 from cspm.scanners.sniff import what_is_it
 from cspm.scanners.streaming import (
@@ -57,7 +60,7 @@ from cspm.scanners.streaming import (
     rereadable,
     start_position,
 )
-from cspm.scanners.trivy.parser_items import ITEM_KINDS, TOOL, Context
+from cspm.scanners.trivy.parser_items import ITEM_KINDS, TOOL, Context, convert
 
 _TOP_KEYS = {"SchemaVersion", "ArtifactName", "ArtifactType", "Results", "ClusterName", "Resources",
              "Vulnerabilities", "Misconfigurations", "Metadata", "CreatedAt", "ReportID", "Trivy"}
@@ -76,7 +79,7 @@ class TrivyParser:
     tool: str = TOOL
     formats: tuple[str, ...] = ("json",)
 
-    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
+    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding | SkippedRecord]:
         start = start_position(report)
         stream = open_report(self.tool, report)
         if stream.first_char() not in ("{", "[", "n"):
@@ -102,7 +105,8 @@ def _context_first(head: bytes) -> bool:
     return context is not None and context < results
 
 
-def _two_passes(report: BinaryIO, stream: PeekedReport, start: int | None) -> Iterator[CanonicalFinding]:
+def _two_passes(report: BinaryIO, stream: PeekedReport, start: int | None
+                ) -> Iterator[CanonicalFinding | SkippedRecord]:
     with rereadable(TOOL, report, stream, start) as reopen:
         context = _read_context(reopen())
         yield from _TrivyStream(reopen(), context).findings()
@@ -132,11 +136,11 @@ class _TrivyStream:
         self.in_workload = False
         self.result = Context()
         self.target_seen = False
-        self.result_pending: list[tuple[str, dict[str, Any]]] = []
-        self.workload_pending: list[tuple[str, dict[str, Any], Context]] = []
+        self.result_pending: list[tuple[str, Any]] = []
+        self.workload_pending: list[tuple[str, Any, Context]] = []
         self.count = 0
 
-    def findings(self) -> Iterator[CanonicalFinding]:
+    def findings(self) -> Iterator[CanonicalFinding | SkippedRecord]:
         first = next(iter(self.events), None)
         if first is None:
             raise ReportFormatError(TOOL, "the report holds no JSON value")
@@ -153,7 +157,7 @@ class _TrivyStream:
             raise ReportFormatError(TOOL, "not a Trivy JSON report: the document is a single scalar value")
 
     def _walk(self, *, result_bases: tuple[str, ...], workload_bases: tuple[str, ...],
-              top_level: bool = False) -> Iterator[CanonicalFinding]:
+              top_level: bool = False) -> Iterator[CanonicalFinding | SkippedRecord]:
         item_prefixes = {f"{base}.{kind}.item": kind for base in result_bases for kind in ITEM_KINDS}
         top_keys: set[str] = set()
         results = 0
@@ -163,9 +167,7 @@ class _TrivyStream:
                 continue
             if prefix in item_prefixes and event in ("start_map", "start_array", "string", "number", "null"):
                 kind = item_prefixes[prefix]
-                item = self.events.build(event, value)
-                if not isinstance(item, dict):
-                    raise ReportFormatError(TOOL, f"a {kind} entry is not a JSON object")
+                item = self.events.build(event, value)  # checked when converted: a bad one is skipped
                 if self.target_seen:
                     yield from self._ready(kind, item)
                 else:
@@ -209,7 +211,7 @@ class _TrivyStream:
             raise ReportFormatError(TOOL, "not a Trivy JSON report: no Results, Resources or SchemaVersion; "
                                           + what_is_it(self.stream.head))
 
-    def _ready(self, kind: str, item: dict[str, Any]) -> Iterator[CanonicalFinding]:
+    def _ready(self, kind: str, item: Any) -> Iterator[CanonicalFinding | SkippedRecord]:
         """The item's result context is complete; convert now unless its workload's is not."""
         result = Context(target=self.result.target, result_class=self.result.result_class,
                          result_type=self.result.result_type)
@@ -218,12 +220,10 @@ class _TrivyStream:
             return
         yield from self._convert(kind, item, result)
 
-    def _convert(self, kind: str, item: dict[str, Any], result: Context) -> Iterator[CanonicalFinding]:
+    def _convert(self, kind: str, item: Any, result: Context) -> Iterator[CanonicalFinding | SkippedRecord]:
         self.count += 1
         ctx = Context(artifact=self.artifact.artifact, artifact_type=self.artifact.artifact_type,
                       cluster=self.artifact.cluster, namespace=self.workload.namespace, kind=self.workload.kind,
                       name=self.workload.name, target=result.target, result_class=result.result_class,
                       result_type=result.result_type)
-        finding = ITEM_KINDS[kind](item, ctx, f"{kind[:-1].lower()} #{self.count}")
-        if finding is not None:
-            yield finding
+        yield from findings_or_skip(self.count, convert, kind, item, ctx, self.count)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cspm.findings.models import CanonicalFinding, CheckResult, FindingCategory, PackageRef, Resource, Severity
+from cspm.scanners.base import RecordError
 from cspm.scanners.normalize import (
     as_list,
     build_finding,
@@ -33,6 +34,8 @@ _FILE_ARTIFACTS = {"filesystem", "repository", "rootfs"}
 # writes that for every vulnerability with a FixedVersion (a fix exists; the installed version
 # is still vulnerable), so it stays a failure.
 _NOT_AFFECTED_STATUSES = {"not_affected"}
+# Old Trivy listed packages without an advisory as vulnerabilities: only these fields, no VulnerabilityID.
+_PACKAGE_STUB_KEYS = {"PkgName", "PkgID", "PkgPath", "PkgIdentifier", "InstalledVersion", "Layer"}
 
 
 @dataclass
@@ -107,8 +110,12 @@ def _layer(item: dict[str, Any]) -> str | None:
 def vulnerability(item: dict[str, Any], ctx: Context, position: str) -> CanonicalFinding | None:
     vuln_id = text(item.get("VulnerabilityID"))
     package_name = text(item.get("PkgName"))
-    if vuln_id is None or package_name is None:
+    if vuln_id is None and item.keys() <= _PACKAGE_STUB_KEYS:
         return None  # old Trivy wrote package stubs without an advisory: nothing identifies an issue
+    if vuln_id is None:
+        raise RecordError(TOOL, f"{position} has no VulnerabilityID")
+    if package_name is None:
+        raise RecordError(TOOL, f"{position} ({vuln_id}) has no PkgName")
     version = text(item.get("InstalledVersion"))
     fixed = text(item.get("FixedVersion"))
     score, vector = _cvss(item)
@@ -158,7 +165,7 @@ def misconfiguration(item: dict[str, Any], ctx: Context, position: str) -> Canon
     result = CheckResult.PASS if status == "PASS" else CheckResult.FAIL
     check_id = text(item.get("AVDID")) or text(item.get("ID"))
     if check_id is None:
-        return None
+        raise RecordError(TOOL, f"{position} has no AVDID or ID")
     cause = mapping(item.get("CauseMetadata"))
     cause_resource = text(cause.get("Resource"))
     start, end = cause.get("StartLine"), cause.get("EndLine")
@@ -192,7 +199,7 @@ def misconfiguration(item: dict[str, Any], ctx: Context, position: str) -> Canon
 def secret(item: dict[str, Any], ctx: Context, position: str) -> CanonicalFinding | None:
     rule_id = text(item.get("RuleID"))
     if rule_id is None:
-        return None
+        raise RecordError(TOOL, f"{position} has no RuleID")
     match = text(item.get("Match"))  # Trivy redacts the secret itself (*****)
     start, end = item.get("StartLine"), item.get("EndLine")
     location = f"{ctx.target}:{start}" if ctx.target and start else ctx.target
@@ -217,7 +224,7 @@ def secret(item: dict[str, Any], ctx: Context, position: str) -> CanonicalFindin
 def license_finding(item: dict[str, Any], ctx: Context, position: str) -> CanonicalFinding | None:
     name = text(item.get("Name"))
     if name is None:
-        return None
+        raise RecordError(TOOL, f"{position} has no Name")
     package = text(item.get("PkgName"))
     file_path = text(item.get("FilePath"))
     category = text(item.get("Category"))
@@ -241,9 +248,20 @@ def license_finding(item: dict[str, Any], ctx: Context, position: str) -> Canoni
     )
 
 
+def convert(kind: str, item: object, ctx: Context, index: int) -> CanonicalFinding | None:
+    """The finding of the report's item ``index`` (of a result's ``kind`` list); None when Trivy's rules say
+    it is none (a package stub, an exception), RecordError when it cannot be one."""
+    position = f"{_LABELS[kind]} #{index}"
+    if not isinstance(item, dict):
+        raise RecordError(TOOL, f"{position} is not a JSON object")
+    return ITEM_KINDS[kind](item, ctx, position)
+
+
 ITEM_KINDS = {
     "Vulnerabilities": vulnerability,
     "Misconfigurations": misconfiguration,
     "Secrets": secret,
     "Licenses": license_finding,
 }
+_LABELS = {"Vulnerabilities": "vulnerability", "Misconfigurations": "misconfiguration", "Secrets": "secret",
+           "Licenses": "license"}

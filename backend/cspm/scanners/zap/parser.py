@@ -3,7 +3,9 @@
 One finding per alert and distinct (URL, parameter, method); instances of the same alert that
 repeat those three (the same page with several pieces of evidence) are folded into one
 finding whose evidence lists them all. Alerts with confidence 0 ("False Positive", set by a
-user in ZAP) are not findings.
+user in ZAP) are not findings. An alert that names no plugin or alert, is not an object or whose
+instances are not a list is skipped with its position (alerts counted from 1) and the reason; a
+truncated or non-ZAP report is refused whole.
 
 Identity (hashed into ``dedup_key``): ``plugin`` (alertRef when present — it refines the
 plugin id for plugins that raise several alert types, e.g. 10055-4 vs 10055-5 — else
@@ -24,7 +26,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import ReportFormatError, SkippedRecord
 from cspm.scanners.sniff import what_is_it
 from cspm.scanners.streaming import open_report
 from cspm.scanners.zap.parser_common import TOOL
@@ -36,7 +38,7 @@ class ZapParser:
     tool: str = TOOL
     formats: tuple[str, ...] = ("xml", "json")
 
-    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding]:
+    def parse(self, report: BinaryIO) -> Iterator[CanonicalFinding | SkippedRecord]:
         stream = open_report(self.tool, report)
         first = stream.first_char()
         if first == "<":

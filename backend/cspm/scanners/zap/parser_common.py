@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cspm.findings.models import CanonicalFinding, FindingCategory, Resource, Severity
+from cspm.scanners.base import RecordError
 from cspm.scanners.normalize import (
     build_finding,
     compliance,
@@ -32,13 +33,16 @@ _RISK_WORDS = {"0": "Informational", "1": "Low", "2": "Medium", "3": "High"}
 _CONFIDENCE = {"0": "False Positive", "1": "Low", "2": "Medium", "3": "High", "4": "Confirmed"}
 
 
-def alert_findings(alert: Mapping[str, Any], site: Mapping[str, Any], position: str) -> Iterator[CanonicalFinding]:
+def alert_findings(alert: object, site: Mapping[str, Any], position: str) -> Iterator[CanonicalFinding]:
     """One finding per distinct (URL, parameter, method) of the alert; repeats are folded into one.
 
     ZAP lists an instance per piece of evidence (four external scripts without SRI on the
     same page are four instances); they are one issue on one resource, so their evidence is
-    joined. Alerts the user marked as false positives (confidence 0) are not findings.
+    joined. Alerts the user marked as false positives (confidence 0) are not findings. RecordError
+    for an alert that is not an object, names no plugin or alert, or whose instances are not a list.
     """
+    if not isinstance(alert, Mapping):
+        raise RecordError(TOOL, f"{position} is not a JSON object")
     confidence = text(alert.get("confidence"))
     if confidence == "0":
         return
@@ -48,10 +52,16 @@ def alert_findings(alert: Mapping[str, Any], site: Mapping[str, Any], position: 
         risk_word = (text(alert.get("riskdesc")) or "").split(" ")[0]  # "Medium (High)": risk (confidence)
         severity = Severity.from_tool(risk_word, default=Severity.INFO)
     plugin = text(alert.get("alertRef")) or text(alert.get("pluginid"))
-    name = text(alert.get("name")) or text(alert.get("alert")) or f"ZAP alert {plugin}"
+    named = text(alert.get("name")) or text(alert.get("alert"))
+    if plugin is None and named is None:
+        raise RecordError(TOOL, f"{position} has no pluginid, alertRef, name or alert")
+    name = named or f"ZAP alert {plugin}"
     if plugin is None:
         plugin = name
-    instances = [i for i in alert.get("instances") or [] if isinstance(i, Mapping)]
+    listed = alert.get("instances")
+    if listed is not None and not isinstance(listed, list):
+        raise RecordError(TOOL, f"{position} ({plugin}): instances is not a list")
+    instances = [i for i in listed or [] if isinstance(i, Mapping)]
     if not instances:
         # ZAP before 2.8 put the single instance's fields on the alert itself.
         instances = [alert] if text(alert.get("uri")) else [{"uri": site.get("name")}]

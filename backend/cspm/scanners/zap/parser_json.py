@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import ReportFormatError, SkippedRecord, findings_or_skip
 from cspm.scanners.sniff import what_is_it
 from cspm.scanners.streaming import JsonEvents, PeekedReport
 from cspm.scanners.zap.parser_common import TOOL, alert_findings
@@ -25,7 +25,7 @@ _SITE_FIELDS = {f"{base}.@{name}": name for base in _SITE_BASES for name in ("na
 _REPORT_KEYS = {"site", "@version", "@programName", "@generated"}
 
 
-def parse_json(stream: PeekedReport) -> Iterator[CanonicalFinding]:
+def parse_json(stream: PeekedReport) -> Iterator[CanonicalFinding | SkippedRecord]:
     events = JsonEvents(TOOL, stream)
     site: dict[str, Any] = {}
     keys: set[str] = set()
@@ -44,9 +44,9 @@ def parse_json(stream: PeekedReport) -> Iterator[CanonicalFinding]:
             site = {}
         elif prefix in _SITE_FIELDS and event in ("string", "number"):
             site[_SITE_FIELDS[prefix]] = str(value)
-        elif prefix in _ALERTS and event == "start_map":
-            alert = events.build(event, value)
+        elif prefix in _ALERTS and event not in ("map_key", "end_map", "end_array"):
+            alert = events.build(event, value)  # any JSON value: one that is not an object is skipped
             alerts += 1
-            yield from alert_findings(alert, site, f"alert #{alerts}")
+            yield from findings_or_skip(alerts, alert_findings, alert, site, f"alert #{alerts}")
     if not keys & _REPORT_KEYS:
         raise ReportFormatError(TOOL, "not a ZAP JSON report: no site list or @version; " + what_is_it(stream.head))

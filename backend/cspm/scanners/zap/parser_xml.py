@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from cspm.findings.models import CanonicalFinding
-from cspm.scanners.base import ReportFormatError
+from cspm.scanners.base import ReportFormatError, SkippedRecord, findings_or_skip
 from cspm.scanners.sniff import what_is_it
 from cspm.scanners.streaming import PeekedReport, iter_xml, local_name
 from cspm.scanners.zap.parser_common import TOOL, alert_findings
@@ -23,7 +23,7 @@ from cspm.scanners.zap.parser_common import TOOL, alert_findings
 _SKIPPED = {"requestheader", "requestbody", "responseheader", "responsebody"}
 
 
-def parse_xml(stream: PeekedReport) -> Iterator[CanonicalFinding]:
+def parse_xml(stream: PeekedReport) -> Iterator[CanonicalFinding | SkippedRecord]:
     stack: list[ET.Element] = []
     site: dict[str, Any] = {}
     alerts = 0
@@ -40,7 +40,7 @@ def parse_xml(stream: PeekedReport) -> Iterator[CanonicalFinding]:
         stack.pop()
         if tag == "alertitem":
             alerts += 1
-            yield from alert_findings(_alert(element), site, f"alert #{alerts}")
+            yield from findings_or_skip(alerts, alert_findings, _alert(element), site, f"alert #{alerts}")
             if stack:
                 stack[-1].remove(element)
         elif tag == "site" and stack:
