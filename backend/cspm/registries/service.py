@@ -1,7 +1,8 @@
 """RegistryService: registry connections of one team, their sync, new-digest scans, soft delete.
 
 Credentials are encrypted with the cloud accounts' ``CredentialVault`` (FERNET_KEYS) before
-they reach the repository and are decrypted only for a sync; no method returns them.
+they reach the repository and are decrypted only for a sync, and for a scan's credential step
+(``pull_credentials``: the scanners get them in their environment); no route returns them.
 A sync lists repositories (the catalogue, or the configured list), then each repository's
 tags and digests; it upserts ``registry_images`` by (registry, repository, digest), removes
 the digests that are gone, records each repository's state and error, and starts a scan
@@ -31,7 +32,7 @@ from cspm.registries.client import EcrRegistryClient, OciRegistryClient, Registr
 from cspm.registries.models import EcrRegistryCreate, OciRegistryCreate, RegistryKind
 from cspm.registries.repository import ImageRepository, RegistryRepository, RepositoryStatusRepository
 from cspm.registries.settings import RegistrySettings
-from cspm.scanners.base import Target, TargetKind
+from cspm.scanners.base import RegistryAuth, Target, TargetKind
 from cspm.scanners.executors.factory import ScannerExecutorFactory
 from cspm.scanners.network_policy import DestinationPolicy, DestinationRefused
 from cspm.scans.service import ScanOrchestrationService
@@ -145,17 +146,46 @@ class RegistryService:
                                                                "registry_id": registry_id})
         return {"registries": purged, "images": images}
 
+    async def pull_credentials(self, *, team_id: str, registry_id: str) -> RegistryAuth | None:
+        """What a scanner pulls this registry's images with (the scans' credential step only, never a
+        route): None for an anonymous registry, an ECR pull token fetched now for ECR. A registry of
+        another team, or soft-deleted, is NotFound; credentials that cannot be had, ServiceUnavailable."""
+        document = await self.registries.active(team_id, registry_id, with_credentials=True)
+        try:
+            secrets = self._secrets(document)
+        except CredentialDecryptionError as exc:
+            raise ServiceUnavailable(f"the registry's credentials cannot be decrypted: {exc}") from None
+        authority = urlsplit(document["url"]).netloc
+        if document["kind"] == RegistryKind.ECR.value:
+            client = self._ecr(document, secrets)
+            try:
+                username, password = await client.pull_login()
+            except SYNC_ERRORS as exc:
+                raise ServiceUnavailable(f"no ECR pull token: {_sync_error(exc)}") from None
+            finally:
+                await client.close()
+            return RegistryAuth(authority, username, password)
+        if not secrets.get("username"):
+            return None
+        return RegistryAuth(authority, secrets["username"], secrets["password"])
+
     # --- sync --------------------------------------------------------------------------------
+    def _secrets(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The decrypted credentials ({} for an anonymous registry); raises CredentialDecryptionError."""
+        return self.vault.decrypt(document["credentials"]) if document.get("credentials") else {}
+
+    def _ecr(self, document: dict[str, Any], secrets: dict[str, Any]) -> EcrRegistryClient:
+        settings = self.settings
+        identifiers = document["identifiers"]
+        return EcrRegistryClient(region=identifiers["region"], registry_id=identifiers["registry_id"],
+                                 access_key_id=secrets["access_key_id"], secret_access_key=secrets["secret_access_key"],
+                                 endpoint_url=self.aws_endpoint_url, timeout=settings.request_timeout_seconds,
+                                 max_repositories=settings.max_repositories, max_tags=settings.max_tags_per_repository)
+
     def _client(self, document: dict[str, Any], secrets: dict[str, Any]) -> RegistryClient:
         settings = self.settings
         if document["kind"] == RegistryKind.ECR.value:
-            identifiers = document["identifiers"]
-            return EcrRegistryClient(region=identifiers["region"], registry_id=identifiers["registry_id"],
-                                     access_key_id=secrets["access_key_id"],
-                                     secret_access_key=secrets["secret_access_key"],
-                                     endpoint_url=self.aws_endpoint_url, timeout=settings.request_timeout_seconds,
-                                     max_repositories=settings.max_repositories,
-                                     max_tags=settings.max_tags_per_repository)
+            return self._ecr(document, secrets)
         return OciRegistryClient(document["url"], username=secrets.get("username"), password=secrets.get("password"),
                                  timeout=settings.request_timeout_seconds, page_size=settings.page_size,
                                  max_repositories=settings.max_repositories,
@@ -178,7 +208,7 @@ class RegistryService:
         report: dict[str, Any] = {"registry_id": registry_id, "state": "ok", "repositories": 0, "images": 0,
                                   "new_digests": 0, "removed_digests": 0, "scans_started": 0, "errors": []}
         try:
-            secrets = self.vault.decrypt(document.get("credentials") or self.vault.encrypt({}))
+            secrets = self._secrets(document)
         except CredentialDecryptionError as exc:
             return await self._finish(team_id, registry_id, {**report, "state": "error", "errors": [str(exc)]})
         client = self._client(document, secrets)
@@ -249,7 +279,8 @@ class RegistryService:
             run = await self.scans.start_run(
                 team_id=team_id, target=Target(TargetKind.CONTAINER_IMAGE, reference, options),
                 tools=list(self.settings.scan_tools), actor="registry-sync", trigger="registry",
-                target_ref={"id": f"registry:{registry_id}", "name": f"{document['name']}: {repository}"})
+                target_ref={"id": f"registry:{registry_id}", "name": f"{document['name']}: {repository}"},
+                registry_id=registry_id)
             await self.scans.refresh(team_id, run["run_id"])
         except Exception as exc:  # noqa: BLE001 - the sync goes on; the image says why it is not scanned
             logger.warning("registry image scan not started", extra={"team_id": team_id, "registry_id": registry_id})
