@@ -36,9 +36,12 @@ from cspm.scanners.base import RegistryAuth, Target, TargetKind
 from cspm.scanners.executors.factory import ScannerExecutorFactory
 from cspm.scanners.network_policy import DestinationPolicy, DestinationRefused
 from cspm.scans.service import ScanOrchestrationService
+from cspm.teams.service import TeamService
 
 logger = logging.getLogger(__name__)
 SYNC_ERRORS = (RegistryError, BotoCoreError, ClientError)
+MODULE = "registries"
+"""The team switch of this module (teams.schemas.TOGGLEABLE_MODULES)."""
 
 
 def registry_out(document: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +65,8 @@ class RegistryService:
                  images: ImageRepository, vault: CredentialVault, settings: RegistrySettings,
                  destinations: DestinationPolicy, audit: AuditService, scans: ScanOrchestrationService | None,
                  aws_endpoint_url: str | None = None,
-                 dispatch: Callable[[str, dict[str, Any]], Awaitable[str]] | None = None) -> None:
+                 dispatch: Callable[[str, dict[str, Any]], Awaitable[str]] | None = None,
+                 teams: TeamService | None = None) -> None:
         self.registries = registries
         self.repositories = repositories
         self.images = images
@@ -73,6 +77,7 @@ class RegistryService:
         self.scans = scans
         self.aws_endpoint_url = aws_endpoint_url
         self.dispatch = dispatch
+        self.teams = teams
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
@@ -82,7 +87,7 @@ class RegistryService:
                    container.resolve(ScannerExecutorFactory).destinations, container.resolve(AuditService),
                    container.resolve(ScanOrchestrationService),
                    container.resolve(CloudAccountSettings).aws_endpoint_url,
-                   lambda name, kwargs: container.dispatcher.send(name, kwargs))
+                   lambda name, kwargs: container.dispatcher.send(name, kwargs), container.resolve(TeamService))
 
     # --- connections -------------------------------------------------------------------------
     def _split(self, request: OciRegistryCreate | EcrRegistryCreate) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -319,6 +324,16 @@ class RegistryService:
         items, total = await self.images.page(team_id, query, skip=offset, limit=limit)
         states = await self._run_states(team_id, [item["scan"].get("run_id") for item in items])
         return {"items": [_image_out(item, states) for item in items], "total": total}
+
+    async def images_with_digest(self, team_id: str, digest: str) -> list[dict[str, Any]]:
+        """The team's images with this digest in its active registries (under any repository or tag):
+        the inventory's ``resolve`` of an image reference. Empty when the team switched the module off."""
+        if self.teams and MODULE in await self.teams.disabled_modules(team_id=team_id):
+            return []
+        registries = {str(document["_id"]): document["name"] for document in await self.registries.list_active(team_id)}
+        images = await self.images.find(team_id, {"image_digest": digest, "account_id": {"$in": list(registries)}},
+                                        sort=[("last_seen", -1)], limit=100)
+        return [{**_image_out(image, {}), "registry_name": registries[image["account_id"]]} for image in images]
 
     async def _run_states(self, team_id: str, run_ids: list[str | None]) -> dict[str, dict[str, Any]]:
         wanted = [run_id for run_id in run_ids if run_id]
