@@ -72,7 +72,9 @@ MANIFEST.subscribers = {
 MANIFEST.providers = {"asset_criticality": "cspm.bia.service:BiaService.asset_criticality",
                       "finding_intel": "cspm.threat_intel.correlation:ThreatCorrelationService.intel_for_new_findings",
                       "risk_from_finding": "cspm.risks.service:RiskService.create_from_finding",
-                      "ticket_for_finding": "cspm.integrations.tickets:TicketService.create_with_team_jira"}
+                      "ticket_for_finding": "cspm.integrations.tickets:TicketService.create_with_team_jira",
+                      "registry_images_with_digest": "cspm.registries.service:RegistryService.images_with_digest",
+                      "targets_with_endpoint": "cspm.targets.service:TargetService.with_endpoint"}
 MANIFEST.authentication = "cspm.auth.dependencies:authenticated"
 MANIFEST.authentication_before_body = "cspm.auth.dependencies:authenticate_before_body"
 MANIFEST.module_gate = "cspm.teams.modules"

@@ -7,7 +7,7 @@ themselves are managed by the cloud accounts module (``/api/cloud-accounts``).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile, status
 
@@ -16,7 +16,13 @@ from cspm.core.dependencies import service
 from cspm.core.errors import PayloadTooLarge
 from cspm.core.fields import SingleLineText
 from cspm.inventory.models import ChangeKind
-from cspm.inventory.schemas import CloudAssetDetail, CloudAssetOut, CloudAssetPage, DiscoveryRunDetail, DiscoveryRunOut
+from cspm.inventory.schemas import (
+    CloudAssetDetail,
+    CloudAssetPage,
+    DiscoveryRunDetail,
+    DiscoveryRunOut,
+    ResolvedResource,
+)
 from cspm.inventory.service import InventoryService
 
 router = APIRouter(tags=["inventory"])
@@ -47,13 +53,15 @@ async def get_asset(asset_id: ObjectIdPath, principal: Reader, inventory: Invent
     return CloudAssetDetail.model_validate(await inventory.asset_detail(team_id=principal.team, asset_id=asset_id))
 
 
-@router.get("/resolve", response_model=list[CloudAssetOut])
+@router.get("/resolve", response_model=list[ResolvedResource])
 async def resolve_resource(principal: Reader, inventory: Inventory,
                            resource_id: Annotated[SingleLineText, Query(min_length=1, max_length=2048)],
-                           ) -> list[CloudAssetOut]:
-    """The assets a tool's resource id names (a finding's resource: ARN, GCP name, Azure id, image digest)."""
-    return [CloudAssetOut.model_validate(asset)
-            for asset in await inventory.resolve(team_id=principal.team, resource_id=resource_id)]
+                           ) -> list[dict[str, Any]]:
+    """What a tool's resource id names (a finding's resource: ARN, GCP name, Azure id, image reference or
+    digest, host:port, URL), each match with its ``kind``: ``cloud_asset`` (with the same link key),
+    ``registry_image`` (same digest, when the registries module is on) or ``target`` (a scan target covering
+    that host and port, when the scans module is on)."""
+    return await inventory.resolve(team_id=principal.team, resource_id=resource_id)
 
 
 @router.post("/accounts/{account_id}/discover", status_code=status.HTTP_202_ACCEPTED,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class CloudAssetOut(BaseModel):
@@ -22,6 +22,42 @@ class CloudAssetOut(BaseModel):
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     removed_at: datetime | None = None
+
+
+class ResolvedCloudAsset(CloudAssetOut):
+    kind: Literal["cloud_asset"] = "cloud_asset"
+
+
+class ResolvedRegistryImage(BaseModel):
+    """An image of a connected container registry with the digest the resource id names."""
+
+    kind: Literal["registry_image"] = "registry_image"
+    id: str
+    registry_id: str
+    registry_name: str
+    repository_name: str
+    image_digest: str
+    reference: str
+    tags: list[str] = []
+    last_seen: datetime | None = None
+
+
+class ResolvedTarget(BaseModel):
+    """A scan target that scans the host (and port) the resource id names."""
+
+    kind: Literal["target"] = "target"
+    id: str
+    name: str
+    target_kind: str
+    value: str
+    host: str
+    """The target's host or CIDR range that covers the resource's host."""
+    port: int | None = None
+    """The target's port; None when it scans whatever ports it finds (a network target)."""
+    last_scan_run_id: str | None = None
+
+
+ResolvedResource = Annotated[ResolvedCloudAsset | ResolvedRegistryImage | ResolvedTarget, Field(discriminator="kind")]
 
 
 class CloudAssetFacets(BaseModel):

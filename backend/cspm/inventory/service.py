@@ -28,6 +28,7 @@ from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
 from cspm.core.errors import Conflict, CSPMError
 from cspm.core.logging import scrub
+from cspm.core.providers import provider
 from cspm.inventory.aws import AwsCollector, describe_error
 from cspm.inventory.azure import AzureCloud, AzureCollector
 from cspm.inventory.gcp import GcpCollector
@@ -46,7 +47,7 @@ from cspm.inventory.repository import (
     ChangeRepository,
     DiscoveryRunRepository,
 )
-from cspm.inventory.resource_ids import normalise
+from cspm.inventory.resource_ids import endpoint, image_digest, normalise
 from cspm.inventory.settings import InventorySettings
 from cspm.inventory.steampipe import SteampipeCollector, parse_rows
 
@@ -55,6 +56,9 @@ logger = logging.getLogger(__name__)
 RUN_STALE_AFTER = timedelta(hours=2)
 """A run still "running" after this (its worker died) no longer blocks a new one."""
 FINDINGS_PER_ASSET = 100
+IMAGES_PROVIDER = "registry_images_with_digest"
+TARGETS_PROVIDER = "targets_with_endpoint"
+Linker = Callable[..., Awaitable[list[dict[str, Any]]]]
 
 
 def resource_variants(resource_id: str) -> list[str]:
@@ -71,7 +75,8 @@ class InventoryService:
     def __init__(self, assets: AssetRepository, changes: ChangeRepository, runs: DiscoveryRunRepository,
                  findings: AssetFindingRepository, accounts: CloudAccountService, settings: InventorySettings,
                  cloud_settings: CloudAccountSettings, audit: AuditService,
-                 dispatch: Callable[[str, dict[str, Any]], Awaitable[str]] | None = None) -> None:
+                 dispatch: Callable[[str, dict[str, Any]], Awaitable[str]] | None = None,
+                 linkers: Callable[[str], Linker | None] = lambda name: None) -> None:
         self.assets = assets
         self.changes = changes
         self.runs = runs
@@ -81,6 +86,8 @@ class InventoryService:
         self.cloud_settings = cloud_settings
         self.audit = audit
         self.dispatch = dispatch
+        self.linkers = linkers
+        """Provider name → the other module's lookup (``core.providers``), None when it is absent."""
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
@@ -89,7 +96,8 @@ class InventoryService:
                    AssetFindingRepository(container.database.db(Database.SECURITY_SCANS)),
                    container.resolve(CloudAccountService), container.resolve(InventorySettings),
                    container.resolve(CloudAccountSettings), container.resolve(AuditService),
-                   lambda name, kwargs: container.dispatcher.send(name, kwargs))
+                   lambda name, kwargs: container.dispatcher.send(name, kwargs),
+                   lambda name: provider(container, name))
 
     # --- runs -------------------------------------------------------------------------------
     async def request_discovery(self, *, team_id: str, account_id: str, actor: str) -> dict[str, Any]:
@@ -283,8 +291,29 @@ class InventoryService:
                 "findings": [{**finding, "id": str(finding.pop("_id"))} for finding in findings]}
 
     async def resolve(self, *, team_id: str, resource_id: str) -> list[dict[str, Any]]:
-        """The assets a tool's resource id names (a finding's ``resource.id``, an ARN, an image digest)."""
-        return [_asset_out(asset) for asset in await self.assets.by_link_key(team_id, normalise(resource_id))]
+        """What a tool's resource id names (a finding's ``resource.id``): the cloud assets with its link
+        key, then the registry images with its digest, or the scan targets covering its host:port. The
+        images and targets come from their modules' providers; without one (module absent, switched
+        off or failing) the answer has the cloud assets alone."""
+        found = [{"kind": "cloud_asset", **_asset_out(asset)}
+                 for asset in await self.assets.by_link_key(team_id, normalise(resource_id))]
+        if digest := image_digest(resource_id):
+            found += [{"kind": "registry_image", **image}
+                      for image in await self._linked(IMAGES_PROVIDER, team_id, digest)]
+        elif point := endpoint(resource_id):
+            found += [{"kind": "target", **target}
+                      for target in await self._linked(TARGETS_PROVIDER, team_id, point.host, point.port)]
+        return found
+
+    async def _linked(self, name: str, team_id: str, *arguments: Any) -> list[dict[str, Any]]:
+        lookup = self.linkers(name)
+        if lookup is None:
+            return []
+        try:
+            return list(await lookup(team_id, *arguments))
+        except Exception:  # another module's failure never fails the inventory's answer
+            logger.exception("resolve: a linked module failed; cloud assets only", extra={"provider": name})
+            return []
 
     async def purge_history(self) -> dict[str, int]:
         cutoff = datetime.now(UTC) - timedelta(days=self.settings.history_days)

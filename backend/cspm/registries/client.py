@@ -11,6 +11,8 @@ its bytes); an index (multi-arch) reports its platforms.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hashlib
 import re
 from collections.abc import Iterator
@@ -199,6 +201,21 @@ class EcrRegistryClient:
                     return
                 count += 1
                 yield item
+
+    async def pull_login(self) -> tuple[str, str]:
+        """(username, password) for ``docker login`` to this registry: ECR's authorization token is
+        base64 of "AWS:<password>", valid 12 hours, fetched anew for every scan."""
+        def fetch() -> str:
+            data = self.client.get_authorization_token(registryIds=[self.registry_id]).get("authorizationData") or [{}]
+            return str(data[0].get("authorizationToken") or "")
+        try:
+            username, separator, password = base64.b64decode(await asyncio.to_thread(fetch),
+                                                             validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            separator = ""
+        if not separator or not username or not password:
+            raise RegistryError("ECR answered an authorization token that is not base64 of user:password")
+        return username, password
 
     async def repositories(self) -> list[str]:
         return await asyncio.to_thread(lambda: [repository["repositoryName"] for repository in self._pages(

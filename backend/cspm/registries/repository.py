@@ -36,6 +36,8 @@ INDEXES: tuple[IndexSpec, ...] = (
               unique=True),
     IndexSpec(Database.CONTAINER_REGISTRY, IMAGES, [("team_id", ASCENDING), ("account_id", ASCENDING),
                                                     ("last_seen", DESCENDING)], "idx_registry_images_team"),
+    IndexSpec(Database.CONTAINER_REGISTRY, IMAGES, [("team_id", ASCENDING), ("image_digest", ASCENDING)],
+              "idx_registry_images_digest"),
 )
 
 

@@ -1,7 +1,8 @@
 """RegistryService: registry connections of one team, their sync, new-digest scans, soft delete.
 
 Credentials are encrypted with the cloud accounts' ``CredentialVault`` (FERNET_KEYS) before
-they reach the repository and are decrypted only for a sync; no method returns them.
+they reach the repository and are decrypted only for a sync, and for a scan's credential step
+(``pull_credentials``: the scanners get them in their environment); no route returns them.
 A sync lists repositories (the catalogue, or the configured list), then each repository's
 tags and digests; it upserts ``registry_images`` by (registry, repository, digest), removes
 the digests that are gone, records each repository's state and error, and starts a scan
@@ -31,13 +32,16 @@ from cspm.registries.client import EcrRegistryClient, OciRegistryClient, Registr
 from cspm.registries.models import EcrRegistryCreate, OciRegistryCreate, RegistryKind
 from cspm.registries.repository import ImageRepository, RegistryRepository, RepositoryStatusRepository
 from cspm.registries.settings import RegistrySettings
-from cspm.scanners.base import Target, TargetKind
+from cspm.scanners.base import RegistryAuth, Target, TargetKind
 from cspm.scanners.executors.factory import ScannerExecutorFactory
 from cspm.scanners.network_policy import DestinationPolicy, DestinationRefused
 from cspm.scans.service import ScanOrchestrationService
+from cspm.teams.service import TeamService
 
 logger = logging.getLogger(__name__)
 SYNC_ERRORS = (RegistryError, BotoCoreError, ClientError)
+MODULE = "registries"
+"""The team switch of this module (teams.schemas.TOGGLEABLE_MODULES)."""
 
 
 def registry_out(document: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +65,8 @@ class RegistryService:
                  images: ImageRepository, vault: CredentialVault, settings: RegistrySettings,
                  destinations: DestinationPolicy, audit: AuditService, scans: ScanOrchestrationService | None,
                  aws_endpoint_url: str | None = None,
-                 dispatch: Callable[[str, dict[str, Any]], Awaitable[str]] | None = None) -> None:
+                 dispatch: Callable[[str, dict[str, Any]], Awaitable[str]] | None = None,
+                 teams: TeamService | None = None) -> None:
         self.registries = registries
         self.repositories = repositories
         self.images = images
@@ -72,6 +77,7 @@ class RegistryService:
         self.scans = scans
         self.aws_endpoint_url = aws_endpoint_url
         self.dispatch = dispatch
+        self.teams = teams
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:
@@ -81,7 +87,7 @@ class RegistryService:
                    container.resolve(ScannerExecutorFactory).destinations, container.resolve(AuditService),
                    container.resolve(ScanOrchestrationService),
                    container.resolve(CloudAccountSettings).aws_endpoint_url,
-                   lambda name, kwargs: container.dispatcher.send(name, kwargs))
+                   lambda name, kwargs: container.dispatcher.send(name, kwargs), container.resolve(TeamService))
 
     # --- connections -------------------------------------------------------------------------
     def _split(self, request: OciRegistryCreate | EcrRegistryCreate) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -145,17 +151,46 @@ class RegistryService:
                                                                "registry_id": registry_id})
         return {"registries": purged, "images": images}
 
+    async def pull_credentials(self, *, team_id: str, registry_id: str) -> RegistryAuth | None:
+        """What a scanner pulls this registry's images with (the scans' credential step only, never a
+        route): None for an anonymous registry, an ECR pull token fetched now for ECR. A registry of
+        another team, or soft-deleted, is NotFound; credentials that cannot be had, ServiceUnavailable."""
+        document = await self.registries.active(team_id, registry_id, with_credentials=True)
+        try:
+            secrets = self._secrets(document)
+        except CredentialDecryptionError as exc:
+            raise ServiceUnavailable(f"the registry's credentials cannot be decrypted: {exc}") from None
+        authority = urlsplit(document["url"]).netloc
+        if document["kind"] == RegistryKind.ECR.value:
+            client = self._ecr(document, secrets)
+            try:
+                username, password = await client.pull_login()
+            except SYNC_ERRORS as exc:
+                raise ServiceUnavailable(f"no ECR pull token: {_sync_error(exc)}") from None
+            finally:
+                await client.close()
+            return RegistryAuth(authority, username, password)
+        if not secrets.get("username"):
+            return None
+        return RegistryAuth(authority, secrets["username"], secrets["password"])
+
     # --- sync --------------------------------------------------------------------------------
+    def _secrets(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The decrypted credentials ({} for an anonymous registry); raises CredentialDecryptionError."""
+        return self.vault.decrypt(document["credentials"]) if document.get("credentials") else {}
+
+    def _ecr(self, document: dict[str, Any], secrets: dict[str, Any]) -> EcrRegistryClient:
+        settings = self.settings
+        identifiers = document["identifiers"]
+        return EcrRegistryClient(region=identifiers["region"], registry_id=identifiers["registry_id"],
+                                 access_key_id=secrets["access_key_id"], secret_access_key=secrets["secret_access_key"],
+                                 endpoint_url=self.aws_endpoint_url, timeout=settings.request_timeout_seconds,
+                                 max_repositories=settings.max_repositories, max_tags=settings.max_tags_per_repository)
+
     def _client(self, document: dict[str, Any], secrets: dict[str, Any]) -> RegistryClient:
         settings = self.settings
         if document["kind"] == RegistryKind.ECR.value:
-            identifiers = document["identifiers"]
-            return EcrRegistryClient(region=identifiers["region"], registry_id=identifiers["registry_id"],
-                                     access_key_id=secrets["access_key_id"],
-                                     secret_access_key=secrets["secret_access_key"],
-                                     endpoint_url=self.aws_endpoint_url, timeout=settings.request_timeout_seconds,
-                                     max_repositories=settings.max_repositories,
-                                     max_tags=settings.max_tags_per_repository)
+            return self._ecr(document, secrets)
         return OciRegistryClient(document["url"], username=secrets.get("username"), password=secrets.get("password"),
                                  timeout=settings.request_timeout_seconds, page_size=settings.page_size,
                                  max_repositories=settings.max_repositories,
@@ -178,7 +213,7 @@ class RegistryService:
         report: dict[str, Any] = {"registry_id": registry_id, "state": "ok", "repositories": 0, "images": 0,
                                   "new_digests": 0, "removed_digests": 0, "scans_started": 0, "errors": []}
         try:
-            secrets = self.vault.decrypt(document.get("credentials") or self.vault.encrypt({}))
+            secrets = self._secrets(document)
         except CredentialDecryptionError as exc:
             return await self._finish(team_id, registry_id, {**report, "state": "error", "errors": [str(exc)]})
         client = self._client(document, secrets)
@@ -249,7 +284,8 @@ class RegistryService:
             run = await self.scans.start_run(
                 team_id=team_id, target=Target(TargetKind.CONTAINER_IMAGE, reference, options),
                 tools=list(self.settings.scan_tools), actor="registry-sync", trigger="registry",
-                target_ref={"id": f"registry:{registry_id}", "name": f"{document['name']}: {repository}"})
+                target_ref={"id": f"registry:{registry_id}", "name": f"{document['name']}: {repository}"},
+                registry_id=registry_id)
             await self.scans.refresh(team_id, run["run_id"])
         except Exception as exc:  # noqa: BLE001 - the sync goes on; the image says why it is not scanned
             logger.warning("registry image scan not started", extra={"team_id": team_id, "registry_id": registry_id})
@@ -288,6 +324,16 @@ class RegistryService:
         items, total = await self.images.page(team_id, query, skip=offset, limit=limit)
         states = await self._run_states(team_id, [item["scan"].get("run_id") for item in items])
         return {"items": [_image_out(item, states) for item in items], "total": total}
+
+    async def images_with_digest(self, team_id: str, digest: str) -> list[dict[str, Any]]:
+        """The team's images with this digest in its active registries (under any repository or tag):
+        the inventory's ``resolve`` of an image reference. Empty when the team switched the module off."""
+        if self.teams and MODULE in await self.teams.disabled_modules(team_id=team_id):
+            return []
+        registries = {str(document["_id"]): document["name"] for document in await self.registries.list_active(team_id)}
+        images = await self.images.find(team_id, {"image_digest": digest, "account_id": {"$in": list(registries)}},
+                                        sort=[("last_seen", -1)], limit=100)
+        return [{**_image_out(image, {}), "registry_name": registries[image["account_id"]]} for image in images]
 
     async def _run_states(self, team_id: str, run_ids: list[str | None]) -> dict[str, dict[str, Any]]:
         wanted = [run_id for run_id in run_ids if run_id]

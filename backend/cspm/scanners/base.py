@@ -112,6 +112,17 @@ class Target:
 
 
 @dataclass(frozen=True)
+class RegistryAuth:
+    """Pull credentials for the registry an image is read from. Decrypted only in a scan's
+    credential step and handed to the tool in its environment (never argv, documents or logs)."""
+
+    authority: str
+    """host[:port], as in the image reference: the registry the credentials are for."""
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class LocalInvocation:
     argv: tuple[str, ...]
     report_path: Path

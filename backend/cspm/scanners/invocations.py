@@ -18,7 +18,14 @@ from pathlib import Path
 
 from cspm.core.jobs import QUEUES
 from cspm.core.settings import ExecutorMode
-from cspm.scanners.base import DockerInvocation, InProcessInvocation, LocalInvocation, Target, TargetKind
+from cspm.scanners.base import (
+    DockerInvocation,
+    InProcessInvocation,
+    LocalInvocation,
+    RegistryAuth,
+    Target,
+    TargetKind,
+)
 from cspm.scanners.network_policy import DestinationPolicy, DestinationRefused
 from cspm.scanners.settings import ScannerSettings
 from cspm.scanners.workspace import JobWorkspace
@@ -82,6 +89,9 @@ class ToolInvocationSpec:
     build_docker: DockerBuilder | None = None
     description: str = ""
     expected_stderr: tuple[ExpectedMessage, ...] = ()
+    registry_env: Callable[[RegistryAuth], dict[str, str]] | None = None
+    """How the tool takes pull credentials for an image's registry: its environment variables
+    (they reach the builders as ``BuildContext.credentials``). None: the tool pulls no images."""
 
     def notes(self, stderr: str | None) -> list[str]:
         """The notes of the expected messages found in a run's stderr, each once."""
@@ -202,6 +212,15 @@ def local_path(value: str, settings: ScannerSettings, *, directory: bool | None 
     if directory is False and not path.is_file():
         raise InvocationError(f"{path} is not a file")
     return path
+
+
+def anchore_registry_env(prefix: str) -> Callable[[RegistryAuth], dict[str, str]]:
+    """syft and grype (both read images with stereoscope) take one registry credential from
+    ``<PREFIX>_REGISTRY_AUTH_AUTHORITY``/``_USERNAME``/``_PASSWORD``, used for that authority only."""
+    def env(auth: RegistryAuth) -> dict[str, str]:
+        return {f"{prefix}_REGISTRY_AUTH_AUTHORITY": auth.authority, f"{prefix}_REGISTRY_AUTH_USERNAME": auth.username,
+                f"{prefix}_REGISTRY_AUTH_PASSWORD": auth.password}
+    return env
 
 
 CONTAINER_SECRETS = Path("/secrets")

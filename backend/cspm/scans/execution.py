@@ -22,6 +22,7 @@ from cspm.findings.service import FindingsService
 from cspm.scanners.base import Target, TargetKind
 from cspm.scanners.executors.factory import ScannerExecutorFactory, ToolRunner
 from cspm.scanners.executors.result import ExecutionResult, ExecutionState
+from cspm.scanners.invocations import InvocationError, InvocationRegistry
 from cspm.scanners.parsers import get_sbom_parser
 from cspm.scans.models import RunState
 from cspm.scans.service import ScanOrchestrationService, cancel_key
@@ -41,18 +42,23 @@ STATE_OF_EXECUTION = {
 
 
 class CredentialSource:
-    """What a cloud-account sub-job's tool gets from the cloud accounts module: the provider
-    options (account, role, regions) and the credentials, as environment and secret files.
+    """What a sub-job's tool gets from the module its target came from, decrypted only now, as
+    environment and secret files: a cloud account's provider options (account, role, regions)
+    and credentials from the cloud accounts module; a registry image's pull credentials from the
+    registries module, in the variables the tool reads them from (``ToolInvocationSpec.registry_env``).
 
-    The cloud accounts module is imported only when a cloud target is scanned, so the other
-    targets' scans never load the cloud SDKs.
+    Those modules are imported only when such a target is scanned, so the other targets' scans
+    never load the cloud SDKs.
     """
 
-    def __init__(self, container: ServiceContainer) -> None:
+    def __init__(self, container: ServiceContainer, tools: InvocationRegistry) -> None:
         self.container = container
+        self.tools = tools
 
     async def resolve(self, team_id: str, sub_job: dict[str, Any]) -> tuple[Target, dict[str, str], dict[str, bytes]]:
         target = Target(TargetKind(sub_job["target_kind"]), sub_job["target_value"], sub_job["target_options"])
+        if target.kind is TargetKind.CONTAINER_IMAGE and sub_job.get("registry_id"):
+            return target, await self._registry_env(team_id, sub_job["tool"], sub_job["registry_id"]), {}
         if target.kind is not TargetKind.CLOUD_ACCOUNT:
             return target, {}, {}
         from cspm.cloud_accounts.service import CloudAccountService  # noqa: PLC0415 - cloud SDKs only when needed
@@ -63,6 +69,19 @@ class CredentialSource:
         options = {**credentials.target.options, **target.options}
         return Target(credentials.target.kind, credentials.target.value, options), credentials.env, credentials.files
 
+    async def _registry_env(self, team_id: str, tool: str, registry_id: str) -> dict[str, str]:
+        from cspm.registries.service import RegistryService  # noqa: PLC0415 - boto3 (ECR) only when needed
+
+        try:
+            to_env = self.tools.get(tool).registry_env
+        except InvocationError:
+            return {}  # an unknown tool: the runner fails the sub-job saying so
+        if to_env is None:
+            return {}
+        auth = await self.container.resolve(RegistryService).pull_credentials(team_id=team_id,
+                                                                                registry_id=registry_id)
+        return to_env(auth) if auth else {}
+
 
 class ScanExecutionService:
     def __init__(self, container: ServiceContainer, orchestration: ScanOrchestrationService, runner: ToolRunner,
@@ -72,7 +91,7 @@ class ScanExecutionService:
         self.runner = runner
         self.findings = findings
         self.assets = assets
-        self.credentials = CredentialSource(container)
+        self.credentials = CredentialSource(container, runner.registry)
 
     @classmethod
     def build(cls, container: ServiceContainer) -> Self:

@@ -94,10 +94,12 @@ class ScanOrchestrationService:
         return await self.refresh(team_id, run["run_id"])
 
     async def start_run(self, *, team_id: str, target: Target, tools: list[str], actor: str, trigger: str,
-                        target_ref: dict[str, str], cloud_account_id: str | None = None) -> dict[str, Any]:
+                        target_ref: dict[str, str], cloud_account_id: str | None = None,
+                        registry_id: str | None = None) -> dict[str, Any]:
         """Create a run of ``tools`` on ``target`` and queue its sub-jobs. ``target_ref`` names what is
         scanned (a stored target's id and name, or another module's object such as a registry image);
-        its id keys the findings' scope."""
+        its id keys the findings' scope. ``cloud_account_id`` and ``registry_id`` name where the
+        credential step gets the tool's credentials when it runs; the credentials are never stored."""
         run = await self.runs.create(
             team_id, kind=RunKind.SCAN, tools=tools, requested_by=actor, scope_key=None,
             target={"id": target_ref["id"], "name": target_ref["name"], "kind": target.kind.value,
@@ -118,6 +120,7 @@ class ScanOrchestrationService:
                     "queue": registry.get(tool).queue, "part": part.label, "target_kind": part.target.kind.value,
                     "target_value": part.target.value, "target_options": dict(part.target.options),
                     "target_id": target_ref["id"], "cloud_account_id": cloud_account_id,
+                    "registry_id": registry_id,
                     "scope_key": scope_key(tool, target_ref["id"], part),
                     "state": RunState.QUEUED.value, "attempts": 0, "created_at": now, "started_at": None,
                     "finished_at": None, "exit_code": None, "reason": None, "stderr_tail": None, "counts": {},

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
+import re
 from datetime import UTC, datetime
 from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,9 +19,11 @@ from cspm.core.errors import Conflict, NotFound, Unprocessable
 from cspm.scanners.base import Target, TargetKind
 from cspm.scanners.executors.factory import ScannerExecutorFactory, ToolRunner
 from cspm.scanners.invocations import InvocationError
+from cspm.scanners.network_policy import DestinationRefused, host_text, parse_host, parse_web_url
 from cspm.scanners.workspace import JobWorkspace
 from cspm.targets.repository import TargetRepository
 from cspm.targets.schemas import ScheduleIn, TargetIn, TargetUpdate
+from cspm.teams.service import TeamService
 
 # What a target kind is scanned with when the user names no tools (filtered by the executor mode).
 DEFAULT_TOOLS: dict[TargetKind, tuple[str, ...]] = {
@@ -46,6 +50,48 @@ def validate_schedule(schedule: ScheduleIn) -> None:
         raise Unprocessable(f"unknown time zone {schedule.timezone!r}") from None
     if not croniter.is_valid(schedule.cron) or len(schedule.cron.split()) != 5:
         raise Unprocessable(f"invalid cron expression {schedule.cron!r} (five fields: minute hour day month weekday)")
+
+
+MODULE = "scans"
+"""The team switch of targets (teams.schemas.TOGGLEABLE_MODULES)."""
+_ENTRIES = re.compile(r"[\s,]+")
+Host = str | ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def endpoints(target: dict[str, Any]) -> list[tuple[Host, int | None]]:
+    """The hosts a network, web or TLS target scans, each with its port (None: any port the scan finds).
+    Host names as ``parse_host`` spells them; a network target's CIDR ranges as networks."""
+    kind, value = target["kind"], target["value"].strip()
+    try:
+        if kind == TargetKind.WEB_APPLICATION.value:
+            url = parse_web_url(value)
+            return [(url.host, url.effective_port)]
+        if kind == TargetKind.TLS_ENDPOINT.value:
+            host, _, port = value.rpartition(":")
+            return [(host_text(parse_host(host)), int(port))] if port.isdigit() else []
+        if kind == TargetKind.NETWORK.value:
+            return [(host, None) for entry in _ENTRIES.split(value) if entry and (host := _network_entry(entry))]
+    except (DestinationRefused, ValueError):
+        return []  # stored before a stricter parser; it names no host we can compare
+    return []
+
+
+def _network_entry(entry: str) -> Host | None:
+    try:
+        return ipaddress.ip_network(entry, strict=False) if "/" in entry else host_text(parse_host(entry))
+    except (DestinationRefused, ValueError):
+        return None  # not a host or network we can compare; the rest of the list still counts
+
+
+def _covers(host: Host, port: int | None, wanted_host: str, wanted_port: int | None) -> bool:
+    if port is not None and wanted_port is not None and port != wanted_port:
+        return False
+    if isinstance(host, str):
+        return host == wanted_host
+    try:
+        return ipaddress.ip_address(wanted_host) in host
+    except ValueError:
+        return False  # a host name is never inside a CIDR range without a lookup
 
 
 class TargetService:
@@ -166,6 +212,23 @@ class TargetService:
             raise NotFound("target not found")
         await self._audit("target.deleted", team_id=team_id, actor=actor, target=target,
                           details={"kind": target["kind"], "value": target["value"]})
+
+    async def with_endpoint(self, team_id: str, host: str, port: int | None) -> list[dict[str, Any]]:
+        """The team's targets that scan ``host`` (normalised as ``parse_host`` does) on ``port`` (None:
+        any): the inventory's ``resolve`` of a finding's host:port or URL. Empty when the team switched
+        the scans module off."""
+        if MODULE in await self.container.resolve(TeamService).disabled_modules(team_id=team_id):
+            return []
+        kinds = [TargetKind.NETWORK.value, TargetKind.WEB_APPLICATION.value, TargetKind.TLS_ENDPOINT.value]
+        found = []
+        for target in await self.targets.find(team_id, {"kind": {"$in": kinds}}, sort=[("name", 1)], limit=1000):
+            matched = [(str(item), item_port) for item, item_port in endpoints(target)
+                       if _covers(item, item_port, host, port)]
+            if matched:
+                found.append({"id": str(target["_id"]), "name": target["name"], "target_kind": target["kind"],
+                              "value": target["value"], "host": matched[0][0], "port": matched[0][1],
+                              "last_scan_run_id": target.get("last_scan_run_id")})
+        return found
 
     async def mark_scanned(self, *, team_id: str, target_id: str, run_id: str) -> None:
         with contextlib.suppress(NotFound):

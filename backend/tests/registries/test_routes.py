@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -9,8 +10,11 @@ import boto3
 import pytest
 
 from cspm.cloud_accounts.settings import CloudAccountSettings
+from cspm.core.errors import NotFound
 from cspm.registries.service import RegistryService
 from cspm.registries.settings import RegistrySettings
+from cspm.scanners.executors.factory import ScannerExecutorFactory
+from cspm.scans.execution import CredentialSource
 from tests.cloud_accounts.conftest import moto_endpoint, moto_iam_user  # noqa: F401 - the suite's moto server
 
 MANIFEST = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
@@ -86,3 +90,40 @@ async def test_ecr_sync_on_moto_then_soft_delete_and_purge(client, auth, contain
     later = datetime.now(UTC) + timedelta(days=8)
     assert await service.purge_soft_deleted(later) == {"registries": 1, "images": 1}
     assert await service.images.count(analyst.team_id, {"account_id": registry_id}) == 0
+
+
+async def test_ecr_pull_token_becomes_the_scanners_username_and_password(client, auth, container,
+                                                                         moto_endpoint):  # noqa: F811
+    analyst = await auth.user(role="analyst")
+    stranger = await auth.user(role="analyst")
+    key = moto_iam_user(moto_endpoint)
+    container.override(CloudAccountSettings, CloudAccountSettings(aws_endpoint_url=moto_endpoint))
+    container.override(RegistryService, RegistryService.build(container))
+    created = await client.post("/api/registries", headers=analyst.headers, json={
+        "kind": "ecr", "name": "ecr", "region": "eu-west-1", "registry_id": "123456789012",
+        "access_key_id": key[0], "secret_access_key": key[1]})
+    assert created.status_code == 201, created.text
+    registry_id = created.json()["id"]
+    token = boto3.client("ecr", endpoint_url=moto_endpoint, region_name="eu-west-1", aws_access_key_id=key[0],
+                         aws_secret_access_key=key[1]).get_authorization_token(
+        registryIds=["123456789012"])["authorizationData"][0]["authorizationToken"]
+    username, password = base64.b64decode(token).decode().split(":", 1)
+
+    source = CredentialSource(container, container.resolve(ScannerExecutorFactory).registry)
+    reference = f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/api@sha256:{'b' * 64}"
+
+    def sub_job(tool: str) -> dict:
+        return {"tool": tool, "target_kind": "container_image", "target_value": reference,
+                "target_options": {"image_src": "remote"}, "registry_id": registry_id}
+
+    _, trivy_env, _ = await source.resolve(analyst.team_id, sub_job("trivy"))
+    assert trivy_env == {"TRIVY_USERNAME": "AWS", "TRIVY_PASSWORD": password} and username == "AWS"
+    _, syft_env, _ = await source.resolve(analyst.team_id, sub_job("syft"))
+    assert syft_env == {"SYFT_REGISTRY_AUTH_AUTHORITY": "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+                        "SYFT_REGISTRY_AUTH_USERNAME": "AWS", "SYFT_REGISTRY_AUTH_PASSWORD": password}
+    # Another team's registry, or a removed one, gives nothing (the sub-job fails "credentials unavailable").
+    with pytest.raises(NotFound):
+        await source.resolve(stranger.team_id, sub_job("trivy"))
+    assert (await client.delete(f"/api/registries/{registry_id}", headers=analyst.headers)).status_code == 204
+    with pytest.raises(NotFound):
+        await source.resolve(analyst.team_id, sub_job("trivy"))

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import pytest
 
+from cspm.core.database.registry import Database
 from cspm.registries.service import RegistryService
 from cspm.registries.settings import RegistrySettings
+from cspm.scanners.base import Target, TargetKind
+from cspm.scanners.executors.factory import ScannerExecutorFactory
+from cspm.scanners.workspace import JobWorkspace
+from cspm.scans.execution import CredentialSource
 from tests.registries.conftest import PASSWORD, USER, app_files
 
 pytestmark = pytest.mark.slow
@@ -102,3 +108,53 @@ async def test_basic_auth_registry_and_credentials_never_returned(client, auth, 
     assert PASSWORD not in listed
     assert set(await _images(client, analyst, registry["id"])) == {digest}
     assert (await _images(client, analyst, registry["id"]))[digest]["scan"]["state"] == "not_scanned"
+
+
+async def test_private_registry_digest_is_pulled_with_credentials_given_in_the_environment_only(
+        client, auth, container, registries, caplog, tmp_path):
+    _, protected = registries
+    caplog.set_level(logging.DEBUG)
+    analyst = await auth.user(role="analyst")
+    digest = protected.push("private/app", "1", app_files("2.28.0"))
+    registry = await _create(client, analyst, kind="oci", name="private", url=protected.url, username=USER,
+                             password=PASSWORD, repositories=["private/app"])
+    synced = await container.resolve(RegistryService).sync(team_id=analyst.team_id, registry_id=registry["id"])
+    assert (synced["state"], synced["scans_started"]) == ("ok", 1), synced
+    image = (await _images(client, analyst, registry["id"]))[digest]
+    run = (await _scans_finished(client, analyst, [image["scan"]["run_id"]]))[0]
+    by_tool = {sub["tool"]: sub for sub in run["sub_jobs"]}
+    # syft pulled the private image with the registry's credentials: its SBOM is in the inventory.
+    assert by_tool["syft"]["state"] == "succeeded", by_tool["syft"]
+    components = (await client.get("/api/assets/components", headers=analyst.headers,
+                                   params={"asset": image["reference"], "q": "requests"})).json()["items"]
+    assert [(item["name"], item["version"]) for item in components] == [("requests", "2.28.0")]
+
+    # Without them the same pull fails (the registry answers 401; syft -q prints nothing): the
+    # credentials are what made the scan work.
+    runner = container.resolve(ScannerExecutorFactory).runner()
+    target = Target(TargetKind.CONTAINER_IMAGE, image["reference"], {"image_src": "remote",
+                                                                      "insecure_registry": "true"})
+    anonymous = await runner.run("syft", target)
+    anonymous.cleanup()
+    assert (anonymous.result.state, anonymous.result.exit_code) == ("failed", 1), anonymous.result
+
+    # Trivy and syft each get them in their own variables, in the environment and never on argv.
+    orchestration = container.database.db(Database.ORCHESTRATION)
+    sub_jobs = await orchestration["scan_sub_jobs"].find({"run_id": run["run_id"]}).to_list()
+    source = CredentialSource(container, runner.registry)
+    expected = {"trivy": {"TRIVY_USERNAME": USER, "TRIVY_PASSWORD": PASSWORD},
+                "syft": {"SYFT_REGISTRY_AUTH_AUTHORITY": protected.host, "SYFT_REGISTRY_AUTH_USERNAME": USER,
+                         "SYFT_REGISTRY_AUTH_PASSWORD": PASSWORD}}
+    for sub_job in sub_jobs:
+        resolved, env, files = await source.resolve(analyst.team_id, sub_job)
+        assert (env, files) == (expected[sub_job["tool"]], {})
+        invocation = runner.build(sub_job["tool"], resolved, JobWorkspace.create("argv", tmp_path), env)
+        assert expected[sub_job["tool"]].items() <= dict(invocation.env).items()
+        assert PASSWORD not in " ".join(invocation.argv)
+
+    # Nowhere stored, logged or answered.
+    stored = [*sub_jobs, *await orchestration["scan_runs"].find({"run_id": run["run_id"]}).to_list(),
+              *await orchestration["scan_jobs"].find({"run_id": run["run_id"]}).to_list()]
+    assert stored and PASSWORD not in str(stored)
+    assert PASSWORD not in str(run)
+    assert not [record for record in caplog.records if PASSWORD in f"{record.getMessage()} {record.__dict__}"]

@@ -2364,7 +2364,10 @@ export interface paths {
         };
         /**
          * Resolve Resource
-         * @description The assets a tool's resource id names (a finding's resource: ARN, GCP name, Azure id, image digest).
+         * @description What a tool's resource id names (a finding's resource: ARN, GCP name, Azure id, image reference or
+         *     digest, host:port, URL), each match with its ``kind``: ``cloud_asset`` (with the same link key),
+         *     ``registry_image`` (same digest, when the registries module is on) or ``target`` (a scan target covering
+         *     that host and port, when the scans module is on).
          */
         get: operations["resolve_resource_api_inventory_resolve_get"];
         put?: never;
@@ -7608,6 +7611,100 @@ export interface components {
          * @enum {string}
          */
         RequirementState: "unanswered" | "suggested" | "answered" | "met" | "partially_met" | "not_met" | "not_applicable";
+        /** ResolvedCloudAsset */
+        ResolvedCloudAsset: {
+            /** Account Id */
+            account_id: string;
+            /** First Seen */
+            first_seen?: string | null;
+            /** Id */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "cloud_asset";
+            /** Last Seen */
+            last_seen?: string | null;
+            /** Link Key */
+            link_key?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Provider */
+            provider?: string | null;
+            /** Region */
+            region?: string | null;
+            /** Removed At */
+            removed_at?: string | null;
+            /** Resource Id */
+            resource_id: string;
+            /** Resource Type */
+            resource_type?: string | null;
+            /** Source */
+            source?: string | null;
+            /**
+             * Tags
+             * @default {}
+             */
+            tags: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * ResolvedRegistryImage
+         * @description An image of a connected container registry with the digest the resource id names.
+         */
+        ResolvedRegistryImage: {
+            /** Id */
+            id: string;
+            /** Image Digest */
+            image_digest: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "registry_image";
+            /** Last Seen */
+            last_seen?: string | null;
+            /** Reference */
+            reference: string;
+            /** Registry Id */
+            registry_id: string;
+            /** Registry Name */
+            registry_name: string;
+            /** Repository Name */
+            repository_name: string;
+            /**
+             * Tags
+             * @default []
+             */
+            tags: string[];
+        };
+        /**
+         * ResolvedTarget
+         * @description A scan target that scans the host (and port) the resource id names.
+         */
+        ResolvedTarget: {
+            /** Host */
+            host: string;
+            /** Id */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "target";
+            /** Last Scan Run Id */
+            last_scan_run_id?: string | null;
+            /** Name */
+            name: string;
+            /** Port */
+            port?: number | null;
+            /** Target Kind */
+            target_kind: string;
+            /** Value */
+            value: string;
+        };
         /** RiskDetail */
         RiskDetail: {
             /** Acceptance */
@@ -14543,7 +14640,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CloudAssetOut"][];
+                    "application/json": (components["schemas"]["ResolvedCloudAsset"] | components["schemas"]["ResolvedRegistryImage"] | components["schemas"]["ResolvedTarget"])[];
                 };
             };
             /** @description Validation Error */

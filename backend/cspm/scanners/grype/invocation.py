@@ -14,6 +14,8 @@ from cspm.scanners.invocations import (
     BuildContext,
     InvocationError,
     ToolInvocationSpec,
+    anchore_registry_env,
+    container_credentials,
     image_reference,
     local_path,
 )
@@ -21,8 +23,8 @@ from cspm.scanners.invocations import (
 REPORT_NAME = "grype.json"
 
 
-def _env(context: BuildContext) -> dict[str, str]:
-    env = {"GRYPE_CHECK_FOR_APP_UPDATE": "false"}
+def _env(context: BuildContext, credentials: dict[str, str]) -> dict[str, str]:
+    env = {"GRYPE_CHECK_FOR_APP_UPDATE": "false", **credentials}
     if context.settings.trivy_offline:
         env["GRYPE_DB_AUTO_UPDATE"] = "false"
     return env
@@ -46,19 +48,22 @@ def build_local(target: Target, context: BuildContext) -> LocalInvocation:
     source, _ = _source(target, context, in_container=False)
     report = context.workspace.output_dir / REPORT_NAME
     return LocalInvocation(argv=("grype", source, "-o", "json", "--file", str(report), "-q"), report_path=report,
-                           env=_env(context))
+                           env=_env(context, dict(context.credentials)))
 
 
 def build_docker(target: Target, context: BuildContext) -> DockerInvocation:
     source, mounts = _source(target, context, in_container=True)
     report = CONTAINER_OUTPUT / REPORT_NAME
+    credentials, secret_mounts = container_credentials(context)
+    mounts.update(secret_mounts)
     return DockerInvocation(image=context.settings.image_for("grype"),
                             args=(source, "-o", "json", "--file", str(report), "-q"),
-                            report_path=report, env={**_env(context), "GRYPE_DB_CACHE_DIR": "/grype-db"},
+                            report_path=report, env={**_env(context, credentials), "GRYPE_DB_CACHE_DIR": "/grype-db"},
                             network="bridge", read_only_mounts=mounts, writable_paths=("/grype-db",))
 
 
 SPEC = ToolInvocationSpec(
     tool="grype", target_kinds=frozenset({TargetKind.CONTAINER_IMAGE, TargetKind.REPOSITORY}), queue="container",
     build_local=build_local, build_docker=build_docker, description="image and SBOM vulnerability matching",
+    registry_env=anchore_registry_env("GRYPE"),
 )

@@ -13,6 +13,8 @@ from cspm.scanners.invocations import (
     BuildContext,
     InvocationError,
     ToolInvocationSpec,
+    anchore_registry_env,
+    container_credentials,
     image_reference,
     local_path,
 )
@@ -22,11 +24,13 @@ SPDX_NAME = "sbom.spdx.json"
 ENV = {"SYFT_CHECK_FOR_APP_UPDATE": "false"}
 
 
-def _env(target: Target) -> dict[str, str]:
-    """A registry served over plain HTTP (option ``insecure_registry``) is read over HTTP."""
+def _env(target: Target, credentials: dict[str, str]) -> dict[str, str]:
+    """A registry served over plain HTTP (option ``insecure_registry``) is read over HTTP; a
+    private registry's pull credentials come with ``credentials`` (SPEC.registry_env)."""
+    env = {**ENV, **credentials}
     if target.kind is TargetKind.CONTAINER_IMAGE and target.options.get("insecure_registry") == "true":
-        return {**ENV, "SYFT_REGISTRY_INSECURE_USE_HTTP": "true"}
-    return ENV
+        env["SYFT_REGISTRY_INSECURE_USE_HTTP"] = "true"
+    return env
 
 
 def _source(target: Target, context: BuildContext, *, in_container: bool) -> tuple[str, dict[str, str]]:
@@ -49,14 +53,16 @@ def build_local(target: Target, context: BuildContext) -> LocalInvocation:
     source, _ = _source(target, context, in_container=False)
     output = context.workspace.output_dir
     return LocalInvocation(argv=("syft", *_arguments(source, str(output))), report_path=output / CYCLONEDX_NAME,
-                           env=_env(target))
+                           env=_env(target, dict(context.credentials)))
 
 
 def build_docker(target: Target, context: BuildContext) -> DockerInvocation:
     source, mounts = _source(target, context, in_container=True)
+    credentials, secret_mounts = container_credentials(context)
+    mounts.update(secret_mounts)
     return DockerInvocation(image=context.settings.image_for("syft"),
                             args=_arguments(source, str(CONTAINER_OUTPUT)),
-                            report_path=CONTAINER_OUTPUT / CYCLONEDX_NAME, env=_env(target),
+                            report_path=CONTAINER_OUTPUT / CYCLONEDX_NAME, env=_env(target, credentials),
                             network="bridge" if target.kind is TargetKind.CONTAINER_IMAGE else "none",
                             read_only_mounts=mounts)
 
@@ -64,4 +70,5 @@ def build_docker(target: Target, context: BuildContext) -> DockerInvocation:
 SPEC = ToolInvocationSpec(
     tool="syft", target_kinds=frozenset({TargetKind.REPOSITORY, TargetKind.CONTAINER_IMAGE}), queue="container",
     build_local=build_local, build_docker=build_docker, description="SBOM (CycloneDX and SPDX JSON)",
+    registry_env=anchore_registry_env("SYFT"),
 )

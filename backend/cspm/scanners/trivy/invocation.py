@@ -14,7 +14,7 @@ in the binary, and image scans use whatever database the cache already holds.
 
 from __future__ import annotations
 
-from cspm.scanners.base import DockerInvocation, LocalInvocation, Target, TargetKind
+from cspm.scanners.base import DockerInvocation, LocalInvocation, RegistryAuth, Target, TargetKind
 from cspm.scanners.invocations import (
     CONTAINER_INPUT,
     CONTAINER_OUTPUT,
@@ -32,6 +32,12 @@ from cspm.scanners.invocations import (
 REPORT_NAME = "trivy.json"
 OFFLINE_FLAGS = ("--skip-db-update", "--skip-java-db-update", "--skip-check-update", "--offline-scan")
 COMMON_FLAGS = ("--disable-telemetry", "--skip-version-check")
+
+
+def registry_env(auth: RegistryAuth) -> dict[str, str]:
+    """Trivy takes basic credentials (or an ECR token as AWS:password) from TRIVY_USERNAME/TRIVY_PASSWORD;
+    the image is the only registry a scan reads, so they need no authority."""
+    return {"TRIVY_USERNAME": auth.username, "TRIVY_PASSWORD": auth.password}
 
 
 def registry_flags(target: Target) -> list[str]:
@@ -114,7 +120,7 @@ def build_docker(target: Target, context: BuildContext) -> DockerInvocation:
 SPEC = ToolInvocationSpec(
     tool="trivy",
     target_kinds=frozenset({TargetKind.CONTAINER_IMAGE, TargetKind.REPOSITORY, TargetKind.CLOUD_ACCOUNT}),
-    queue="container", build_local=build_local, build_docker=build_docker,
+    queue="container", build_local=build_local, build_docker=build_docker, registry_env=registry_env,
     description="vulnerabilities, misconfigurations and secrets in images, directories, repositories, clusters",
     expected_stderr=(
         ExpectedMessage(r"Falling back to embedded checks",
