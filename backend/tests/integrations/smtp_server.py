@@ -7,8 +7,6 @@ verification off.
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import ssl
 import tempfile
 from email import message_from_bytes
@@ -18,34 +16,11 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from tests.integrations.standins import PORTS
+from tests.tls_helpers import self_signed
 
 USER, PASSWORD = "cspm-mailer", "smtp-secret-Passw0rd"
-
-
-def self_signed(directory: Path) -> tuple[Path, Path, str]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cspm test relay")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-                   .not_valid_after(now + dt.timedelta(days=1))
-                   .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                               x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                                  critical=False)
-                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                   .sign(key, hashes.SHA256()))
-    pem = certificate.public_bytes(serialization.Encoding.PEM)
-    cert_path, key_path = directory / "relay.crt", directory / "relay.key"
-    cert_path.write_bytes(pem)
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path, pem.decode()
 
 
 class Mailbox:
@@ -71,7 +46,7 @@ class SmtpRelay:
 
     def __init__(self, *, starttls: bool = True) -> None:
         self.directory = Path(tempfile.mkdtemp(prefix="cspm-smtp-"))
-        cert, key, self.ca_pem = self_signed(self.directory)
+        cert, key, self.ca_pem = self_signed(self.directory, "cspm test relay")
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert, key)
         self.mailbox = Mailbox()

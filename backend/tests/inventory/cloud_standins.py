@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import ipaddress
 import json
 import secrets
 import ssl
@@ -30,10 +29,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from tests.tls_helpers import self_signed
 
 Answer = tuple[int, dict[str, Any]]
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
@@ -163,23 +162,9 @@ def gcp_asset(project: str, asset_type: str, name: str, data: dict[str, Any], lo
 
 
 def self_signed_tls(directory: Path) -> tuple[Path, ssl.SSLContext]:
-    """A certificate for 127.0.0.1 (its own CA) and the server context with it; the CA file is what a
-    client is told to trust (SSL_CERT_FILE, REQUESTS_CA_BUNDLE)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cspm test stand-in")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-                   .not_valid_after(now + dt.timedelta(days=1))
-                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                                  critical=False)
-                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                   .sign(key, hashes.SHA256()))
-    directory.mkdir(parents=True, exist_ok=True)
-    certificate_file, key_file = directory / "standin.crt", directory / "standin.key"
-    certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    """The server context with a certificate for 127.0.0.1, and the file a client is told to trust
+    (SSL_CERT_FILE, REQUESTS_CA_BUNDLE)."""
+    certificate_file, key_file, _ = self_signed(directory, "cspm test stand-in")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certificate_file, key_file)
     return certificate_file, context
