@@ -1,7 +1,8 @@
 // Assets and registries in the browser, with real data and no Docker:
-// - cloud resources: a Steampipe query's JSON output (the shape `steampipe query --output json` writes)
-//   imported twice into a cloud account through the API, so the second run is a diff; the Assets page
-//   lists the resources, the discovery runs show the counts, and an asset's drawer its timeline;
+// - cloud resources: a moto server stands in for AWS (from .venv); an AWS account with its endpoint URL
+//   is added in the dashboard, discovered with "Discover now", changed with boto3 and discovered again,
+//   so the second run is a diff; the Assets page lists the resources, the discovery runs show the
+//   counts, and an asset's drawer its timeline;
 // - registries: Debian's docker-registry (CNCF distribution 2.8) on 127.0.0.1 with a throw-away
 //   config, an OCI image built from files (backend/tests/registries/oci_layout.py) pushed with skopeo;
 //   the registry is added and synced through the dashboard, and the new digest's scan appears (syft
@@ -16,8 +17,42 @@ import { freePort } from "./server.mjs";
 // A free port per run (a fixed one let two runs on one machine talk to each other's registry).
 let REGISTRY_PORT = Number(process.env.CSPM_E2E_REGISTRY_PORT ?? 0);
 
-function bucketRows(names, versioning) {
-  return JSON.stringify({ rows: names.map((name) => ({ arn: `arn:aws:s3:::${name}`, name, region: "eu-west-1", versioning_enabled: versioning, tags: { owner: "platform" } })) });
+// What the moto account holds, and the change between the two discoveries (boto3, as a user would).
+const MOTO_RESOURCES = `
+import sys, boto3
+aws = dict(endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+           aws_secret_access_key="wJalrXUtnFEMIK7MDENGbPxRfiCYzEXAMPLEKEY1")
+ec2, s3 = boto3.client("ec2", **aws), boto3.client("s3", **aws)
+if sys.argv[2] == "create":
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    ec2.create_security_group(GroupName="e2e-web", Description="web servers", VpcId=vpc)
+    for bucket in ("e2e-logs", "e2e-data"):
+        s3.create_bucket(Bucket=bucket)
+else:
+    web = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["e2e-web"]}])["SecurityGroups"][0]
+    ec2.authorize_security_group_ingress(GroupId=web["GroupId"], IpProtocol="tcp", FromPort=22, ToPort=22,
+                                         CidrIp="0.0.0.0/0")
+    s3.delete_bucket(Bucket="e2e-data")
+`;
+
+async function startMoto(repo) {
+  const port = await freePort();
+  const child = spawn(join(repo, ".venv/bin/moto_server"), ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+  const endpoint = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited (${child.exitCode}) before answering on port ${port}`);
+    try {
+      if ((await fetch(`${endpoint}/moto-api/data.json`)).ok) return { child, endpoint };
+    } catch { /* not listening yet */ }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill();
+  throw new Error(`moto_server did not answer on port ${port} (scripts/bootstrap.sh installs it)`);
+}
+
+function motoResources(repo, endpoint, action) {
+  const result = spawnSync(join(repo, ".venv/bin/python"), ["-c", MOTO_RESOURCES, endpoint, action], { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`boto3 against moto (${action}) failed: ${result.stderr}`);
 }
 
 async function startRegistry(workDir) {
@@ -55,29 +90,59 @@ function pushImage(repo, workDir, repository, tag) {
 export async function inventorySteps({ page, step, shot, check, apiAs, base, repo }) {
   const workDir = mkdtempSync(join(tmpdir(), "cspm-e2e-registry-"));
 
-  await step("assets: cloud resources from two imports, with the diff and an asset's timeline", async () => {
-    const account = (await apiAs(base, "/api/cloud-accounts")).find((item) => item.provider === "aws");
-    check(!!account, "the cloud account added earlier exists");
-    for (const [names, versioning] of [[["e2e-logs", "e2e-data"], false], [["e2e-logs"], true]]) {
-      const form = new FormData();
-      form.append("resource_type", "aws:s3:bucket");
-      form.append("file", new Blob([bucketRows(names, versioning)], { type: "application/json" }), "buckets.json");
-      await apiAs(base, `/api/inventory/accounts/${account.id}/import`, { method: "POST", body: form });
-    }
-    await page.getByRole("link", { name: "Assets & SBOM", exact: true }).click();
-    await page.getByRole("tab", { name: "Cloud resources" }).click();
-    await page.getByTestId("cloud-assets").getByText("e2e-logs", { exact: true }).waitFor();
-    const runs = page.getByTestId("discovery-runs");
-    await runs.getByRole("row").nth(1).getByText("succeeded").waitFor();
-    const latest = await runs.getByRole("row").nth(1).innerText();
-    check(/\b0\s+1\s+1\s+1\b/.test(latest.replace(/\s+/g, " ")), `the second import: 0 added, 1 changed, 1 removed of 1 (got "${latest}")`);
-    await shot("inventory-1-cloud-resources");
-    await page.getByRole("button", { name: "e2e-logs", exact: true }).click();
-    const detail = page.getByTestId("asset-detail");
-    await detail.getByText("attributes.versioning_enabled", { exact: false }).waitFor();
-    await shot("inventory-2-asset-timeline", page.getByRole("dialog"));
-    await page.getByRole("button", { name: "Close details" }).click();
-  });
+  const moto = await startMoto(repo);
+  try {
+    await step("assets: a moto AWS account added with its endpoint, discovered twice: the diff and an asset's timeline", async () => {
+      motoResources(repo, moto.endpoint, "create");
+      await page.getByRole("link", { name: "Scans", exact: true }).click();
+      await page.getByRole("tab", { name: /Cloud accounts/ }).click();
+      await page.getByRole("button", { name: "Add cloud account" }).first().click();
+      const dialog = page.getByRole("dialog", { name: "Add a cloud account" });
+      await dialog.getByLabel("Name").fill("Moto AWS");
+      await dialog.getByLabel("AWS account ID").fill("123456789012");
+      await dialog.getByText("Access keys", { exact: true }).click();
+      await dialog.getByLabel("Access key ID").fill("AKIAIOSFODNN7EXAMPLE");
+      await dialog.getByLabel("Secret access key").fill("wJalrXUtnFEMIK7MDENGbPxRfiCYzEXAMPLEKEY1");
+      await dialog.getByLabel(/Regions/).fill("us-east-1");
+      await dialog.getByLabel(/Endpoint URL/).fill(moto.endpoint);
+      await dialog.getByRole("button", { name: "Add account" }).click();
+      await dialog.waitFor({ state: "detached" });
+      const row = page.getByRole("row", { name: /Moto AWS/ });
+      await row.getByText(`endpoint ${moto.endpoint}`).waitFor();
+      await row.getByRole("button", { name: "Test connection of Moto AWS" }).click();
+      await row.getByTestId("connection-result").getByText(/authenticated as arn:aws:sts::123456789012/).waitFor({ timeout: 60_000 });
+
+      const account = (await apiAs(base, "/api/cloud-accounts")).find((item) => item.name === "Moto AWS");
+      await page.getByRole("link", { name: "Assets & SBOM", exact: true }).click();
+      await page.getByRole("tab", { name: "Cloud resources" }).click();
+      const runs = page.getByTestId("discovery-runs");
+      const discover = async (expected) => {
+        await page.getByLabel("Cloud account", { exact: true }).selectOption(account.id);
+        await page.getByRole("button", { name: "Discover now" }).click();
+        await runs.getByRole("row").nth(expected).getByText("Moto AWS").waitFor({ timeout: 60_000 });
+        await runs.getByRole("row").nth(1).getByText(/^(succeeded|partial|failed)$/).waitFor({ timeout: 120_000 });
+        return (await runs.getByRole("row").nth(1).innerText()).replace(/\s+/g, " ");
+      };
+      const first = await discover(1);
+      check(first.includes("succeeded"), `the first discovery succeeded (got "${first}")`);
+      await page.getByTestId("cloud-assets").getByText("e2e-data", { exact: true }).waitFor();
+      motoResources(repo, moto.endpoint, "change");
+      const second = await discover(2);
+      check(/succeeded 0 1 1 \d+/.test(second), `the second discovery: 0 added, 1 changed (the group), 1 removed (the bucket) (got "${second}")`);
+      const group = page.getByTestId("cloud-assets").getByRole("row", { name: /e2e-web/ });
+      check((await group.innerText()).includes("Moto AWS"), "a resource shows its account's name");
+      await shot("inventory-1-cloud-resources");
+      await shot("inventory-1b-discovery-runs", runs);
+      await page.getByRole("button", { name: "e2e-web", exact: true }).click();
+      const detail = page.getByTestId("asset-detail");
+      await detail.getByText("attributes.ingress", { exact: false }).waitFor();
+      await detail.getByText("tcp:22-22:0.0.0.0/0", { exact: false }).first().waitFor();
+      await shot("inventory-2-asset-timeline", page.getByRole("dialog"));
+      await page.getByRole("button", { name: "Close details" }).click();
+    });
+  } finally {
+    moto.child.kill();
+  }
 
   const registry = await startRegistry(workDir);
   try {

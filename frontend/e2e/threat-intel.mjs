@@ -87,6 +87,8 @@ export async function threatIntelSteps({ page, step, shot, check, apiAs, base, r
     const rows = page.locator(".data-table tbody tr[data-index]");
     await rows.first().waitFor();
     await page.getByText(new RegExp(`^${flagged.total} findings? match`)).waitFor();
+    // The previous filter's rows stay on screen, marked busy, until the filtered ones arrive.
+    await page.locator(".data-table:not([aria-busy])").waitFor();
     const shown = await rows.count();
     const tagged = await page.locator(".data-table tbody tr[data-index] .kev-tag").count();
     check(shown === flagged.total && tagged === shown, `every listed finding is KEV-flagged (${tagged} of ${shown}, API ${flagged.total})`);

@@ -1,5 +1,6 @@
 /** Cloud asset inventory: resources discovered per cloud account, their timeline and findings, discovery runs. */
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef } from "react";
 import { api, unwrap } from "../client";
 import type { components } from "../schema";
 import { moreKeys } from "./keys";
@@ -36,13 +37,26 @@ export function useCloudAsset(id: string | null) {
 
 export function useDiscoveryRuns() {
   const team = useActiveTeam();
-  return useQuery({
+  const client = useQueryClient();
+  const runs = useQuery({
     queryKey: [...moreKeys.inventory(team), "runs"],
     queryFn: () => unwrap(api.GET("/api/inventory/runs", { params: { query: { limit: 20 } } })),
     enabled: !!team,
     // While a discovery runs, its state and counts are polled; finished runs need no polling.
     refetchInterval: (query) => (query.state.data?.some((run) => RUNNING.has(run.state)) ? 2000 : false),
   });
+  // A run the worker just finished changed the resources: the lists and drawers read them again.
+  const running = useRef(new Set<string>());
+  useEffect(() => {
+    const now = new Set((runs.data ?? []).filter((run) => RUNNING.has(run.state)).map((run) => run.run_id));
+    const finished = [...running.current].some((id) => !now.has(id));
+    running.current = now;
+    if (finished) {
+      void client.invalidateQueries({ queryKey: [...moreKeys.inventory(team), "assets"] });
+      void client.invalidateQueries({ queryKey: [...moreKeys.inventory(team), "asset"] });
+    }
+  }, [runs.data, client, team]);
+  return runs;
 }
 
 export function useDiscoveryRun(runId: string | null) {

@@ -37,8 +37,10 @@ function AssetDrawer({ assetId, onClose }: { assetId: string | null; onClose: ()
             <ol className="timeline" aria-label="Discovery timeline">
               {data.timeline.map((event) => (
                 <li key={`${event.run_id}-${event.kind}`}>
-                  <Pill tone={CHANGE_TONE[event.kind as keyof typeof CHANGE_TONE] ?? "neutral"}>{event.kind}</Pill> <span className="small">{formatDateTime(event.at)}</span>
-                  {event.fields.length > 0 && <ul className="small">{event.fields.map((field) => <li key={field.field}><span className="mono">{field.field}</span>: {display(field.before)} → {display(field.after)}</li>)}</ul>}
+                  <div>
+                    <Pill tone={CHANGE_TONE[event.kind as keyof typeof CHANGE_TONE] ?? "neutral"}>{event.kind}</Pill> <span className="small">{formatDateTime(event.at)}</span>
+                    {event.fields.length > 0 && <ul className="small timeline-fields">{event.fields.map((field) => <li key={field.field}><span className="mono">{field.field}</span>: {display(field.before)} → {display(field.after)}</li>)}</ul>}
+                  </div>
                 </li>
               ))}
             </ol>
@@ -104,12 +106,15 @@ export function CloudResourcesTab() {
   useEffect(() => { const timer = setTimeout(() => setFilters((current) => ({ ...current, q: text })), 300); return () => clearTimeout(timer); }, [text]);
   const assets = useCloudAssets(filters);
   const facets = assets.data?.facets;
-  const select = (name: "type" | "account_id" | "region", label: string, options: string[]) => (
+  // Assets carry the account's id; its name comes from the accounts list when the user may read it.
+  const accounts = useCloudAccounts(useCan("targets:read"));
+  const accountName = (id: string) => accounts.data?.find((account) => account.id === id)?.name ?? id;
+  const select = (name: "type" | "account_id" | "region", label: string, options: string[], show = (option: string) => option) => (
     <>
       <label className="sr-only" htmlFor={`asset-${name}`}>{label}</label>
       <select id={`asset-${name}`} value={filters[name] ?? ""} onChange={(event) => setFilters({ ...filters, [name]: event.target.value || undefined })}>
         <option value="">All {label.toLowerCase()}s</option>
-        {options.map((option) => <option key={option} value={option}>{option}</option>)}
+        {options.map((option) => <option key={option} value={option}>{show(option)}</option>)}
       </select>
     </>
   );
@@ -118,7 +123,7 @@ export function CloudResourcesTab() {
       <Card title="Cloud resources" id="cloud-resources" actions={facets && (
         <>
           {select("type", "Type", facets.resource_type)}
-          {select("account_id", "Account", facets.account_id)}
+          {select("account_id", "Account", facets.account_id, accountName)}
           {select("region", "Region", facets.region)}
           <label className="check-row small"><input type="checkbox" checked={!!filters.include_removed} onChange={(event) => setFilters({ ...filters, include_removed: event.target.checked })} /> Removed too</label>
           <label className="sr-only" htmlFor="asset-search">Search resources</label>
@@ -136,7 +141,7 @@ export function CloudResourcesTab() {
                       <td><button type="button" className="link-button" onClick={() => setSelected(asset.id)}><span className="cell-main">{asset.name ?? asset.resource_id}</span></button><div className="cell-sub mono small">{asset.resource_id}</div></td>
                       <td className="mono small">{asset.resource_type}</td>
                       <td>{asset.region ?? "global"}</td>
-                      <td className="mono small">{asset.account_id}</td>
+                      <td className={accountName(asset.account_id) === asset.account_id ? "mono small" : undefined}>{accountName(asset.account_id)}</td>
                       <td>{asset.removed_at ? <Pill tone="bad">removed</Pill> : timeAgo(asset.last_seen)}</td>
                     </tr>
                   ))}

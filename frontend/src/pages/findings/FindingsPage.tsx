@@ -143,6 +143,7 @@ export default function FindingsPage() {
             onSelectionChange={setSelection}
             onOpen={open}
             activeId={findingId}
+            stale={list.isPlaceholderData}
           />
         )}
         {list.isFetchingNextPage && list.isError && <ErrorState error={list.error} />}

@@ -37,6 +37,16 @@ describe("FindingsTable", () => {
     expect(screen.getByRole("table")).toHaveAttribute("aria-rowcount", "100000");
   });
 
+  it("marks the previous filter's rows busy while the new ones load", () => {
+    setup({ stale: true });
+    expect(screen.getByRole("table")).toHaveAttribute("aria-busy", "true");
+  });
+
+  it("is not busy with current rows", () => {
+    setup();
+    expect(screen.getByRole("table")).not.toHaveAttribute("aria-busy");
+  });
+
   it("sorts on the server: clicking the active column flips the order", () => {
     const props = setup();
     expect(screen.getByRole("columnheader", { name: /Severity/ })).toHaveAttribute("aria-sort", "descending");

@@ -57,10 +57,12 @@ export interface FindingsTableProps {
   onSelectionChange: (selection: RowSelectionState) => void;
   onOpen: (finding: FindingSummary) => void;
   activeId?: string | null;
+  /** The rows are the previous filter's, shown while the new ones load: marked busy and dimmed. */
+  stale?: boolean;
 }
 
 export function FindingsTable({
-  rows, total, hasMore, loadingMore, onLoadMore, sort, order, onSort, selection, onSelectionChange, onOpen, activeId,
+  rows, total, hasMore, loadingMore, onLoadMore, sort, order, onSort, selection, onSelectionChange, onOpen, activeId, stale = false,
 }: FindingsTableProps) {
   const columns = useMemo(
     () => [
@@ -233,7 +235,7 @@ export function FindingsTable({
   return (
     <>
     <div className="table-scroll" ref={scrollRef} aria-label="Findings" tabIndex={-1} onScroll={measureView}>
-      <table className={`data-table ${compact ? "data-table-compact" : ""}`} style={{ minWidth: width }} aria-rowcount={total ?? tableRows.length} aria-multiselectable="true">
+      <table className={`data-table ${compact ? "data-table-compact" : ""} ${stale ? "data-table-stale" : ""}`} style={{ minWidth: width }} aria-rowcount={total ?? tableRows.length} aria-multiselectable="true" aria-busy={stale || undefined}>
         <colgroup>
           {table.getVisibleLeafColumns().map((col) => (
             <col key={col.id} style={col.id === "title" ? undefined : { width: col.id === "select" && compact ? 40 : col.getSize() }} />
