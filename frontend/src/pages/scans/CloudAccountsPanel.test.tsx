@@ -76,7 +76,7 @@ describe("CloudAccountsPanel", () => {
     await user.click(within(dialog).getByRole("button", { name: "Add account" }));
     await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
     expect(calls.find((call) => call.method === "POST")?.body).toEqual({
-      provider: "aws", name: "Payments AWS", account_id: "210987654321", regions: [], auth_method: "role",
+      provider: "aws", name: "Payments AWS", account_id: "210987654321", regions: [], endpoint_url: null, auth_method: "role",
       role_arn: "arn:aws:iam::210987654321:role/cspm-audit", external_id: "very-secret-external-id",
     });
     expect(await screen.findByText("Payments AWS")).toBeInTheDocument();
