@@ -302,14 +302,24 @@ async def test_watchdog_refreshes_stale_compliance(client, container, analyst, s
                                  files={"file": ("p.json", content, "application/json")}, data={"tool": "prowler"})
     assert imported.status_code == 201
     engine = container.resolve(AutonomousComplianceEngine)
+    watchdog = container.resolve(DataSyncWatchdogService)
     assert await engine.refreshes.last(analyst.team_id) is None
-    report = await container.resolve(DataSyncWatchdogService).run_cycle()
+    computed = {state["scf_id"]: state["updated_at"] for state in (await engine.states.all(analyst.team_id)).values()}
+    assert computed
+    # A team seen for the first time starts its clock: its states were just computed from its findings.
+    report = await watchdog.run_cycle()
     assert report["compliance_refresh_failed"] == []
-    refreshed_at = await engine.refreshes.last(analyst.team_id)
-    assert refreshed_at is not None
-    # Fresh now: the next cycle leaves it alone.
-    await container.resolve(DataSyncWatchdogService).run_cycle()
-    assert await engine.refreshes.last(analyst.team_id) == refreshed_at
+    started = await engine.refreshes.last(analyst.team_id)
+    assert started is not None
+    assert {scf_id: state["updated_at"] for scf_id, state in (await engine.states.all(analyst.team_id)).items()} \
+        == computed
+    # Fresh: the next cycle leaves it alone.
+    await watchdog.run_cycle()
+    assert await engine.refreshes.last(analyst.team_id) == started
+    # Last refreshed longer ago than COMPLIANCE_STALE_AFTER: recomputed in full.
+    await engine.refreshes.mark(analyst.team_id, datetime.now(UTC) - timedelta(hours=6))
+    await watchdog.run_cycle()
+    assert await engine.refreshes.last(analyst.team_id) > started
 
 
 async def test_retention_never_purges_a_running_scan(container):
