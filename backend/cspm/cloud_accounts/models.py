@@ -48,7 +48,7 @@ class AwsAccountCreate(_Create):
     session_token: SecretStr | None = None
     regions: list[Annotated[str, Field(pattern=AWS_REGION)]] = Field(default_factory=list, max_length=40)
     endpoint_url: str | None = Field(
-        default=None, max_length=2048,
+        default=None, max_length=2048, pattern=r"^https?://[!-~]+$",  # printable ASCII, no spaces
         description="This account's AWS endpoint (moto, LocalStack, an AWS-compatible API) for discovery, "
                     "connection tests and Prowler; unset means CLOUD_AWS_ENDPOINT_URL, or AWS itself")
 
