@@ -53,6 +53,7 @@ class GcpCollector:
         self.batch_size = batch_size
 
     def _parent(self, session: AuthorizedSession, parent: str) -> Iterator[list[DiscoveredResource]]:
+        name = parent.split("/", 1)[1]  # the project id or organisation number the assets are scoped to
         token: str | None = None
         for _ in range(MAX_PAGES):
             params: dict[str, Any] = {"contentType": "RESOURCE", "assetTypes": list(ASSET_TYPES),
@@ -63,7 +64,7 @@ class GcpCollector:
             if response.status_code != 200:
                 raise RuntimeError(f"Cloud Asset API answered HTTP {response.status_code}: {response.text[:200]}")
             body = response.json()
-            yield [to_resource(asset, parent.split("/", 1)[1]) for asset in body.get("assets", [])]
+            yield [to_resource(asset, name) for asset in body.get("assets", [])]
             token = body.get("nextPageToken")
             if not token:
                 return

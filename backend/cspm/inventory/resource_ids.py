@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from cspm.scanners.network_policy import DestinationRefused, host_text, parse_host
+from cspm.scanners.network_policy import WEB_SCHEMES, DestinationRefused, host_text, parse_host
 
 _GCP_FULL_NAME = re.compile(r"^//[a-z0-9.-]+\.googleapis\.com/")
 _DIGEST = re.compile(r"@(sha256:[0-9a-f]{64})$")
@@ -37,7 +37,6 @@ def normalise(resource_id: str) -> str:
 
 
 IMAGE_PREFIX = "image:"
-DEFAULT_PORTS = {"http": 80, "https": 443}
 _BRACKETED = re.compile(r"^\[([0-9A-Fa-f:.]+)\](?::(\d{1,5}))?$")
 _HOST_PORT = re.compile(r"^([^:/\s]+):(\d{1,5})$")
 _PROTOCOL = re.compile(r"/(?:tcp|udp|sctp)$", re.IGNORECASE)
@@ -67,7 +66,7 @@ def endpoint(resource_id: str) -> Endpoint | None:
     if "://" in value:
         try:
             parts = urlsplit(value)
-            host, port = parts.hostname or "", parts.port or DEFAULT_PORTS.get(parts.scheme.lower())
+            host, port = parts.hostname or "", parts.port or WEB_SCHEMES.get(parts.scheme.lower())
         except ValueError:
             return None
     else:
