@@ -53,7 +53,7 @@ from cspm.compliance.repository import (
 )
 from cspm.compliance.settings import ComplianceSettings
 from cspm.core.container import ServiceContainer
-from cspm.core.database.batching import IN_QUERY_CHUNK
+from cspm.core.database.batching import IN_QUERY_CHUNK, find_by_keys
 from cspm.core.database.registry import Database
 from cspm.core.settings import load
 from cspm.findings.models import CheckResult, FindingStatus, Severity
@@ -68,7 +68,8 @@ ACTIVE_STATUSES = (FindingStatus.OPEN.value, FindingStatus.REOPENED.value)
 COUNTED = {"$or": [{"status": {"$in": list(ACTIVE_STATUSES)}},
                    {"status": FindingStatus.RESOLVED.value,
                     "result": {"$in": [CheckResult.PASS.value, CheckResult.MANUAL.value]}}]}
-CHUNK = IN_QUERY_CHUNK  # findings re-mapped per round trip (bounded by the $in size every engine takes)
+CHUNK = IN_QUERY_CHUNK  # controls or requirements per aggregate (bounded by the $in size every engine takes)
+RELINK_BATCH = 1000  # findings re-mapped, and their links written, per round
 EVIDENCE_KEEP = 10
 FAILING_KEEP = 25
 LINK_READ_BATCH = 2000
@@ -222,11 +223,9 @@ class AutonomousComplianceEngine:
         if not team_id or not dedup_keys:
             return
         registry = await self.registries.registry()
-        affected = Affected()
         keys = list(dict.fromkeys(dedup_keys))
         started = time.perf_counter()
-        for start in range(0, len(keys), CHUNK):
-            affected |= await self._relink(team_id, keys[start:start + CHUNK], registry)
+        affected = await self._relink_keys(team_id, keys, registry)
         relinked = time.perf_counter()
         if affected.controls:
             await self.recompute(team_id, affected.controls, registry=registry)
@@ -240,11 +239,28 @@ class AutonomousComplianceEngine:
             "controls_ms": round(1000 * (recomputed - relinked)),
             "requirements_ms": round(1000 * (time.perf_counter() - recomputed))})
 
-    async def _relink(self, team_id: str, keys: Sequence[str], registry: ControlRegistry) -> Affected:
+    async def _relink_keys(self, team_id: str, keys: Sequence[str], registry: ControlRegistry) -> Affected:
+        """Re-map the findings with these keys, a batch at a time; the links of keys no finding has are removed."""
+        affected = Affected()
+        seen: set[str] = set()
+        async for findings in find_by_keys(self._findings(), {"team_id": team_id}, "dedup_key", keys, FINDING_FIELDS,
+                                           batch_size=RELINK_BATCH):
+            batch_keys = [finding["dedup_key"] for finding in findings]
+            seen.update(batch_keys)
+            affected |= await self._relink(team_id, batch_keys, findings, registry)
+        missing = [key for key in keys if key not in seen]
+        if missing:
+            logger.info("changed findings not found; their links were removed",
+                        extra={"team_id": team_id, "missing": len(missing)})
+        for start in range(0, len(missing), RELINK_BATCH):
+            affected |= await self._relink(team_id, missing[start:start + RELINK_BATCH], [], registry)
+        return affected
+
+    async def _relink(self, team_id: str, keys: Sequence[str], findings: Sequence[Mapping[str, Any]],
+                      registry: ControlRegistry) -> Affected:
+        """Links of ``findings`` (the stored ones among ``keys``) written, changed or removed."""
         mapper = self.registries.mapper(registry)
         direct_mapper = self.registries.direct_mapper(registry)
-        findings = await self._findings().find({"team_id": team_id, "dedup_key": {"$in": list(keys)}},
-                                               FINDING_FIELDS).to_list()
         previous = await self.links.for_findings(team_id, keys)
         affected = Affected()
         upserts: dict[str, dict[str, Any]] = {}
@@ -269,16 +285,11 @@ class AutonomousComplianceEngine:
             }
         for document in upserts.values():
             affected.add(document)
-        present = {finding["dedup_key"] for finding in findings}
         unmapped_now = [key for key in previous if key not in upserts]
         changed = {key: document for key, document in upserts.items()
                    if key in previous and _link_changed(previous[key], document)}
         await self.links.write(team_id, new={key: document for key, document in upserts.items() if key not in previous},
                                changed=changed, deletes=unmapped_now)
-        missing = [key for key in keys if key not in present]
-        if missing:
-            logger.info("changed findings not found; their links were removed",
-                        extra={"team_id": team_id, "missing": len(missing)})
         return affected
 
     # --- recomputation -------------------------------------------------------------------
@@ -500,8 +511,7 @@ class AutonomousComplianceEngine:
         keys = list(dict.fromkeys([*keys, *(finding["dedup_key"] for finding in active)]))
         affected = Affected(set((await self.states.all(team_id)).keys()))
         affected.requirements |= {document["ref"] for document in await self.requirements.all(team_id)}
-        for start in range(0, len(keys), CHUNK):
-            affected |= await self._relink(team_id, keys[start:start + CHUNK], registry)
+        affected |= await self._relink_keys(team_id, keys, registry)
         await self.recompute(team_id, affected.controls, registry=registry)
         await self.recompute_requirements(team_id, affected.requirements)
         await self.refreshes.mark(team_id, now())

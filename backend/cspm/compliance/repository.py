@@ -243,8 +243,11 @@ class TeamRefreshRepository(TeamScopedRepository):
 
 class FindingLinkRepository(TeamScopedRepository):
     async def for_findings(self, team_id: str, dedup_keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-        documents = await self.find(team_id, {"dedup_key": {"$in": list(dedup_keys)}})
-        return {document["dedup_key"]: document for document in documents}
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in chunked(dedup_keys):
+            found.update({document["dedup_key"]: document
+                          for document in await self.find(team_id, {"dedup_key": {"$in": chunk}})})
+        return found
 
     async def for_controls(self, team_id: str, scf_ids: Iterable[str],
                            projection: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:

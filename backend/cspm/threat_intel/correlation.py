@@ -296,9 +296,7 @@ class ThreatCorrelationService:
         """Subscriber of FINDINGS_CHANGED: the changed findings get their KEV flag, EPSS, priority and matches."""
         if await self._switched_off(team_id):
             return
-        keys = list(dict.fromkeys(dedup_keys))
-        for start in range(0, len(keys), BATCH):
-            findings = await self.findings.by_keys(team_id, keys[start:start + BATCH])
+        async for findings in self.findings.batches_by_keys(team_id, dedup_keys):
             await self._correlate(team_id, findings, None)
 
     async def on_criticality_changed(self, *, team_id: str) -> int:
@@ -320,8 +318,8 @@ class ThreatCorrelationService:
         for team_id, keys in (await self.findings.teams_with_cves(cve_ids)).items():
             if await self._switched_off(team_id):
                 continue
-            for start in range(0, len(keys), BATCH):
-                written += await self.enrich(team_id, await self.findings.by_keys(team_id, keys[start:start + BATCH]))
+            async for findings in self.findings.batches_by_keys(team_id, keys):
+                written += await self.enrich(team_id, findings)
         return written
 
     async def _switched_off(self, team_id: str) -> bool:

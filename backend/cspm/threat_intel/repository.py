@@ -10,7 +10,7 @@ on it without importing this module.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cspm.core.database.batching import chunked
+from cspm.core.database.batching import SCAN_RATIO, chunked, find_by_keys
 from cspm.core.database.indexes import IndexSpec
 from cspm.core.database.registry import Database
 from cspm.core.repository import TeamScopedRepository
@@ -34,7 +34,6 @@ FINDINGS = "findings"  # SECURITY_SCANS.findings, owned by the findings module
 TARGETS = "scan_targets"  # ORCHESTRATION.scan_targets, owned by the targets module
 SBOM_FILES = "sbom_files"  # CLOUD_ASSETS.sbom_files, owned by the assets module
 WRITE_CHUNK = 1000
-SCAN_RATIO = 10
 
 INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec(Database.THREAT_INTELLIGENCE, FEED_RUNS, [("feed", ASCENDING), ("at", DESCENDING)], "idx_feed_runs"),
@@ -269,11 +268,9 @@ class FindingIntelRepository(TeamScopedRepository):
     def __init__(self, database: AsyncDatabase) -> None:
         super().__init__(database[FINDINGS])
 
-    async def by_keys(self, team_id: str, dedup_keys: Sequence[str]) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        for chunk in chunked(list(dict.fromkeys(dedup_keys))):
-            found += await self.find(team_id, {"dedup_key": {"$in": chunk}}, projection=FINDING_FIELDS)
-        return found
+    def batches_by_keys(self, team_id: str, dedup_keys: Sequence[str]) -> AsyncIterator[list[dict[str, Any]]]:
+        """The team's findings with these keys, a thousand at a time (an import's changed findings)."""
+        return find_by_keys(self.collection, self.scoped(team_id), "dedup_key", dedup_keys, FINDING_FIELDS)
 
     def team_findings(self, team_id: str, query: Mapping[str, Any] | None = None) -> Any:
         """A cursor over the team's findings (correlating a whole team: read once, never all in memory)."""
