@@ -8,14 +8,18 @@ Against the platform's embedded default store (SecantusDB, in a temporary direct
 MONGODB_URI. It loads the shipped KEV catalogue (1,404 entries), EPSS scores for every CVE
 used, M indicators of one team (exact IPs, domains, URLs, hashes and a few hundred CIDR
 ranges) and N findings (vulnerabilities with CVEs, some in KEV; Nmap host:ports, URLs and cloud
-resources with IPs and DNS names, some of them named by an indicator). Set-up is timed apart.
+resources with IPs and DNS names, some of them named by an indicator), stored as an import stores
+them: with the KEV flag, EPSS and priority the ingest's ``finding_intel`` provider gives a new
+finding (``--unenriched`` stores them without, as when the module is switched on after the
+imports). Set-up is timed apart.
 Then it times ``ThreatCorrelationService.correlate_team`` — the path an indicator import takes:
 every finding read once, KEV/EPSS joined by ``_id`` $in, indicators by their key index, CIDRs in
-memory — three times: the first run (writes KEV/EPSS/priority onto every finding and records
-every match), a second run with nothing changed (the join alone), and a KEV change touching a
-few CVEs (the incremental refresh). It prints each time, findings/s, the CPU time of this process and of
-the embedded store's (the figure a busy machine inflates least), the load average, the database
-commands issued (PyMongo command monitoring) and the previous run's figures (benchmarks/results/).
+memory — three times: the first run (records every match; with ``--unenriched`` it also writes
+KEV/EPSS/priority onto every finding), a second run with nothing changed (the join alone), and a
+KEV change touching a few CVEs (the incremental refresh). It prints each time, findings/s, the CPU
+time of this process and of the embedded store's (the figure a busy machine inflates least), the
+load average, the database commands issued (PyMongo command monitoring) and the previous run's
+figures (benchmarks/results/).
 """
 
 from __future__ import annotations
@@ -160,7 +164,7 @@ async def insert(collection: Any, documents: list[dict[str, Any]]) -> None:
 
 
 async def run(uri: str, data_dir: Path, findings: int, indicators: int, history: History,
-              store_pid: int | None = None) -> None:
+              store_pid: int | None = None, *, unenriched: bool = False) -> None:
     rng = random.Random(15)
     counter = CommandCounter()
     settings = CoreSettings.model_construct(environment="test", mongodb_uri=SecretStr(uri), data_dir=data_dir,
@@ -179,10 +183,17 @@ async def run(uri: str, data_dir: Path, findings: int, indicators: int, history:
     cves = sorted({cve for document in finding_documents for cve in document["cve_ids"]})
     await feeds.epss.insert([{"_id": cve, "epss": round(rng.random(), 5), "percentile": round(rng.random(), 5),
                               "date": "2025-08-25", "source": "FIRST EPSS"} for cve in cves])
+    if not unenriched:  # as an import stores them: KEV, EPSS and priority in the finding's insert
+        service = container.resolve(ThreatCorrelationService)
+        for start in range(0, len(finding_documents), INSERT_CHUNK):
+            chunk = finding_documents[start:start + INSERT_CHUNK]
+            for document, fields in zip(chunk, await service.intel_for_new_findings(TEAM, chunk), strict=True):
+                document.update(fields)
     await insert(container.database.db(Database.SECURITY_SCANS)["findings"], finding_documents)
     setup = time.perf_counter() - started
-    row = f"{findings} findings {indicators} indicators"
-    print(f"set-up (KEV 1,404, {len(cves)} EPSS scores, {indicators} indicators, {findings} findings): {setup:.1f} s")
+    row = f"{findings} findings {indicators} indicators" + ("" if unenriched else " as imported")
+    print(f"set-up (KEV 1,404, {len(cves)} EPSS scores, {indicators} indicators, {findings} findings"
+          f"{' without intel' if unenriched else ' with the intel an import gives them'}): {setup:.1f} s")
 
     monitoring.register(counter)  # global listeners apply to clients created afterwards: time with a new one
     await container.stop()
@@ -222,6 +233,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--findings", type=int, default=100_000)
     parser.add_argument("--indicators", type=int, default=50_000)
+    parser.add_argument("--unenriched", action="store_true",
+                        help="findings stored without intel (the module switched on after they were imported): "
+                             "the first correlation then writes every finding")
     arguments = parser.parse_args()
     external = os.environ.get("MONGODB_URI")
     history = History(f"threat-intel-{'mongodb' if external else 'secantus'}")
@@ -232,7 +246,7 @@ def main() -> None:
         try:
             store_pid = server.process.pid if isinstance(server, SecantusServer) and server.process else None
             asyncio.run(run(uri, Path(directory) / "data", arguments.findings, arguments.indicators, history,
-                            store_pid))
+                            store_pid, unenriched=arguments.unenriched))
         finally:
             if server is not None:
                 server.stop()
