@@ -141,7 +141,8 @@ def beat() -> None:
 
 
 CRITICAL_PACKAGES = ("fastapi", "pydantic", "pydantic_settings", "pymongo", "redis", "celery", "jwt",
-                     "prometheus_client", "cryptography", "openpyxl", "httpx", "defusedxml", "ijson")
+                     "prometheus_client", "cryptography", "openpyxl", "httpx", "defusedxml", "ijson",
+                     "msgspec")
 
 
 @app.command()

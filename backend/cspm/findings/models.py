@@ -175,11 +175,10 @@ class CanonicalFinding(BaseModel):
             self.dedup_key = compute_dedup_key(self.source_tool, self.identity)
 
 
-_WHITESPACE = re.compile(r"\s+")
-
-
 def _normalise(value: object) -> str:
-    return _WHITESPACE.sub(" ", str(value if value is not None else "")).strip()
+    """Stripped, inner runs of whitespace collapsed to one space (``str.split`` splits on the same
+    characters as ``re``'s ``\\s``: those ``str.isspace`` accepts), without a regex pass."""
+    return " ".join(str(value if value is not None else "").split())
 
 
 def compute_dedup_key(tool: str, identity: Mapping[str, object]) -> str:
@@ -189,9 +188,11 @@ def compute_dedup_key(tool: str, identity: Mapping[str, object]) -> str:
     whitespace collapsed (a reformatted report gives the same key), empty values count
     as absent. Case is kept: URLs, paths and some cloud identifiers are case-sensitive.
     """
-    parts = [f"{_normalise(key)}={_normalise(value)}" for key, value in sorted(identity.items())
-             if _normalise(value)]
-    payload = "\x1f".join([_normalise(tool).lower(), *parts])
+    parts = [_normalise(tool).lower()]
+    for key, value in sorted(identity.items()):
+        if normalised := _normalise(value):
+            parts.append(f"{_normalise(key)}={normalised}")
+    payload = "\x1f".join(parts)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

@@ -26,7 +26,7 @@ def text(value: object) -> str | None:
     """A trimmed string, or None for null/empty/whitespace."""
     if value is None:
         return None
-    result = str(value).strip()
+    result = (value if type(value) is str else str(value)).strip()  # most values already are strings
     return result or None
 
 
@@ -59,8 +59,10 @@ def unique(values: Iterable[object]) -> list[str]:
     """Trimmed, non-empty strings in first-seen order without duplicates."""
     seen: dict[str, None] = {}
     for value in values:
-        cleaned = text(value)
-        if cleaned is not None and cleaned not in seen:
+        if value is None:
+            continue
+        cleaned = (value if type(value) is str else str(value)).strip()  # text(), inlined: a hot loop
+        if cleaned and cleaned not in seen:
             seen[cleaned] = None
     return list(seen)
 
@@ -157,7 +159,8 @@ def compliance(mapping: Mapping[str, Any] | None, extra: Mapping[str, Iterable[o
             name = text(framework)
             values = unique(as_list(ids))
             if name and values:
-                result[name] = unique([*result.get(name, []), *values])
+                earlier = result.get(name)
+                result[name] = unique([*earlier, *values]) if earlier else values
     return result
 
 
