@@ -329,12 +329,14 @@ class ThreatCorrelationService:
     async def correlate_team(self, team_id: str) -> CorrelationCounts:
         """Every finding of the team (after an indicator import, or on demand), read once in batches.
 
-        The catalogue side is read once per run, not per batch: the whole KEV (1,404 entries), the
-        EPSS scores of the team's distinct CVE ids, and the distinct observable keys of the team's
-        active indicators. Each batch is then joined in memory (dictionary and set lookups, CIDRs by
-        prefix table), and only the indicators that an asset names are read, once, at the end."""
+        Read once per run: the whole KEV (1,404 entries) and the distinct observable keys of the
+        team's active indicators. Each batch's EPSS scores are looked up by its CVE ids (a
+        ``distinct`` of the team's CVEs first cost more than the lookups on the embedded store,
+        which decodes every finding for it: 4.2 s at 100,000). Each batch is then joined in memory
+        (dictionary and set lookups, CIDRs by prefix table), and only the indicators that an asset
+        names are read, once, at the end."""
         now = datetime.now(UTC)
-        catalogues = await self._catalogues(team_id)
+        kev = await self.kev.everything()
         known = await self.indicators.observable_keys(team_id)
         ranges = RangeIndex(await self.indicators.ranges(team_id, now))
         total = CorrelationCounts()
@@ -343,7 +345,9 @@ class ThreatCorrelationService:
 
         async def flush() -> None:
             total.findings += len(batch)
-            total.intel_written += await self.enrich(team_id, batch, catalogues)
+            cves = [cve for finding in batch for cve in finding.get("cve_ids") or []]
+            epss = await self.epss.by_cve(cves) if cves else {}
+            total.intel_written += await self.enrich(team_id, batch, (kev, epss))
             hits.extend(sighting for finding in batch for sighting in finding_sightings(finding)
                         if sighting.value.key in known
                         or (sighting.value.address is not None and ranges.lookup(sighting.value.address)))
@@ -361,11 +365,6 @@ class ThreatCorrelationService:
         total.new_matches = len(total.new_ids)
         await self._announce(team_id, total.new_ids)
         return total
-
-    async def _catalogues(self, team_id: str) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-        """KEV whole, and the EPSS scores of the team's distinct CVEs (by id, or by one pass when most are needed)."""
-        cves = await self.findings.team_cves(team_id)
-        return await self.kev.everything(), await self.epss.by_cve_or_scan(cves)
 
     async def _announce(self, team_id: str, new_ids: list[str]) -> None:
         if new_ids:

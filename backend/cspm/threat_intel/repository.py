@@ -276,10 +276,6 @@ class FindingIntelRepository(TeamScopedRepository):
         """A cursor over the team's findings (correlating a whole team: read once, never all in memory)."""
         return self.collection.find(self.scoped(team_id, query), FINDING_FIELDS, batch_size=2000)
 
-    async def team_cves(self, team_id: str) -> list[str]:
-        """The distinct CVE ids of the team's findings, in one command."""
-        return await self.collection.distinct("cve_ids", self.scoped(team_id))
-
     async def teams_with_cves(self, cve_ids: Sequence[str]) -> dict[str, list[str]]:
         """Across teams on purpose: a catalogue change concerns every team's findings with those CVEs."""
         teams: dict[str, list[str]] = {}

@@ -107,3 +107,12 @@ async def test_no_keys_read_nothing(watched_collection):
     collection, finds = watched_collection
     assert await _found(collection, [], batch_size=10) == ([], [])
     assert finds.filters == []
+
+
+async def test_a_scan_filters_on_the_key_whatever_the_projection(watched_collection):
+    collection, _finds = watched_collection
+    keys = [f"key-{index}" for index in range(300)]
+    for projection in ({"n": 1}, {"n": 0}, None):
+        found = [document async for batch in find_by_keys(collection, {"team_id": "t"}, "dedup_key", keys,
+                                                          projection) for document in batch]
+        assert len(found) == 300

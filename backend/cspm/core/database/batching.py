@@ -40,7 +40,9 @@ async def find_by_keys(collection: AsyncCollection, scope: Mapping[str, Any], fi
         return
     batch: list[dict[str, Any]] = []
     if len(wanted) * SCAN_RATIO >= await collection.estimated_document_count():
-        fields = {**projection, field: 1} if projection else None
+        fields = dict(projection) if projection else None
+        if fields and any(included for name, included in fields.items() if name != "_id"):
+            fields[field] = 1  # an inclusion projection must still give the key it is filtered by
         async for document in collection.find(dict(scope), fields, batch_size=batch_size):
             if document.get(field) in wanted:
                 batch.append(document)
