@@ -16,6 +16,7 @@ from cspm.core.events import (
     KRI_RED,
     SBOM_STORED,
     SCAN_FAILED,
+    TARGET_OPTIONS_CHANGED,
 )
 from cspm.core.manifest import MANIFEST, RouteModule
 
@@ -67,6 +68,7 @@ MANIFEST.subscribers = {
     KRI_RED: ("cspm.integrations.routing:NotificationRouter.on_kri_red",),
     BIA_EXERCISE_MISSED_RTO: ("cspm.risks.proposals:ProposalService.on_exercise_missed_rto",),
     BIA_CRITICALITY_CHANGED: ("cspm.threat_intel.correlation:ThreatCorrelationService.on_criticality_changed",),
+    TARGET_OPTIONS_CHANGED: ("cspm.threat_intel.correlation:ThreatCorrelationService.on_target_options_changed",),
     SBOM_STORED: ("cspm.threat_intel.correlation:ThreatCorrelationService.on_sbom_stored",),
 }
 MANIFEST.providers = {"asset_criticality": "cspm.bia.service:BiaService.asset_criticality",

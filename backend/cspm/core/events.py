@@ -40,6 +40,10 @@ SBOM_STORED = "assets.sbom_stored"
 """Payload: team_id, asset_id. An asset's SBOM (components and file digests) was replaced (threat intel matches
 its file hashes)."""
 
+TARGET_OPTIONS_CHANGED = "targets.options_changed"
+"""Payload: team_id: str, target_id: str. A target's declared options (its exposure, its criticality)
+changed: the priority of the findings its scans gave may differ."""
+
 BIA_CRITICALITY_CHANGED = "bia.criticality_changed"
 """Payload: team_id. A business process's tier or dependencies changed: asset criticality may differ."""
 

@@ -16,6 +16,7 @@ from cspm.audit.service import AuditService
 from cspm.core.container import ServiceContainer
 from cspm.core.database.registry import Database
 from cspm.core.errors import Conflict, NotFound, Unprocessable
+from cspm.core.events import TARGET_OPTIONS_CHANGED
 from cspm.scanners.base import Target, TargetKind
 from cspm.scanners.executors.factory import ScannerExecutorFactory, ToolRunner
 from cspm.scanners.invocations import InvocationError
@@ -198,6 +199,8 @@ class TargetService:
         await self._audit("target.updated", team_id=team_id, actor=actor, target=updated,
                           details={"changed": sorted({*changes, *unset}),
                                    **({"renamed_from": current["name"]} if current["name"] != updated["name"] else {})})
+        if "options" in changes and changes["options"] != current.get("options"):
+            await self.container.events.publish(TARGET_OPTIONS_CHANGED, team_id=team_id, target_id=target_id)
         return updated
 
     async def get(self, *, team_id: str, target_id: str) -> dict[str, Any]:

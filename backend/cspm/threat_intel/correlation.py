@@ -303,9 +303,20 @@ class ThreatCorrelationService:
         """Subscriber of BIA_CRITICALITY_CHANGED: the team's priorities re-scored with the new asset criticality."""
         if await self._switched_off(team_id):
             return 0
+        return await self._enrich_all(team_id, self.findings.team_findings(team_id))
+
+    async def on_target_options_changed(self, *, team_id: str, target_id: str) -> int:
+        """Subscriber of TARGET_OPTIONS_CHANGED: the findings of that target's scans re-scored with its
+        declared exposure and criticality (only those whose priority changes are written)."""
+        if await self._switched_off(team_id):
+            return 0
+        return await self._enrich_all(team_id, self.findings.of_target(team_id, target_id))
+
+    async def _enrich_all(self, team_id: str, findings: Any) -> int:
+        """``enrich`` over a cursor of findings, a batch at a time; how many were written."""
         written = 0
         batch: list[dict[str, Any]] = []
-        async for finding in self.findings.team_findings(team_id):
+        async for finding in findings:
             batch.append(finding)
             if len(batch) >= BATCH:
                 written += await self.enrich(team_id, batch)

@@ -10,6 +10,7 @@ on it without importing this module.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -271,6 +272,11 @@ class FindingIntelRepository(TeamScopedRepository):
     def batches_by_keys(self, team_id: str, dedup_keys: Sequence[str]) -> AsyncIterator[list[dict[str, Any]]]:
         """The team's findings with these keys, a thousand at a time (an import's changed findings)."""
         return find_by_keys(self.collection, self.scoped(team_id), "dedup_key", dedup_keys, FINDING_FIELDS)
+
+    def of_target(self, team_id: str, target_id: str) -> Any:
+        """A cursor over the findings of a target's scans (their scope is ``<tool>:target:<id>:<part>``)."""
+        pattern = f"^[^:]+:target:{re.escape(target_id)}:"
+        return self.team_findings(team_id, {"scope_key": {"$regex": pattern}})
 
     def team_findings(self, team_id: str, query: Mapping[str, Any] | None = None) -> Any:
         """A cursor over the team's findings (correlating a whole team: read once, never all in memory)."""

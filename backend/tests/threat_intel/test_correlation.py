@@ -176,3 +176,31 @@ async def test_dns_names_in_cloud_and_web_resources_match_domain_indicators(cont
                                                            complete=True)
     correlations, _ = await intel.list_correlations(team_id=TEAM, see_red=False, finding_id=None, offset=0, limit=10)
     assert [(item["indicator_value"], item["tlp"]) for item in correlations] == [("evil.example", "amber")]
+
+
+async def test_a_targets_declared_exposure_rescores_the_findings_of_its_scans(client, auth, container, shared_dir):
+    analyst = await auth.user(role="analyst")
+    created = await client.post("/api/targets", headers=analyst.headers, json={
+        "name": "branch office", "kind": "network", "value": "127.0.0.1", "tools": ["nmap"],
+        "options": {"exposure": "internal"}})
+    assert created.status_code == 201, created.text
+    target_id = created.json()["id"]
+    # What a scan of the target stores: the scope names the target (``nmap:target:<id>:<part>``).
+    await container.resolve(FindingsService).import_report(
+        team_id=analyst.team_id, actor="u", tool="nmap", report=io.BytesIO(NMAP_IN_APT1_RANGE.read_bytes()),
+        scope=f"target:{target_id}:hosts", complete=True)
+    await container.resolve(FindingsService).import_report(  # another scope's hosts: left as they are
+        team_id=analyst.team_id, actor="u", tool="nmap", report=scan(shared_dir, "nmap/nmap_multiple_port.xml"),
+        scope="elsewhere", complete=True)
+    before = {f["scope_key"]: f for f in await findings_of(container, analyst.team_id)}
+    assert "internet-facing" not in before[f"nmap:target:{target_id}:hosts"]["priority_explanation"]
+
+    changed = await client.patch(f"/api/targets/{target_id}", headers=analyst.headers,
+                                 json={"options": {"exposure": "internet"}})
+    assert changed.status_code == 200, changed.text
+    after = {f["scope_key"]: f for f in await findings_of(container, analyst.team_id)}
+    rescored = after[f"nmap:target:{target_id}:hosts"]
+    assert rescored["priority"] > before[f"nmap:target:{target_id}:hosts"]["priority"]
+    assert "internet-facing" in rescored["priority_explanation"]
+    assert after["nmap:elsewhere"]["priority"] == before["nmap:elsewhere"]["priority"]
+    assert "internet-facing" not in after["nmap:elsewhere"]["priority_explanation"]
