@@ -19,7 +19,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cspm.core.database.batching import SCAN_RATIO, chunked, find_by_keys
+from cspm.core.database.batching import chunked, find_by_keys
 from cspm.core.database.indexes import IndexSpec
 from cspm.core.database.registry import Database
 from cspm.core.repository import TeamScopedRepository
@@ -81,13 +81,10 @@ class CatalogueRepository:
         """Entries for ``cve_ids``: looked up by id, or read in one pass when they are a large part of it.
 
         Past a tenth of the catalogue one sequential read costs less than the id lookups on every
-        engine, and far less on the embedded store, where an ``$in`` is evaluated document by document."""
-        wanted = set(cve_ids)
-        if not wanted:
-            return {}
-        if len(wanted) * SCAN_RATIO < await self.count():
-            return await self.by_cve(sorted(wanted))
-        return {document["_id"]: document async for document in self.collection.find({}) if document["_id"] in wanted}
+        engine, and far less on the embedded store, where an ``$in`` is evaluated document by document
+        (``find_by_keys``'s rule)."""
+        return {document["_id"]: document async for batch in find_by_keys(self.collection, {}, "_id", cve_ids)
+                for document in batch}
 
     async def all_ids(self) -> set[str]:
         return {document["_id"] async for document in self.collection.find({}, {"_id": 1})}
